@@ -1,0 +1,64 @@
+import { expect, type Browser, type BrowserContext, type Locator, type Page } from '@playwright/test';
+
+/** One device = one BrowserContext (its own IndexedDB and SharedWorker). */
+export interface Device {
+  context: BrowserContext;
+  page: Page;
+  id: string;
+  errors: string[];
+}
+
+/** Tests run on WASM (fast to start here) and with the test-only fault switches available. */
+export const TEST_QUERY = '?debug=1&backend=wasm';
+
+export function withQuery(link: string, query = TEST_QUERY): string {
+  const u = new URL(link);
+  return `${u.origin}${u.pathname}${query}${u.hash}`;
+}
+
+export async function openTab(context: BrowserContext, url: string, errors: string[] = []): Promise<Page> {
+  const page = await context.newPage();
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(url);
+  return page;
+}
+
+export async function openDevice(browser: Browser, url: string): Promise<Device> {
+  const context = await browser.newContext();
+  const errors: string[] = [];
+  const page = await openTab(context, url, errors);
+  const self = page.getByTestId('self');
+  await expect(self).toHaveAttribute('data-device-id', /^[a-z0-9]{12}$/);
+  return { context, page, id: (await self.getAttribute('data-device-id'))!, errors };
+}
+
+/** Opens the app at `/`, which creates a room; returns the device and the room's share link. */
+export async function createRoom(browser: Browser): Promise<{ device: Device; link: string }> {
+  const device = await openDevice(browser, `/${TEST_QUERY}`);
+  const link = await device.page.getByTestId('share-link').getAttribute('href');
+  expect(link).toMatch(/#room=[a-z0-9]+&key=[A-Za-z0-9_-]{43}$/);
+  return { device, link: link! };
+}
+
+export function peerRow(page: Page, deviceId: string): Locator {
+  return page.locator(`[data-testid=peer][data-device-id="${deviceId}"]`);
+}
+
+export async function expectStatus(page: Page, deviceId: string, status: string, timeout = 20_000): Promise<void> {
+  await expect(peerRow(page, deviceId)).toHaveAttribute('data-status', status, { timeout });
+}
+
+/** Every device sees every other as alive. */
+export async function expectFullMesh(devices: Device[]): Promise<void> {
+  for (const d of devices) for (const o of devices) if (d !== o) await expectStatus(d.page, o.id, 'alive', 30_000);
+}
+
+interface EventEntry { at: number; kind: string; deviceId: string | null; detail: string }
+
+/** The device worker's event log, read through the page's debug handle. */
+export async function events(page: Page): Promise<EventEntry[]> {
+  return page.evaluate(() => {
+    const dbg = (window as unknown as { frimDebug: { snapshot(): { events: EventEntry[] } | null } }).frimDebug;
+    return dbg.snapshot()?.events ?? [];
+  });
+}

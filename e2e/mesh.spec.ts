@@ -1,0 +1,126 @@
+import { expect, test } from '@playwright/test';
+import { createRoom, events, expectFullMesh, expectStatus, openDevice, openTab, peerRow, withQuery } from './helpers.js';
+
+test('three devices join through the share link; a closed one turns failed on the other two', async ({ browser }) => {
+  const { device: a, link } = await createRoom(browser);
+  await expect(a.page.locator('share-panel img')).toBeVisible();
+  const b = await openDevice(browser, withQuery(link));
+  const c = await openDevice(browser, withQuery(link));
+  expect(new Set([a.id, b.id, c.id]).size).toBe(3);
+  await expectFullMesh([a, b, c]);
+  for (const d of [a, b, c]) {
+    const rows = d.page.getByTestId('peer');
+    await expect(rows).toHaveCount(2);
+    for (const row of await rows.all()) {
+      expect(Number(await row.getAttribute('data-rtt-ms'))).toBeGreaterThan(0);
+      expect(Number(await row.getAttribute('data-threshold-ms'))).toBeGreaterThanOrEqual(250);
+    }
+  }
+
+  const killedAt = Date.now();
+  await c.context.close();
+  await expectStatus(a.page, c.id, 'failed', 15_000);
+  await expectStatus(b.page, c.id, 'failed', 15_000);
+  for (const d of [a, b]) {
+    const failed = (await events(d.page)).find((e) => e.kind === 'failed' && e.deviceId === c.id)!;
+    expect(failed).toBeTruthy();
+    test.info().annotations.push({ type: 'detection', description: `${d.id} declared ${c.id} failed ${failed.at - killedAt} ms after its context closed` });
+  }
+  // the survivors are untouched
+  await expectStatus(a.page, b.id, 'alive');
+  await expectStatus(b.page, a.id, 'alive');
+  expect([...a.errors, ...b.errors]).toEqual([]);
+  await a.context.close();
+  await b.context.close();
+});
+
+test('two tabs of one browser are one device; the follower takes over when the leader closes', async ({ browser }) => {
+  const { device: d, link } = await createRoom(browser);
+  const tab2 = await openTab(d.context, withQuery(link), d.errors);
+  await expect(tab2.getByTestId('self')).toHaveAttribute('data-device-id', d.id);
+  await expect(d.page.getByTestId('self')).toHaveAttribute('data-role', 'leader');
+  await expect(tab2.getByTestId('self')).toHaveAttribute('data-role', 'follower');
+
+  const other = await openDevice(browser, withQuery(link));
+  await expectStatus(other.page, d.id, 'alive');
+  await expect(other.page.getByTestId('peer')).toHaveCount(1);
+  await expectStatus(tab2, other.id, 'alive');
+
+  const closedAt = Date.now();
+  await d.page.close();
+  await expect(tab2.getByTestId('self')).toHaveAttribute('data-role', 'leader', { timeout: 10_000 });
+  const tookOverMs = Date.now() - closedAt;
+  test.info().annotations.push({ type: 'takeover', description: `follower tab became leader ${tookOverMs} ms after the leader tab closed` });
+  await expectStatus(other.page, d.id, 'alive');
+  await expectStatus(tab2, other.id, 'alive');
+  // still one device on the other side
+  await expect(other.page.getByTestId('peer')).toHaveCount(1);
+  expect(d.errors).toEqual([]);
+  await d.context.close();
+  await other.context.close();
+});
+
+test('a device without the room key is rejected on both sides and sees nothing of the room', async ({ browser }) => {
+  const { device: a, link } = await createRoom(browser);
+  const b = await openDevice(browser, withQuery(link));
+  await expectFullMesh([a, b]);
+
+  const wrongKey = link.replace(/key=[A-Za-z0-9_-]{43}/, `key=${'A'.repeat(43)}`);
+  const intruder = await openDevice(browser, withQuery(wrongKey));
+  await expectStatus(a.page, intruder.id, 'rejected');
+  await expectStatus(b.page, intruder.id, 'rejected');
+  await expectStatus(intruder.page, a.id, 'rejected');
+  await expectStatus(intruder.page, b.id, 'rejected');
+  await expect(intruder.page.locator('[data-testid=peer][data-status=alive]')).toHaveCount(0);
+  // it learns no names or measurements of the room's devices
+  await expect(intruder.page.locator('peer-table')).not.toContainText('Chrome');
+  for (const row of await intruder.page.getByTestId('peer').all()) expect(await row.getAttribute('data-rtt-ms')).toBe('');
+  await expectStatus(a.page, b.id, 'alive');
+
+  // a link that lost its key says so instead of joining
+  const noKey = await openTab(intruder.context, withQuery(link.replace(/&key=.*$/, '')));
+  await expect(noKey.getByTestId('error')).toContainText('no room key');
+  await expect(noKey.getByTestId('peer')).toHaveCount(0);
+
+  for (const d of [a, b, intruder]) await d.context.close();
+});
+
+test('garbage frames from a peer are dropped, counted and shown; the room carries on', async ({ browser }) => {
+  const { device: a, link } = await createRoom(browser);
+  const b = await openDevice(browser, withQuery(link));
+  const bad = await openDevice(browser, withQuery(link));
+  await expectFullMesh([a, b, bad]);
+
+  const sent = await bad.page.evaluate(() => (window as unknown as { frimDebug: { sendGarbage(): number } }).frimDebug.sendGarbage());
+  expect(sent).toBe(14);
+  for (const d of [a, b]) {
+    await expect(peerRow(d.page, bad.id)).toHaveAttribute('data-dropped', '7');
+    await expect(d.page.locator('[data-testid=event][data-kind=dropped]')).toHaveCount(7);
+  }
+  // nothing else broke: heartbeats keep flowing and nobody is suspected
+  await a.page.waitForTimeout(2000);
+  await expectFullMesh([a, b, bad]);
+  for (const d of [a, b]) {
+    expect((await events(d.page)).filter((e) => e.kind === 'suspected' || e.kind === 'failed')).toEqual([]);
+    await expect(d.page.getByTestId('error')).toHaveCount(0);
+  }
+  expect([...a.errors, ...b.errors]).toEqual([]);
+  for (const d of [a, b, bad]) await d.context.close();
+});
+
+test('without SharedWorker (Chrome for Android) a tab runs its own device worker and says so', async ({ browser }) => {
+  const { device: a, link } = await createRoom(browser);
+  const context = await browser.newContext();
+  await context.addInitScript(() => {
+    delete (window as unknown as { SharedWorker?: unknown }).SharedWorker;
+  });
+  const page = await openTab(context, withQuery(link));
+  const self = page.getByTestId('self');
+  await expect(self).toHaveAttribute('data-worker', 'dedicated');
+  await expect(self).toContainText('no SharedWorker here');
+  const id = (await self.getAttribute('data-device-id'))!;
+  await expectStatus(a.page, id, 'alive');
+  await expectStatus(page, a.id, 'alive');
+  await a.context.close();
+  await context.close();
+});

@@ -1,0 +1,59 @@
+/**
+ * One HTTP(S) server: the built app, the embedded PeerServer at /peerjs, and a per-room feed
+ * of registered peers at /api/rooms/:room/peers (server-sent events). The server sees room
+ * names and device ids, never room keys: those live in the link's fragment.
+ */
+import express from 'express';
+import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import { ExpressPeerServer } from 'peer';
+import { ROOM_RE } from '../src/core/ids.js';
+import { RoomRegistry } from './rooms.js';
+
+export interface AppOptions {
+  dist: string;
+  iceServers: RTCIceServer[];
+}
+
+export function createApp(server: HttpServer | HttpsServer, opts: AppOptions): { app: express.Express; rooms: RoomRegistry } {
+  const app = express();
+  const rooms = new RoomRegistry();
+  app.disable('x-powered-by');
+
+  const peerServer = ExpressPeerServer(server, { path: '/', alive_timeout: 20_000, allow_discovery: false });
+  peerServer.on('connection', (client) => rooms.add(client.getId()));
+  peerServer.on('disconnect', (client) => rooms.remove(client.getId()));
+  app.use('/peerjs', peerServer);
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ ok: true, rooms: rooms.roomCount });
+  });
+
+  app.get('/api/config', (_req, res) => {
+    res.json({ iceServers: opts.iceServers });
+  });
+
+  app.get('/api/rooms/:room/peers', (req, res) => {
+    const room = req.params.room;
+    if (!ROOM_RE.test(room)) {
+      res.status(400).json({ error: 'room names are 4-32 lowercase letters and digits' });
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+    res.write('retry: 1000\n\n');
+    const off = rooms.subscribe(room, (ids) => res.write(`event: peers\ndata: ${JSON.stringify(ids)}\n\n`));
+    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    req.on('close', () => {
+      clearInterval(keepAlive);
+      off();
+    });
+  });
+
+  app.use(express.static(opts.dist, {
+    setHeaders(res, path) {
+      // hashed assets are immutable; the page itself must always be fresh
+      res.setHeader('cache-control', /[\\/]assets[\\/]/.test(path) ? 'public, max-age=31536000, immutable' : 'no-cache');
+    },
+  }));
+  return { app, rooms };
+}

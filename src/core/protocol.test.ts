@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { encode } from '@msgpack/msgpack';
+import { HEADER_BYTES, MAX_FRAME_BYTES, MessageType, PROTOCOL_VERSION, decodeFrame, encodeFrame, roomTag, type Message } from './protocol.js';
+
+const TAG = roomTag('alpharoom');
+const hello: Message = { type: 'hello', deviceId: 'abcdefghijk1', nonce: new Uint8Array(16).fill(7) };
+
+function rawFrame(type: number, body: unknown, opts: { tag?: number; version?: number; payload?: number } = {}): Uint8Array {
+  const b = encode(body);
+  const payload = opts.payload ?? 0;
+  const out = new Uint8Array(HEADER_BYTES + b.length + payload);
+  const v = new DataView(out.buffer);
+  v.setUint8(0, 0xf7);
+  v.setUint8(1, opts.version ?? PROTOCOL_VERSION);
+  v.setUint8(2, type);
+  v.setUint32(4, opts.tag ?? TAG);
+  v.setUint32(8, b.length);
+  v.setUint32(12, payload);
+  out.set(b, HEADER_BYTES);
+  return out;
+}
+
+describe('protocol v1 frames', () => {
+  it('round-trips every message type, with a binary payload', () => {
+    const messages: Message[] = [
+      hello,
+      { type: 'proof', mac: new Uint8Array(32).fill(1) },
+      { type: 'reject', reason: 'bad proof' },
+      { type: 'ping', seq: 5, t: 1234.5 },
+      { type: 'pong', seq: 5, t: 1234.5 },
+      { type: 'info', name: 'Laptop', backend: 'webgpu' },
+    ];
+    for (const m of messages) {
+      const payload = new Uint8Array([1, 2, 3]);
+      const d = decodeFrame(encodeFrame(m, TAG, payload).slice().buffer, TAG);
+      expect(d.ok).toBe(true);
+      if (d.ok) {
+        expect(d.message).toEqual(m);
+        expect([...d.payload]).toEqual([1, 2, 3]);
+      }
+    }
+  });
+
+  it('derives distinct room tags', () => {
+    expect(roomTag('alpharoom')).not.toBe(roomTag('betaroom'));
+  });
+
+  const cases: [string, () => unknown, string][] = [
+    ['truncated header', () => encodeFrame(hello, TAG).slice(0, 10), 'short'],
+    ['truncated body', () => encodeFrame(hello, TAG).slice(0, -3), 'length'],
+    ['oversized', () => new Uint8Array(MAX_FRAME_BYTES + 1), 'oversized'],
+    ['wrong version', () => rawFrame(MessageType.hello, { deviceId: 'abcdefghijk1', nonce: new Uint8Array(16) }, { version: 2 }), 'version'],
+    ['wrong room', () => encodeFrame(hello, roomTag('otherroom')), 'room'],
+    ['bad magic', () => { const f = encodeFrame(hello, TAG); f[0] = 0; return f; }, 'magic'],
+    ['unknown type', () => rawFrame(99, {}), 'type'],
+    ['flags set', () => { const f = encodeFrame(hello, TAG); f[3] = 1; return f; }, 'flags'],
+    ['payload length lies', () => rawFrame(MessageType.ping, { seq: 1, t: 1 }, { payload: 0 }).slice(0, -1), 'length'],
+    ['body not msgpack', () => { const f = new Uint8Array(HEADER_BYTES + 1); const v = new DataView(f.buffer); v.setUint8(0, 0xf7); v.setUint8(1, 1); v.setUint8(2, 4); v.setUint32(4, TAG); v.setUint32(8, 1); f[16] = 0xc1; return f; }, 'body'],
+    ['text instead of bytes', () => 'hello', 'body'],
+    ['body not a map', () => rawFrame(MessageType.ping, [1, 2]), 'schema'],
+    ['short nonce', () => rawFrame(MessageType.hello, { deviceId: 'abcdefghijk1', nonce: new Uint8Array(3) }), 'schema'],
+    ['bad device id', () => rawFrame(MessageType.hello, { deviceId: '../etc', nonce: new Uint8Array(16) }), 'schema'],
+    ['negative seq', () => rawFrame(MessageType.ping, { seq: -1, t: 1 }), 'schema'],
+    ['extra field', () => rawFrame(MessageType.ping, { seq: 1, t: 1, evil: true }), 'schema'],
+    ['unknown backend', () => rawFrame(MessageType.info, { name: 'x', backend: 'cuda' }), 'schema'],
+    ['huge name', () => rawFrame(MessageType.info, { name: 'x'.repeat(500), backend: 'wasm' }), 'schema'],
+  ];
+  for (const [name, make, error] of cases) {
+    it(`rejects ${name} as ${error}`, () => {
+      const d = decodeFrame(make(), TAG);
+      expect(d.ok).toBe(false);
+      if (!d.ok) expect(d.error).toBe(error);
+    });
+  }
+
+  it('refuses to encode a frame over the limit', () => {
+    expect(() => encodeFrame({ type: 'ping', seq: 1, t: 1 }, TAG, new Uint8Array(MAX_FRAME_BYTES))).toThrow(RangeError);
+  });
+});

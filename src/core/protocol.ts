@@ -1,0 +1,164 @@
+/**
+ * The mesh wire protocol, version 1: one binary frame per data-channel message.
+ *
+ *   offset  size  field
+ *   0       1     magic 0xF7
+ *   1       1     protocol version
+ *   2       1     message type
+ *   3       1     flags (0; reserved)
+ *   4       4     room tag: first 4 bytes of SHA-256(room name), big-endian
+ *   8       4     body length (MessagePack map)
+ *   12      4     payload length (raw bytes, for tensors and replica chunks later)
+ *   16      ...   body, then payload
+ *
+ * Every frame is validated here (magic, version, type, sizes, room, body schema) before anything
+ * else sees it; a bad frame becomes a `DecodeError` value, never an exception.
+ */
+import { decode, encode } from '@msgpack/msgpack';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { DEVICE_ID_RE } from './ids.js';
+
+export const PROTOCOL_VERSION = 1;
+export const MAGIC = 0xf7;
+export const HEADER_BYTES = 16;
+/** Largest frame accepted: a 64 KiB chunk with room to spare, well under Chrome's SCTP limit. */
+export const MAX_FRAME_BYTES = 128 * 1024;
+export const NONCE_BYTES = 16;
+export const MAC_BYTES = 32;
+
+export const MessageType = {
+  hello: 1,
+  proof: 2,
+  reject: 3,
+  ping: 4,
+  pong: 5,
+  info: 6,
+} as const;
+export type MessageKind = keyof typeof MessageType;
+
+export type Backend = 'webgpu' | 'wasm';
+
+export type Message =
+  | { type: 'hello'; deviceId: string; nonce: Uint8Array }
+  | { type: 'proof'; mac: Uint8Array }
+  | { type: 'reject'; reason: string }
+  | { type: 'ping'; seq: number; t: number }
+  | { type: 'pong'; seq: number; t: number }
+  | { type: 'info'; name: string; backend: Backend };
+
+export type DecodeError =
+  | 'short' | 'magic' | 'version' | 'type' | 'flags' | 'oversized' | 'length' | 'room' | 'body' | 'schema';
+
+export type Decoded =
+  | { ok: true; message: Message; payload: Uint8Array }
+  | { ok: false; error: DecodeError; detail: string };
+
+const KIND_BY_CODE = new Map<number, MessageKind>(
+  Object.entries(MessageType).map(([k, v]) => [v, k as MessageKind]),
+);
+
+export function roomTag(room: string): number {
+  const h = sha256(new TextEncoder().encode(room));
+  return ((h[0] << 24) | (h[1] << 16) | (h[2] << 8) | h[3]) >>> 0;
+}
+
+export function encodeFrame(message: Message, tag: number, payload: Uint8Array = new Uint8Array(0)): Uint8Array {
+  const { type, ...fields } = message;
+  const body = encode(fields);
+  const total = HEADER_BYTES + body.length + payload.length;
+  if (total > MAX_FRAME_BYTES) throw new RangeError(`frame of ${total} bytes exceeds ${MAX_FRAME_BYTES}`);
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  view.setUint8(0, MAGIC);
+  view.setUint8(1, PROTOCOL_VERSION);
+  view.setUint8(2, MessageType[type]);
+  view.setUint8(3, 0);
+  view.setUint32(4, tag);
+  view.setUint32(8, body.length);
+  view.setUint32(12, payload.length);
+  out.set(body, HEADER_BYTES);
+  out.set(payload, HEADER_BYTES + body.length);
+  return out;
+}
+
+function fail(error: DecodeError, detail: string): Decoded {
+  return { ok: false, error, detail };
+}
+
+export function decodeFrame(data: unknown, expectedTag: number): Decoded {
+  let bytes: Uint8Array;
+  if (data instanceof ArrayBuffer) bytes = new Uint8Array(data);
+  else if (data instanceof Uint8Array) bytes = data;
+  else return fail('body', `not binary (${typeof data})`);
+  if (bytes.length > MAX_FRAME_BYTES) return fail('oversized', `${bytes.length} bytes > ${MAX_FRAME_BYTES}`);
+  if (bytes.length < HEADER_BYTES) return fail('short', `${bytes.length} bytes < header ${HEADER_BYTES}`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.getUint8(0) !== MAGIC) return fail('magic', `magic 0x${view.getUint8(0).toString(16)}`);
+  const version = view.getUint8(1);
+  if (version !== PROTOCOL_VERSION) return fail('version', `version ${version}, expected ${PROTOCOL_VERSION}`);
+  const kind = KIND_BY_CODE.get(view.getUint8(2));
+  if (!kind) return fail('type', `unknown type ${view.getUint8(2)}`);
+  if (view.getUint8(3) !== 0) return fail('flags', `flags ${view.getUint8(3)}`);
+  const tag = view.getUint32(4);
+  if (tag !== expectedTag) return fail('room', `room tag ${tag.toString(16)} is not this room's`);
+  const bodyLen = view.getUint32(8);
+  const payloadLen = view.getUint32(12);
+  if (HEADER_BYTES + bodyLen + payloadLen !== bytes.length) {
+    return fail('length', `header says ${HEADER_BYTES + bodyLen + payloadLen} bytes, frame has ${bytes.length}`);
+  }
+  let body: unknown;
+  try {
+    body = decode(bytes.subarray(HEADER_BYTES, HEADER_BYTES + bodyLen));
+  } catch (e) {
+    return fail('body', `body is not MessagePack: ${(e as Error).message}`);
+  }
+  const message = validateBody(kind, body);
+  if (typeof message === 'string') return fail('schema', `${kind}: ${message}`);
+  return { ok: true, message, payload: bytes.subarray(HEADER_BYTES + bodyLen) };
+}
+
+type Fields = Record<string, unknown>;
+
+function isBytes(v: unknown, len: number): v is Uint8Array {
+  return v instanceof Uint8Array && v.length === len;
+}
+function isUint(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= Number.MAX_SAFE_INTEGER;
+}
+function isTime(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0;
+}
+function isText(v: unknown, max: number): v is string {
+  return typeof v === 'string' && v.length <= max;
+}
+
+/** Returns the typed message, or a reason string. Unknown extra fields are refused, not ignored. */
+function validateBody(kind: MessageKind, body: unknown): Message | string {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'body is not a map';
+  const f = body as Fields;
+  const keys = (...allowed: string[]): string | null => {
+    const extra = Object.keys(f).filter((k) => !allowed.includes(k));
+    return extra.length ? `unexpected field ${extra[0]}` : null;
+  };
+  switch (kind) {
+    case 'hello':
+      if (!isText(f.deviceId, 12) || !DEVICE_ID_RE.test(f.deviceId)) return 'bad deviceId';
+      if (!isBytes(f.nonce, NONCE_BYTES)) return 'bad nonce';
+      return keys('deviceId', 'nonce') ?? { type: 'hello', deviceId: f.deviceId, nonce: f.nonce };
+    case 'proof':
+      if (!isBytes(f.mac, MAC_BYTES)) return 'bad mac';
+      return keys('mac') ?? { type: 'proof', mac: f.mac };
+    case 'reject':
+      if (!isText(f.reason, 200)) return 'bad reason';
+      return keys('reason') ?? { type: 'reject', reason: f.reason };
+    case 'ping':
+    case 'pong':
+      if (!isUint(f.seq)) return 'bad seq';
+      if (!isTime(f.t)) return 'bad t';
+      return keys('seq', 't') ?? { type: kind, seq: f.seq, t: f.t };
+    case 'info':
+      if (!isText(f.name, 64)) return 'bad name';
+      if (f.backend !== 'webgpu' && f.backend !== 'wasm') return 'bad backend';
+      return keys('name', 'backend') ?? { type: 'info', name: f.name, backend: f.backend };
+  }
+}

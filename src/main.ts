@@ -1,0 +1,64 @@
+/** Page entry: find or create the room from the share link, start the device client, show the dashboard. */
+import './ui/frim-app.js';
+import { base64url, randomName } from './core/ids.js';
+import { parseShareFragment, shareFragment, type RoomCredentials } from './core/share-link.js';
+import { faults } from './mesh/faults.js';
+import { detectBackend } from './runtime/backend.js';
+import type { FrimApp } from './ui/frim-app.js';
+import { DeviceClient } from './worker/client.js';
+
+function createRoom(): RoomCredentials {
+  const room = randomName(crypto.getRandomValues(new Uint8Array(20)), 10);
+  const key = base64url(crypto.getRandomValues(new Uint8Array(32)));
+  history.replaceState(null, '', `${location.pathname}${location.search}${shareFragment({ room, key })}`);
+  return { room, key };
+}
+
+async function iceServers(): Promise<RTCIceServer[]> {
+  try {
+    const res = await fetch('/api/config');
+    const cfg = (await res.json()) as { iceServers?: unknown };
+    return Array.isArray(cfg.iceServers) ? (cfg.iceServers as RTCIceServer[]) : [];
+  } catch {
+    return [];
+  }
+}
+
+function deviceName(): string {
+  const ua = navigator.userAgent;
+  const browser = /Edg\//.test(ua) ? 'Edge' : /Firefox\//.test(ua) ? 'Firefox' : /Chrom(e|ium)\//.test(ua) ? 'Chrome' : /Safari\//.test(ua) ? 'Safari' : 'Browser';
+  const os = /Android/.test(ua) ? 'Android' : /iPhone|iPad/.test(ua) ? 'iOS' : /Mac OS/.test(ua) ? 'macOS' : /Windows/.test(ua) ? 'Windows' : /Linux/.test(ua) ? 'Linux' : 'device';
+  return `${browser} on ${os}`;
+}
+
+async function main(): Promise<void> {
+  const app = document.querySelector('frim-app') as FrimApp;
+  const params = new URLSearchParams(location.search);
+  addEventListener('hashchange', () => location.reload());
+  const parsed = parseShareFragment(location.hash);
+  if (parsed.kind === 'error') {
+    app.error = parsed.message;
+    return;
+  }
+  const creds = parsed.kind === 'ok' ? parsed.creds : createRoom();
+  app.room = creds.room;
+  const [backend, ice] = await Promise.all([detectBackend(params.get('backend')), iceServers()]);
+  const client = new DeviceClient({ creds, name: deviceName(), backend, iceServers: ice });
+  app.client = client;
+  client.start();
+  if (params.has('debug')) {
+    Object.assign(window, {
+      frimDebug: {
+        faults,
+        client,
+        snapshot: () => client.snapshot,
+        sendGarbage: () => client.mesh?.sendGarbage() ?? 0,
+      },
+    });
+  }
+}
+
+main().catch((e: unknown) => {
+  const app = document.querySelector('frim-app') as FrimApp | null;
+  if (app) app.error = `frim-mesh could not start: ${(e as Error).message ?? String(e)}`;
+});

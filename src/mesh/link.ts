@@ -1,0 +1,177 @@
+/**
+ * One data channel to one remote tab: binary framing, validation of every incoming frame, the
+ * mutual room-key proof, and heartbeat answers. Heartbeats are answered right here in the
+ * channel's message handler, never through a timer, so a hidden but healthy tab keeps its pace.
+ */
+import type { DataConnection } from 'peerjs';
+import { equalBytes, proofTranscript, type HmacSha256 } from '../core/handshake.js';
+import { parsePeerId, type PeerAddress } from '../core/ids.js';
+import { NONCE_BYTES, decodeFrame, encodeFrame, type Backend, type Message } from '../core/protocol.js';
+import type { TabToWorker } from '../worker/messages.js';
+import { faults, pongDelayMs } from './faults.js';
+
+export interface LinkContext {
+  room: string;
+  tag: number;
+  key: Uint8Array;
+  self: { deviceId: string; name: string; backend: Backend };
+  hmac: HmacSha256;
+  report(msg: TabToWorker): void;
+  onVerified(link: Link): void;
+  onClosed(link: Link): void;
+}
+
+export type LinkState = 'connecting' | 'handshake' | 'verified' | 'rejected' | 'closed';
+
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+
+export class Link {
+  readonly remote: PeerAddress | null;
+  state: LinkState = 'connecting';
+  private readonly nonce = crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
+  private theirNonce: Uint8Array | null = null;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  remoteName = '';
+  /** the room-key proof failed in either direction: do not dial this tab again */
+  wasRejected = false;
+  /** info that overtook our own verification of their proof (their side verified us first) */
+  private earlyInfo: Extract<Message, { type: 'info' }> | null = null;
+
+  constructor(readonly conn: DataConnection, readonly outgoing: boolean, private readonly ctx: LinkContext) {
+    this.remote = parsePeerId(conn.peer);
+    conn.on('open', () => this.onOpen());
+    conn.on('data', (d) => this.onFrame(d));
+    conn.on('close', () => this.onClose('channel closed'));
+    conn.on('error', (e) => this.onClose(`channel error: ${e.type}`));
+    conn.on('iceStateChanged', (s) => {
+      if (this.remote) ctx.report({ kind: 'ice', deviceId: this.remote.deviceId, state: s, at: Date.now() });
+    });
+    this.timer = setTimeout(() => {
+      if (this.state !== 'verified') this.close(this.theirNonce ? 'no valid proof of the room key in time' : 'handshake timed out');
+    }, HANDSHAKE_TIMEOUT_MS);
+  }
+
+  get peerId(): string {
+    return this.conn.peer;
+  }
+
+  get verified(): boolean {
+    return this.state === 'verified';
+  }
+
+  send(message: Message, payload?: Uint8Array): void {
+    this.sendRaw(encodeFrame(message, this.ctx.tag, payload));
+  }
+
+  /** Sends bytes as they are; also used by the garbage-frame fault switch. */
+  sendRaw(bytes: Uint8Array): void {
+    const dc = this.conn.dataChannel;
+    if (dc?.readyState === 'open') dc.send(bytes as Uint8Array<ArrayBuffer>);
+  }
+
+  ping(seq: number): void {
+    if (this.verified) this.send({ type: 'ping', seq, t: performance.now() });
+  }
+
+  close(reason: string): void {
+    if (this.state === 'closed') return;
+    this.onClose(reason);
+    this.conn.close();
+  }
+
+  private onOpen(): void {
+    if (this.state !== 'connecting') return;
+    this.state = 'handshake';
+    this.send({ type: 'hello', deviceId: this.ctx.self.deviceId, nonce: this.nonce });
+  }
+
+  private onClose(reason: string): void {
+    if (this.state === 'closed') return;
+    const wasVerified = this.state === 'verified';
+    this.state = 'closed';
+    clearTimeout(this.timer);
+    if (wasVerified && this.remote) this.ctx.report({ kind: 'link-down', deviceId: this.remote.deviceId, peerId: this.peerId, reason });
+    this.ctx.onClosed(this);
+  }
+
+  private drop(reason: string, detail: string): void {
+    this.ctx.report({ kind: 'dropped', deviceId: this.verified ? this.remote!.deviceId : null, peerId: this.peerId, reason, detail });
+  }
+
+  private reject(reason: string): void {
+    if (this.state === 'closed' || this.state === 'rejected') return;
+    this.send({ type: 'reject', reason });
+    this.refused(reason);
+  }
+
+  private refused(reason: string): void {
+    this.state = 'rejected';
+    this.wasRejected = true;
+    this.ctx.report({ kind: 'rejected', deviceId: this.remote?.deviceId ?? null, peerId: this.peerId, reason });
+    // let the reject frame leave before the channel goes
+    setTimeout(() => this.close(reason), 300);
+  }
+
+  private onFrame(data: unknown): void {
+    const d = decodeFrame(data, this.ctx.tag);
+    if (!d.ok) {
+      this.drop(d.error === 'oversized' ? 'oversized frame' : 'malformed frame', `${d.error}: ${d.detail}`);
+      if (d.error === 'room' && !this.verified) this.reject('this peer belongs to another room');
+      return;
+    }
+    const m = d.message;
+    if (m.type === 'ping') {
+      if (!this.verified || faults.mute) return;
+      const delay = pongDelayMs();
+      if (delay > 0) setTimeout(() => this.send({ type: 'pong', seq: m.seq, t: m.t }), delay);
+      else this.send({ type: 'pong', seq: m.seq, t: m.t });
+      return;
+    }
+    if (m.type === 'pong') {
+      if (!this.verified) return;
+      const rtt = performance.now() - m.t;
+      if (rtt >= 0 && rtt < 120_000) this.ctx.report({ kind: 'rtt', deviceId: this.remote!.deviceId, rttMs: rtt });
+      else this.drop('malformed frame', `pong carries an impossible send time (rtt ${rtt.toFixed(0)} ms)`);
+      return;
+    }
+    if (m.type === 'reject') {
+      if (this.state === 'rejected' || this.state === 'closed') return;
+      this.refused(`the other side refused us: ${m.reason}`);
+      return;
+    }
+    if (m.type === 'hello') return void this.onHello(m.deviceId, m.nonce);
+    if (m.type === 'proof') return void this.onProof(m.mac);
+    if (m.type === 'info') {
+      if (this.verified) return this.onInfo(m);
+      if (this.state === 'handshake' && this.theirNonce && !this.earlyInfo) this.earlyInfo = m;
+      else this.drop('unverified frame', 'info before the room key was proven');
+    }
+  }
+
+  private onInfo(m: Extract<Message, { type: 'info' }>): void {
+    this.remoteName = m.name;
+    this.ctx.report({ kind: 'link-up', deviceId: this.remote!.deviceId, peerId: this.peerId, name: m.name, backend: m.backend });
+  }
+
+  private async onHello(deviceId: string, nonce: Uint8Array): Promise<void> {
+    if (this.state !== 'handshake' || this.theirNonce) return this.drop('unexpected frame', 'hello outside the handshake');
+    if (!this.remote || this.remote.room !== this.ctx.room) return this.reject('this peer belongs to another room');
+    if (this.remote.deviceId !== deviceId) return this.reject('device id does not match its address');
+    this.theirNonce = nonce;
+    const mac = await this.ctx.hmac(this.ctx.key, proofTranscript(this.ctx.room, { deviceId: this.ctx.self.deviceId, nonce: this.nonce }, { deviceId, nonce }));
+    this.send({ type: 'proof', mac });
+  }
+
+  private async onProof(mac: Uint8Array): Promise<void> {
+    if (this.state !== 'handshake' || !this.theirNonce || !this.remote) return this.drop('unexpected frame', 'proof before hello');
+    const expected = await this.ctx.hmac(this.ctx.key, proofTranscript(this.ctx.room, { deviceId: this.remote.deviceId, nonce: this.theirNonce }, { deviceId: this.ctx.self.deviceId, nonce: this.nonce }));
+    if (this.state !== 'handshake') return;
+    if (!equalBytes(mac, expected)) return this.reject('wrong room key: the proof did not verify');
+    this.state = 'verified';
+    clearTimeout(this.timer);
+    this.send({ type: 'info', name: this.ctx.self.name, backend: this.ctx.self.backend });
+    this.ctx.onVerified(this);
+    if (this.earlyInfo) this.onInfo(this.earlyInfo);
+    this.earlyInfo = null;
+  }
+}

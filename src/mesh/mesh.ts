@@ -1,0 +1,191 @@
+/**
+ * The leader tab's side of the room: one PeerJS peer registered with our own signalling server,
+ * room membership from the server's room feed, and one verified `Link` per remote device.
+ *
+ * Who dials: for every pair, the tab with the smaller PeerJS id dials at once; the other waits a
+ * moment and dials only if nothing arrived, so a pair normally gets exactly one connection. When
+ * both connections exist anyway, both sides keep the one the smaller id dialled.
+ */
+import Peer, { type DataConnection } from 'peerjs';
+import type { HmacSha256 } from '../core/handshake.js';
+import { fromBase64url, parsePeerId, toPeerId } from '../core/ids.js';
+import { encodeFrame, roomTag, type Backend } from '../core/protocol.js';
+import type { RoomCredentials } from '../core/share-link.js';
+import type { TabToWorker } from '../worker/messages.js';
+import { Link, type LinkContext } from './link.js';
+
+export interface MeshOptions {
+  creds: RoomCredentials;
+  deviceId: string;
+  tabId: string;
+  name: string;
+  backend: Backend;
+  hmac: HmacSha256;
+  iceServers: RTCIceServer[];
+  report(msg: TabToWorker): void;
+}
+
+const FALLBACK_DIAL_MS = 2500;
+const REDIAL_MS = 1500;
+
+export class Mesh {
+  readonly peerId: string;
+  private peer: Peer | null = null;
+  private feed: EventSource | null = null;
+  private readonly links = new Set<Link>();
+  private listed = new Set<string>();
+  private readonly refused = new Set<string>();
+  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  private readonly ctx: LinkContext;
+  private seq = 0;
+  private stopped = false;
+
+  constructor(private readonly opts: MeshOptions) {
+    this.peerId = toPeerId({ room: opts.creds.room, deviceId: opts.deviceId, tabId: opts.tabId });
+    this.ctx = {
+      room: opts.creds.room,
+      tag: roomTag(opts.creds.room),
+      key: fromBase64url(opts.creds.key),
+      self: { deviceId: opts.deviceId, name: opts.name, backend: opts.backend },
+      hmac: opts.hmac,
+      report: opts.report,
+      onVerified: (l) => this.onVerified(l),
+      onClosed: (l) => this.onClosed(l),
+    };
+  }
+
+  start(): void {
+    this.opts.report({ kind: 'signalling', state: 'connecting', detail: '' });
+    const secure = location.protocol === 'https:';
+    const peer = new Peer(this.peerId, {
+      host: location.hostname,
+      port: Number(location.port) || (secure ? 443 : 80),
+      path: '/peerjs',
+      secure,
+      config: { iceServers: this.opts.iceServers },
+      debug: 0,
+    });
+    this.peer = peer;
+    peer.on('open', () => {
+      this.opts.report({ kind: 'signalling', state: 'open', detail: '' });
+      this.subscribe();
+    });
+    peer.on('connection', (conn) => this.accept(conn));
+    peer.on('disconnected', () => {
+      if (this.stopped) return;
+      this.opts.report({ kind: 'signalling', state: 'lost', detail: 'signalling server unreachable; existing connections stay up' });
+      this.later(() => !this.stopped && !peer.destroyed && peer.reconnect(), REDIAL_MS);
+    });
+    peer.on('error', (e) => {
+      // a peer that left between listing and dialling is routine, not an error
+      if (e.type === 'peer-unavailable') return;
+      this.opts.report({ kind: 'signalling', state: peer.disconnected ? 'lost' : 'open', detail: `${e.type}: ${e.message}` });
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.feed?.close();
+    for (const l of [...this.links]) l.close('tab gave up the connections');
+    this.peer?.destroy();
+  }
+
+  /** One heartbeat round to every verified link (the worker's clock calls this). */
+  heartbeat(): void {
+    this.seq++;
+    for (const l of this.links) l.ping(this.seq);
+  }
+
+  verifiedLinks(): Link[] {
+    return [...this.links].filter((l) => l.verified);
+  }
+
+  /** Fault switch: sends a volley of malformed frames to every verified peer. */
+  sendGarbage(): number {
+    const tag = this.ctx.tag;
+    const valid = encodeFrame({ type: 'ping', seq: 1, t: 1 }, tag);
+    const wrongVersion = valid.slice();
+    wrongVersion[1] = 99;
+    const wrongRoom = encodeFrame({ type: 'ping', seq: 1, t: 1 }, tag ^ 0xffff);
+    const liar = valid.slice();
+    new DataView(liar.buffer).setUint32(8, 1 << 30);
+    const oversized = new Uint8Array(200 * 1024);
+    oversized.set(valid.subarray(0, 16));
+    const frames = [crypto.getRandomValues(new Uint8Array(64)), valid.subarray(0, 9), wrongVersion, wrongRoom, liar, oversized, new TextEncoder().encode('{"type":"ping"}')];
+    let sent = 0;
+    for (const l of this.verifiedLinks()) for (const f of frames) { l.sendRaw(f); sent++; }
+    return sent;
+  }
+
+  private later(fn: () => void, ms: number): void {
+    const t = setTimeout(() => { this.timers.delete(t); fn(); }, ms);
+    this.timers.add(t);
+  }
+
+  /** Room membership comes from our server's per-room feed of registered PeerJS ids. */
+  private subscribe(): void {
+    if (this.feed) return;
+    this.feed = new EventSource(`/api/rooms/${encodeURIComponent(this.opts.creds.room)}/peers`);
+    this.feed.addEventListener('peers', (ev) => {
+      let ids: unknown;
+      try { ids = JSON.parse((ev as MessageEvent<string>).data); } catch { return; }
+      if (!Array.isArray(ids)) return;
+      this.listed = new Set(ids.filter((x): x is string => typeof x === 'string' && x !== this.peerId && parsePeerId(x)?.room === this.opts.creds.room));
+      for (const id of this.listed) this.considerDial(id);
+    });
+  }
+
+  private hasLink(peerId: string): boolean {
+    for (const l of this.links) if (l.peerId === peerId && l.state !== 'closed') return true;
+    return false;
+  }
+
+  private considerDial(peerId: string): void {
+    if (this.stopped || this.refused.has(peerId) || this.hasLink(peerId)) return;
+    if (this.peerId < peerId) return this.dial(peerId);
+    this.later(() => {
+      if (this.listed.has(peerId) && !this.hasLink(peerId)) this.dial(peerId);
+    }, FALLBACK_DIAL_MS);
+  }
+
+  private dial(peerId: string): void {
+    if (!this.peer || this.peer.destroyed || this.peer.disconnected) return;
+    const conn = this.peer.connect(peerId, { serialization: 'raw', reliable: true });
+    if (conn) this.links.add(new Link(conn, true, this.ctx));
+  }
+
+  private accept(conn: DataConnection): void {
+    const remote = parsePeerId(conn.peer);
+    if (!remote || remote.room !== this.opts.creds.room) {
+      this.opts.report({ kind: 'rejected', deviceId: null, peerId: conn.peer, reason: 'connection from outside this room' });
+      conn.close();
+      return;
+    }
+    this.links.add(new Link(conn, false, this.ctx));
+  }
+
+  private onVerified(link: Link): void {
+    const device = link.remote!.deviceId;
+    for (const other of this.links) {
+      if (other === link || other.remote?.deviceId !== device || other.state === 'closed') continue;
+      if (other.peerId !== link.peerId) {
+        // the device moved its connections to a new tab: the newest verified link wins
+        other.close('replaced by a newer tab of the same device');
+        continue;
+      }
+      const keepOutgoing = this.peerId < link.peerId;
+      const loser = link.outgoing === keepOutgoing ? other : link;
+      loser.close('duplicate connection');
+    }
+  }
+
+  private onClosed(link: Link): void {
+    this.links.delete(link);
+    if (link.wasRejected) this.refused.add(link.peerId);
+    if (this.stopped) return;
+    this.later(() => {
+      if (this.listed.has(link.peerId)) this.considerDial(link.peerId);
+    }, REDIAL_MS);
+  }
+}

@@ -1,0 +1,87 @@
+/** The dashboard: this device, the room's devices with their detector state, live RTT plots, events. */
+import { LitElement, css, html } from 'lit';
+import { repeat } from 'lit/directives/repeat.js';
+import { hmacProvider } from '../mesh/hmac.js';
+import type { DeviceClient } from '../worker/client.js';
+import './event-log.js';
+import './peer-table.js';
+import './rtt-chart.js';
+import './share-panel.js';
+import { card } from './theme.js';
+
+export class FrimApp extends LitElement {
+  static properties = { client: { attribute: false }, error: { type: String }, room: { type: String } };
+  declare client: DeviceClient | null;
+  declare error: string | null;
+  declare room: string;
+  private readonly onChange = () => this.requestUpdate();
+
+  static styles = [card, css`
+    :host { display: block; max-width: 1180px; margin: 0 auto; padding: 14px; }
+    header { display: flex; align-items: baseline; gap: 12px; flex-wrap: wrap; margin-bottom: 12px; }
+    h1 { font-size: 20px; margin: 0; }
+    .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(340px, 1fr)); gap: 12px; margin-bottom: 12px; }
+    .charts { display: flex; flex-wrap: wrap; gap: 10px; }
+    .error { border: 1px solid #d6383a; background: color-mix(in srgb, #d6383a 12%, Canvas); padding: 10px 14px; border-radius: 10px; margin-bottom: 12px; font-weight: 600; }
+    .warn { color: #b07400; }
+    dl { display: grid; grid-template-columns: max-content 1fr; gap: 3px 12px; margin: 0; }
+    dt { opacity: .65; }
+    dd { margin: 0; }
+  `];
+
+  constructor() {
+    super();
+    this.client = null;
+    this.error = null;
+    this.room = '';
+  }
+
+  protected updated(changed: Map<string, unknown>): void {
+    if (changed.has('client')) {
+      (changed.get('client') as DeviceClient | null)?.removeEventListener('change', this.onChange);
+      this.client?.addEventListener('change', this.onChange);
+    }
+  }
+
+  private selfCard() {
+    const c = this.client;
+    const s = c?.snapshot;
+    const role = c?.leader ? 'leader' : 'follower';
+    return html`<section class="card" data-testid="self" data-device-id=${c?.deviceId ?? ''} data-backend=${c?.opts.backend.backend ?? ''} data-role=${role} data-worker=${c?.workerKind ?? ''}>
+      <h2>This device</h2>
+      <dl>
+        <dt>Name</dt><dd>${c?.opts.name ?? '…'}</dd>
+        <dt>Device id</dt><dd class="mono">${c?.deviceId ?? '…'}</dd>
+        <dt>Compute</dt><dd>${c?.opts.backend.detail ?? '…'}</dd>
+        <dt>This tab</dt><dd>${c?.leader ? 'holds the connections (leader tab)' : 'follows the leader tab'}${s && s.tabs > 1 ? ` · ${s.tabs} tabs open` : ''}</dd>
+        <dt>Failure detection</dt><dd>${c?.workerKind === 'shared'
+          ? 'in a SharedWorker shared by this browser’s tabs'
+          : html`<span class="warn">in this tab’s own worker (no SharedWorker here): each tab is a separate device</span>`}</dd>
+        <dt>Signalling</dt><dd>${s?.signalling ?? '…'}</dd>
+        <dt>Room proof</dt><dd>HMAC-SHA256 via ${hmacProvider}${isSecureContext ? '' : html` <span class="warn">(not a secure page: no WebGPU, no WebCrypto)</span>`}</dd>
+        <dt>Heartbeat</dt><dd>every ${s?.heartbeatMs ?? 250} ms${s && s.droppedTotal ? html` · <span class="warn">${s.droppedTotal} bad frames dropped</span>` : null}</dd>
+      </dl>
+    </section>`;
+  }
+
+  render() {
+    const c = this.client;
+    const s = c?.snapshot;
+    const error = this.error ?? c?.fatal ?? null;
+    const peers = s?.peers ?? [];
+    const names = new Map(peers.map((p) => [p.deviceId, p.name]));
+    const charted = peers.filter((p) => s?.series[p.deviceId]);
+    return html`
+      <header><h1>frim-mesh</h1>${this.room ? html`<span class="muted">room <b class="mono">${this.room}</b></span>` : null}</header>
+      ${error ? html`<div class="error" data-testid="error" role="alert">${error}</div>` : null}
+      ${c ? html`
+        <div class="grid">${this.selfCard()}<share-panel .link=${`${location.origin}${location.pathname}${location.hash}`}></share-panel></div>
+        <div style="margin-bottom:12px"><peer-table .peers=${peers}></peer-table></div>
+        ${charted.length ? html`<section class="card" style="margin-bottom:12px"><h2>Heartbeat RTT and detection threshold</h2>
+          <div class="charts">${repeat(charted, (p) => p.deviceId, (p) => html`<rtt-chart .peer=${p} .series=${s!.series[p.deviceId]}></rtt-chart>`)}</div></section>` : null}
+        <event-log .events=${s?.events ?? []} .names=${names}></event-log>
+      ` : null}
+    `;
+  }
+}
+customElements.define('frim-app', FrimApp);

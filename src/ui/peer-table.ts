@@ -1,0 +1,63 @@
+/** Every other device in the room: status, RTT, the detector's current threshold. */
+import { LitElement, css, html } from 'lit';
+import type { PeerView } from '../worker/snapshot.js';
+import { STATUS_COLOURS, card } from './theme.js';
+
+function ms(v: number | null): string {
+  return v === null ? '–' : v < 10 ? v.toFixed(1) : v.toFixed(0);
+}
+
+function ago(epochMs: number): string {
+  const s = Math.max(0, Math.round((Date.now() - epochMs) / 1000));
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m ${s % 60}s`;
+}
+
+export class PeerTable extends LitElement {
+  static properties = { peers: { attribute: false } };
+  declare peers: PeerView[];
+
+  static styles = [card, css`
+    table { width: 100%; border-collapse: collapse; }
+    th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid color-mix(in srgb, CanvasText 10%, transparent); white-space: nowrap; }
+    th { font-weight: 600; font-size: 12px; opacity: .7; }
+    td.num { text-align: right; font-variant-numeric: tabular-nums; }
+    .empty { padding: 10px 0; }
+  `];
+
+  constructor() {
+    super();
+    this.peers = [];
+  }
+
+  render() {
+    return html`<section class="card">
+      <h2>Devices in the room</h2>
+      ${this.peers.length === 0
+        ? html`<p class="empty muted">No other device yet. Open the share link on another browser or phone.</p>`
+        : html`<table>
+            <thead><tr><th>Device</th><th>Status</th><th class="num">RTT ms</th><th class="num">Threshold ms</th><th>For</th><th class="num">Bad frames</th></tr></thead>
+            <tbody>
+              ${this.peers.map((p) => html`<tr
+                data-testid="peer"
+                data-device-id=${p.deviceId}
+                data-status=${p.status}
+                data-rtt-ms=${p.rttMs === null ? '' : p.rttMs.toFixed(2)}
+                data-threshold-ms=${p.thresholdMs.toFixed(1)}
+                data-warm=${String(p.warm)}
+                data-dropped=${String(p.dropped)}
+                title=${p.reason}
+              >
+                <td>${p.status === 'rejected' ? html`<span class="muted">unknown device</span>` : p.name}<br /><span class="mono muted">${p.deviceId}</span></td>
+                <td><span class="pill" style="background:${STATUS_COLOURS[p.status]}">${p.status}</span>
+                  ${p.status === 'rejected' ? html`<br /><span class="muted">${p.reason}</span>` : null}</td>
+                <td class="num">${ms(p.rttMs)}</td>
+                <td class="num">${ms(p.thresholdMs)}${p.warm ? '' : html`<br /><span class="muted">default</span>`}</td>
+                <td>${ago(p.since)}</td>
+                <td class="num">${p.dropped}</td>
+              </tr>`)}
+            </tbody>
+          </table>`}
+    </section>`;
+  }
+}
+customElements.define('peer-table', PeerTable);

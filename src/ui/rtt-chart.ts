@@ -1,0 +1,68 @@
+/** One peer's heartbeat RTT against the detector threshold over the last minute and a half (uPlot). */
+import { LitElement, css, html, unsafeCSS } from 'lit';
+import uPlot from 'uplot';
+import uplotCss from 'uplot/dist/uPlot.min.css?inline';
+import type { PeerSeries, PeerView } from '../worker/snapshot.js';
+import { STATUS_COLOURS, card } from './theme.js';
+
+const WIDTH = 340;
+const HEIGHT = 150;
+
+export class RttChart extends LitElement {
+  static properties = { peer: { attribute: false }, series: { attribute: false } };
+  declare peer: PeerView;
+  declare series: PeerSeries | undefined;
+  private plot: uPlot | null = null;
+
+  static styles = [card, unsafeCSS(uplotCss), css`
+    :host { display: block; }
+    .card { padding: 8px 10px; }
+    .title { display: flex; justify-content: space-between; gap: 8px; font-size: 12px; margin-bottom: 4px; }
+  `];
+
+  private create(): void {
+    const target = this.renderRoot.querySelector('.plot') as HTMLElement;
+    this.plot = new uPlot(
+      {
+        width: WIDTH,
+        height: HEIGHT,
+        legend: { show: true, live: false },
+        cursor: { show: false },
+        scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(10, max * 1.15)] } },
+        axes: [{ size: 28 }, { size: 44, label: 'ms', labelSize: 14 }],
+        series: [
+          {},
+          { label: 'RTT', stroke: '#3572b0', width: 1.5, spanGaps: false, points: { show: false } },
+          { label: 'threshold T', stroke: STATUS_COLOURS.failed, width: 1.5, dash: [6, 4], points: { show: false } },
+        ],
+      },
+      this.data(),
+      target,
+    );
+  }
+
+  private data(): uPlot.AlignedData {
+    const s = this.series;
+    return s ? [s.t, s.rtt as number[], s.threshold] : [[], [], []];
+  }
+
+  protected updated(): void {
+    if (this.plot) this.plot.setData(this.data());
+    else this.create();
+  }
+
+  disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.plot?.destroy();
+    this.plot = null;
+  }
+
+  render() {
+    const p = this.peer;
+    return html`<div class="card">
+      <div class="title"><b>${p.name}</b><span class="pill" style="background:${STATUS_COLOURS[p.status]}">${p.status}</span></div>
+      <div class="plot"></div>
+    </div>`;
+  }
+}
+customElements.define('rtt-chart', RttChart);

@@ -1,0 +1,147 @@
+/**
+ * A tab's handle on its device worker. The worker decides which tab leads; the leading tab owns
+ * the `Mesh` (RTCPeerConnection only exists in pages) and relays what happens on it.
+ */
+import { randomName } from '../core/ids.js';
+import type { RoomCredentials } from '../core/share-link.js';
+import { hmacSha256 } from '../mesh/hmac.js';
+import { Mesh } from '../mesh/mesh.js';
+import type { BackendInfo } from '../runtime/backend.js';
+import { WORKER_PROTOCOL, isWorkerToTab, type TabToWorker, type WorkerKind, type WorkerToTab } from './messages.js';
+import type { DeviceSnapshot } from './snapshot.js';
+
+export interface ClientOptions {
+  creds: RoomCredentials;
+  name: string;
+  backend: BackendInfo;
+  iceServers: RTCIceServer[];
+}
+
+function randomId(length: number): string {
+  return randomName(crypto.getRandomValues(new Uint8Array(length * 2)), length);
+}
+
+/** Where SharedWorker is missing, each tab is its own device; its id survives reloads of that tab. */
+function tabScopedDeviceId(): string {
+  const key = 'frim-device-id';
+  let id = sessionStorage.getItem(key);
+  if (!id || !/^[a-z0-9]{12}$/.test(id)) {
+    id = randomId(12);
+    sessionStorage.setItem(key, id);
+  }
+  return id;
+}
+
+export class DeviceClient extends EventTarget {
+  readonly tabId = randomId(8);
+  readonly workerKind: WorkerKind = typeof SharedWorker === 'function' ? 'shared' : 'dedicated';
+  deviceId: string | null = null;
+  leader = false;
+  snapshot: DeviceSnapshot | null = null;
+  fatal: string | null = null;
+  mesh: Mesh | null = null;
+  private post!: (m: TabToWorker) => void;
+
+  constructor(readonly opts: ClientOptions) {
+    super();
+  }
+
+  start(): void {
+    const name = `frim-${this.opts.creds.room}`;
+    let port: { postMessage(m: unknown): void; onmessage: ((e: MessageEvent) => void) | null };
+    if (this.workerKind === 'shared') {
+      const w = new SharedWorker(new URL('./device-worker.ts', import.meta.url), { type: 'module', name });
+      port = w.port;
+      w.port.start();
+    } else {
+      port = new Worker(new URL('./device-worker.ts', import.meta.url), { type: 'module', name });
+    }
+    this.post = (m) => port.postMessage(m);
+    port.onmessage = (e) => {
+      if (isWorkerToTab(e.data)) this.onMessage(e.data);
+    };
+    addEventListener('pagehide', () => {
+      this.mesh?.stop();
+      this.post({ kind: 'leaving' });
+    });
+    void this.holdTabLock().then(() => this.register());
+  }
+
+  /**
+   * Held for the tab's lifetime: the worker waits on the same lock and learns of our death the
+   * moment it is released. We register only once we hold it, or the worker could take it first.
+   */
+  private holdTabLock(): Promise<void> {
+    const locks = navigator.locks;
+    if (!locks) return Promise.resolve();
+    return new Promise<void>((held) => {
+      locks.request(`frim-tab-${this.tabId}`, () => {
+        held();
+        return new Promise<void>(() => undefined);
+      }).catch(() => held());
+    });
+  }
+
+  private register(): void {
+    this.post({
+      kind: 'register',
+      v: WORKER_PROTOCOL,
+      tabId: this.tabId,
+      room: this.opts.creds.room,
+      deviceId: this.workerKind === 'dedicated' ? tabScopedDeviceId() : null,
+      name: this.opts.name,
+      backend: this.opts.backend.backend,
+      backendDetail: this.opts.backend.detail,
+      workerKind: this.workerKind,
+    });
+  }
+
+  private emit(): void {
+    this.dispatchEvent(new Event('change'));
+  }
+
+  private onMessage(m: WorkerToTab): void {
+    switch (m.kind) {
+      case 'welcome':
+        this.deviceId = m.deviceId;
+        break;
+      case 'role':
+        this.setLeader(m.leader);
+        break;
+      case 'tick':
+        this.mesh?.heartbeat();
+        return;
+      case 'tab-ping':
+        this.post({ kind: 'tab-pong' });
+        return;
+      case 'state':
+        this.snapshot = m.state;
+        break;
+      case 'fatal':
+        this.fatal = m.message;
+        break;
+    }
+    this.emit();
+  }
+
+  private setLeader(leader: boolean): void {
+    if (leader === this.leader) return;
+    this.leader = leader;
+    if (leader && this.deviceId) {
+      this.mesh = new Mesh({
+        creds: this.opts.creds,
+        deviceId: this.deviceId,
+        tabId: this.tabId,
+        name: this.opts.name,
+        backend: this.opts.backend.backend,
+        hmac: hmacSha256,
+        iceServers: this.opts.iceServers,
+        report: (msg) => this.post(msg),
+      });
+      this.mesh.start();
+    } else if (!leader) {
+      this.mesh?.stop();
+      this.mesh = null;
+    }
+  }
+}

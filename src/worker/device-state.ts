@@ -1,0 +1,181 @@
+/**
+ * The device's view of the room: one failure detector per peer (FRIM 4.1), statuses, RTT and
+ * threshold history, and the event log. Owned by the device worker so it survives a change of
+ * leader tab. Time comes in through `Clock`, so tests drive it directly.
+ */
+import { FailureDetector, type DetectorConfig, type Transition } from '../core/detector.js';
+import type { Backend } from '../core/protocol.js';
+import { seedFromString } from '../core/rng.js';
+import type { DeviceSnapshot, EventKind, MeshEvent, PeerSeries, PeerView } from './snapshot.js';
+
+export interface Clock {
+  /** monotonic ms, for the detector */
+  mono(): number;
+  /** wall-clock ms, for events and plots */
+  epoch(): number;
+}
+
+interface PeerRecord {
+  view: PeerView;
+  detector: FailureDetector | null;
+  series: PeerSeries;
+}
+
+const MAX_EVENTS = 300;
+const SERIES_SECONDS = 90;
+
+export class DeviceState {
+  private readonly peers = new Map<string, PeerRecord>();
+  private readonly events: MeshEvent[] = [];
+  private eventSeq = 0;
+  private droppedTotal = 0;
+  /** set whenever something the dashboard shows has changed */
+  dirty = true;
+
+  constructor(
+    readonly deviceId: string,
+    readonly room: string,
+    private readonly detectorConfig: DetectorConfig,
+    private readonly clock: Clock,
+  ) {}
+
+  log(kind: EventKind, deviceId: string | null, detail: string): void {
+    this.events.push({ seq: ++this.eventSeq, at: this.clock.epoch(), kind, deviceId, detail });
+    if (this.events.length > MAX_EVENTS) this.events.splice(0, this.events.length - MAX_EVENTS);
+    this.dirty = true;
+  }
+
+  private record(deviceId: string): PeerRecord {
+    let rec = this.peers.get(deviceId);
+    if (!rec) {
+      rec = {
+        view: { deviceId, name: deviceId, backend: null, status: 'alive', rttMs: null, thresholdMs: this.detectorConfig.defaultThresholdMs, warm: false, dropped: 0, since: this.clock.epoch(), reason: '' },
+        detector: null,
+        series: { t: [], rtt: [], threshold: [] },
+      };
+      this.peers.set(deviceId, rec);
+    }
+    return rec;
+  }
+
+  /** A verified connection to `deviceId` is up (first join, or a rejoin through a new tab). */
+  linkUp(deviceId: string, name: string, backend: Backend): void {
+    const known = this.peers.get(deviceId);
+    const rec = this.record(deviceId);
+    rec.view.name = name;
+    rec.view.backend = backend;
+    if (!rec.detector) {
+      rec.detector = new FailureDetector(this.detectorConfig, seedFromString(`${this.deviceId}>${deviceId}`), this.clock.mono());
+      this.setStatus(rec, 'alive', '');
+      this.log('joined', deviceId, known?.view.status === 'rejected' ? `${name} joined after proving the room key` : `${name} joined`);
+    }
+    this.dirty = true;
+  }
+
+  rtt(deviceId: string, rttMs: number): void {
+    const rec = this.peers.get(deviceId);
+    if (!rec?.detector) return;
+    const tr = rec.detector.reply(this.clock.mono(), rttMs);
+    rec.view.rttMs = rttMs;
+    rec.view.thresholdMs = rec.detector.thresholdMs;
+    rec.view.warm = rec.detector.warm;
+    this.sample(rec);
+    if (tr) this.applyTransition(rec, tr);
+    this.dirty = true;
+  }
+
+  /** Runs every detector's silence check; returns true when some status changed. */
+  check(): boolean {
+    const now = this.clock.mono();
+    let changed = false;
+    for (const rec of this.peers.values()) {
+      if (!rec.detector) continue;
+      for (const tr of rec.detector.check(now)) {
+        this.applyTransition(rec, tr);
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
+  /** Earliest monotonic time at which `check` can change anything. */
+  nextCheckAt(): number {
+    let next = Infinity;
+    for (const rec of this.peers.values()) if (rec.detector) next = Math.min(next, rec.detector.nextCheckAt());
+    return next;
+  }
+
+  rejected(deviceId: string | null, peerId: string, reason: string): void {
+    const id = deviceId ?? peerId;
+    const rec = this.record(id);
+    if (rec.detector && rec.view.status !== 'failed') {
+      // a verified device is never downgraded by an unverified connection claiming its id
+      this.log('rejected', id, `a connection claiming to be ${rec.view.name} was refused: ${reason}`);
+      return;
+    }
+    if (rec.view.status !== 'rejected') this.log('rejected', id, reason);
+    this.setStatus(rec, 'rejected', reason);
+  }
+
+  dropped(deviceId: string | null, peerId: string, reason: string, detail: string): void {
+    this.droppedTotal++;
+    const rec = deviceId ? this.peers.get(deviceId) : undefined;
+    if (rec) rec.view.dropped++;
+    this.log('dropped', deviceId, `${reason} from ${deviceId ?? peerId}: ${detail}`);
+  }
+
+  ice(deviceId: string, state: string): void {
+    if (state === 'disconnected' || state === 'failed' || state === 'closed') this.log('ice', deviceId, `ICE ${state}`);
+  }
+
+  private applyTransition(rec: PeerRecord, tr: Transition): void {
+    const d = rec.detector!;
+    const silentMs = Math.round(tr.at - d.lastReplyAt);
+    if (tr.to === 'suspected') {
+      this.setStatus(rec, 'suspected', `silent ${silentMs} ms > T + h`);
+      this.log('suspected', rec.view.deviceId, `silent for ${silentMs} ms (T = ${Math.round(d.thresholdMs)} ms)`);
+    } else if (tr.to === 'failed') {
+      this.setStatus(rec, 'failed', `silent ${silentMs} ms`);
+      this.log('failed', rec.view.deviceId, `declared failed after ${silentMs} ms of silence (T = ${Math.round(d.thresholdMs)} ms)`);
+    } else {
+      this.setStatus(rec, 'alive', '');
+      this.log(tr.from === 'failed' ? 'recovered' : 'cleared', rec.view.deviceId, tr.from === 'failed' ? 'answers again' : 'late reply, suspicion cleared');
+    }
+  }
+
+  private setStatus(rec: PeerRecord, status: PeerView['status'], reason: string): void {
+    if (rec.view.status !== status) rec.view.since = this.clock.epoch();
+    rec.view.status = status;
+    rec.view.reason = reason;
+    this.dirty = true;
+  }
+
+  private sample(rec: PeerRecord): void {
+    const s = rec.series;
+    const t = this.clock.epoch() / 1000;
+    s.t.push(t);
+    s.rtt.push(rec.view.rttMs);
+    s.threshold.push(rec.view.thresholdMs);
+    let cut = 0;
+    while (cut < s.t.length && s.t[cut] < t - SERIES_SECONDS) cut++;
+    if (cut) {
+      s.t.splice(0, cut);
+      s.rtt.splice(0, cut);
+      s.threshold.splice(0, cut);
+    }
+  }
+
+  snapshot(self: Omit<DeviceSnapshot, 'deviceId' | 'room' | 'peers' | 'events' | 'droppedTotal' | 'series'>): DeviceSnapshot {
+    const series: Record<string, PeerSeries> = {};
+    for (const [id, rec] of this.peers) if (rec.detector) series[id] = rec.series;
+    return {
+      ...self,
+      deviceId: this.deviceId,
+      room: this.room,
+      peers: [...this.peers.values()].map((r) => ({ ...r.view })),
+      events: this.events.slice(-100),
+      droppedTotal: this.droppedTotal,
+      series,
+    };
+  }
+}

@@ -1,0 +1,210 @@
+/**
+ * The device worker: one per browser profile and room (a SharedWorker named after the room),
+ * or one per tab where SharedWorker is missing. It owns the device identity, the detectors and
+ * the event log, elects the leader tab (the one that holds the WebRTC connections) and drives
+ * the heartbeat clock, because worker timers are not throttled in hidden tabs the way page
+ * timers are.
+ */
+import { DEFAULT_DETECTOR } from '../core/detector.js';
+import { randomName } from '../core/ids.js';
+import { loadDeviceId } from '../store/identity.js';
+import { DeviceState } from './device-state.js';
+import { WORKER_PROTOCOL, isTabToWorker, type TabToWorker, type WorkerKind, type WorkerToTab } from './messages.js';
+import type { Backend } from '../core/protocol.js';
+
+interface TabPort {
+  post(msg: WorkerToTab): void;
+}
+
+interface Tab {
+  id: string;
+  port: TabPort;
+  lastSeen: number;
+}
+
+const TAB_PING_MS = 400;
+/**
+ * A tab that has not answered for this long is gone. Closing sends `leaving` and Web Locks report
+ * a crash at once; this timeout only covers plain-HTTP pages, which have neither lock nor reliable pagehide.
+ */
+const TAB_TIMEOUT_MS = 4000;
+const PUBLISH_MS = 250;
+
+const clock = { mono: () => performance.now(), epoch: () => Date.now() };
+
+let tabs: Tab[] = [];
+let leader: Tab | null = null;
+let state: DeviceState | null = null;
+let identity: { deviceId: string; room: string; name: string; backend: Backend; backendDetail: string; workerKind: WorkerKind } | null = null;
+let signalling = 'connecting';
+let checkTimer: ReturnType<typeof setTimeout> | undefined;
+const ports = new Map<TabPort, Tab | null>();
+
+function post(tab: Tab, msg: WorkerToTab): void {
+  tab.port.post(msg);
+}
+
+function snapshot() {
+  if (!state || !identity) return null;
+  return state.snapshot({
+    name: identity.name,
+    backend: identity.backend,
+    backendDetail: identity.backendDetail,
+    workerKind: identity.workerKind,
+    tabs: tabs.length,
+    leaderTabId: leader?.id ?? null,
+    signalling,
+    heartbeatMs: DEFAULT_DETECTOR.heartbeatMs,
+  });
+}
+
+function publish(force = false): void {
+  if (!state || (!state.dirty && !force)) return;
+  const snap = snapshot();
+  if (!snap) return;
+  state.dirty = false;
+  for (const t of tabs) post(t, { kind: 'state', state: snap });
+}
+
+/** Schedules the next detector check exactly at the earliest deadline, so detection is not quantised by a polling period. */
+function scheduleCheck(): void {
+  if (!state) return;
+  clearTimeout(checkTimer);
+  const next = state.nextCheckAt();
+  if (!Number.isFinite(next)) return;
+  checkTimer = setTimeout(() => {
+    if (state?.check()) publish();
+    scheduleCheck();
+  }, Math.max(0, next - clock.mono() + 1));
+}
+
+function electLeader(): void {
+  if (leader && tabs.includes(leader)) return;
+  const previous = leader;
+  leader = tabs[0] ?? null;
+  if (leader) {
+    post(leader, { kind: 'role', leader: true });
+    state?.log('leader', null, previous ? `tab ${leader.id} took over the connections from tab ${previous.id}` : `tab ${leader.id} holds the connections`);
+  }
+  publish(true);
+}
+
+function dropTab(tab: Tab): void {
+  if (!tabs.includes(tab)) return;
+  tabs = tabs.filter((t) => t !== tab);
+  if (leader === tab) {
+    leader = null;
+    // if it is only stalled, it must not keep a second set of connections when it wakes
+    post(tab, { kind: 'role', leader: false });
+  }
+  electLeader();
+  if (state) state.dirty = true;
+}
+
+async function register(port: TabPort, msg: Extract<TabToWorker, { kind: 'register' }>): Promise<void> {
+  if (identity && identity.room !== msg.room) {
+    port.post({ kind: 'fatal', message: `this device worker serves room ${identity.room}, not ${msg.room}` });
+    return;
+  }
+  if (!identity) {
+    const deviceId = msg.deviceId ?? (await loadDeviceId(() => randomName(crypto.getRandomValues(new Uint8Array(32)), 12)));
+    if (!identity) {
+      identity = { deviceId, room: msg.room, name: msg.name, backend: msg.backend, backendDetail: msg.backendDetail, workerKind: msg.workerKind };
+      state = new DeviceState(deviceId, msg.room, DEFAULT_DETECTOR, clock);
+    }
+  }
+  const tab: Tab = { id: msg.tabId, port, lastSeen: clock.mono() };
+  ports.set(port, tab);
+  tabs.push(tab);
+  post(tab, { kind: 'welcome', v: WORKER_PROTOCOL, deviceId: identity.deviceId, tabId: tab.id });
+  post(tab, { kind: 'role', leader: false });
+  watchTabLock(tab);
+  electLeader();
+  publish(true);
+}
+
+/** Where Web Locks exist, each tab holds a lock for its lifetime; it is released the instant the tab dies. */
+function watchTabLock(tab: Tab): void {
+  const locks = (self.navigator as Navigator & { locks?: LockManager }).locks;
+  if (!locks) return;
+  void locks.request(`frim-tab-${tab.id}`, () => dropTab(tab)).catch(() => undefined);
+}
+
+function handle(port: TabPort, raw: unknown): void {
+  if (!isTabToWorker(raw)) return;
+  const msg = raw;
+  if (msg.kind === 'register') {
+    void register(port, msg).catch((e: unknown) => port.post({ kind: 'fatal', message: `device worker failed to start: ${String(e)}` }));
+    return;
+  }
+  const tab = ports.get(port);
+  if (!tab || !state) return;
+  tab.lastSeen = clock.mono();
+  if (!tabs.includes(tab) && msg.kind !== 'leaving') {
+    // a tab we gave up on (it stalled past the timeout) is alive after all: take it back as a follower
+    tabs.push(tab);
+    post(tab, { kind: 'role', leader: false });
+    electLeader();
+  }
+  switch (msg.kind) {
+    case 'tab-pong':
+      return;
+    case 'leaving':
+      dropTab(tab);
+      return;
+    case 'link-up':
+      if (tab === leader) state.linkUp(msg.deviceId, msg.name, msg.backend);
+      break;
+    case 'link-down':
+      break;
+    case 'rtt':
+      if (tab === leader) state.rtt(msg.deviceId, msg.rttMs);
+      break;
+    case 'rejected':
+      state.rejected(msg.deviceId, msg.peerId, msg.reason);
+      break;
+    case 'dropped':
+      state.dropped(msg.deviceId, msg.peerId, msg.reason, msg.detail);
+      break;
+    case 'ice':
+      state.ice(msg.deviceId, msg.state);
+      break;
+    case 'signalling':
+      if (msg.state !== signalling) state.log('signalling', null, `${msg.state}${msg.detail ? `: ${msg.detail}` : ''}`);
+      signalling = msg.state;
+      state.dirty = true;
+      break;
+  }
+  scheduleCheck();
+}
+
+setInterval(() => {
+  if (leader) post(leader, { kind: 'tick' });
+}, DEFAULT_DETECTOR.heartbeatMs);
+
+setInterval(() => {
+  const now = clock.mono();
+  for (const t of [...tabs]) {
+    if (now - t.lastSeen > TAB_TIMEOUT_MS) dropTab(t);
+    else post(t, { kind: 'tab-ping' });
+  }
+}, TAB_PING_MS);
+
+setInterval(() => publish(), PUBLISH_MS);
+
+function portOf(target: { postMessage(m: unknown): void }): TabPort {
+  return { post: (m) => target.postMessage(m) };
+}
+
+const scope = self as unknown as { onconnect?: unknown; postMessage(m: unknown): void; onmessage: ((e: MessageEvent) => void) | null };
+if ('SharedWorkerGlobalScope' in self) {
+  (self as unknown as SharedWorkerGlobalScope).onconnect = (e: MessageEvent) => {
+    const mp = e.ports[0];
+    const port = portOf(mp);
+    mp.onmessage = (ev) => handle(port, ev.data);
+    mp.start();
+  };
+} else {
+  const port = portOf(scope);
+  scope.onmessage = (ev) => handle(port, ev.data);
+}
