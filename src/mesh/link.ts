@@ -43,8 +43,9 @@ export class Link {
     conn.on('data', (d) => this.onFrame(d));
     conn.on('close', () => this.onClose('channel closed'));
     conn.on('error', (e) => this.onClose(`channel error: ${e.type}`));
-    conn.on('iceStateChanged', (s) => {
-      if (this.remote) ctx.report({ kind: 'ice', deviceId: this.remote.deviceId, state: s, at: Date.now() });
+    // Our own listener: PeerJS replaces its handler with a no-op when it tears a connection down.
+    conn.peerConnection?.addEventListener('iceconnectionstatechange', () => {
+      if (this.remote) ctx.report({ kind: 'ice', deviceId: this.remote.deviceId, state: conn.peerConnection.iceConnectionState, at: Date.now() });
     });
     this.timer = setTimeout(() => {
       if (this.state !== 'verified') this.close(this.theirNonce ? 'no valid proof of the room key in time' : 'handshake timed out');
@@ -130,7 +131,7 @@ export class Link {
     if (m.type === 'pong') {
       if (!this.verified) return;
       const rtt = performance.now() - m.t;
-      if (rtt >= 0 && rtt < 120_000) this.ctx.report({ kind: 'rtt', deviceId: this.remote!.deviceId, rttMs: rtt });
+      if (rtt >= 0 && rtt < 120_000) this.ctx.report({ kind: 'rtt', deviceId: this.remote!.deviceId, rttMs: rtt, at: performance.timeOrigin + performance.now() });
       else this.drop('malformed frame', `pong carries an impossible send time (rtt ${rtt.toFixed(0)} ms)`);
       return;
     }

@@ -29,7 +29,7 @@ export class RttChart extends LitElement {
         legend: { show: true, live: false },
         cursor: { show: false },
         scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(10, max * 1.15)] } },
-        axes: [{ size: 28 }, { size: 44, label: 'ms', labelSize: 14 }],
+        axes: [{ size: 28 }, { size: 50, label: 'ms', labelSize: 12, labelGap: 0 }],
         series: [
           {},
           { label: 'RTT', stroke: '#3572b0', width: 1.5, spanGaps: false, points: { show: false } },
@@ -46,9 +46,15 @@ export class RttChart extends LitElement {
     return s ? [s.t, s.rtt as number[], s.threshold] : [[], [], []];
   }
 
+  private drawnAt = 0;
+
   protected updated(): void {
-    if (this.plot) this.plot.setData(this.data());
-    else this.create();
+    if (!this.plot) return this.create();
+    // redraw at most once a second: on a phone the chart must not steal time from heartbeats
+    const now = performance.now();
+    if (now - this.drawnAt < 1000) return;
+    this.drawnAt = now;
+    this.plot.setData(this.data());
   }
 
   disconnectedCallback(): void {
@@ -60,7 +66,7 @@ export class RttChart extends LitElement {
   render() {
     const p = this.peer;
     return html`<div class="card">
-      <div class="title"><b>${p.name}</b><span class="pill" style="background:${STATUS_COLOURS[p.status]}">${p.status}</span></div>
+      <div class="title"><span><b>${p.name}</b> <span class="mono muted">${p.deviceId}</span></span><span class="pill" style="background:${STATUS_COLOURS[p.status]}">${p.status}</span></div>
       <div class="plot"></div>
     </div>`;
   }

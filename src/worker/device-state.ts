@@ -67,15 +67,16 @@ export class DeviceState {
     if (!rec.detector) {
       rec.detector = new FailureDetector(this.detectorConfig, seedFromString(`${this.deviceId}>${deviceId}`), this.clock.mono());
       this.setStatus(rec, 'alive', '');
-      this.log('joined', deviceId, known?.view.status === 'rejected' ? `${name} joined after proving the room key` : `${name} joined`);
+      this.log('joined', deviceId, known?.view.status === 'rejected' ? 'joined after proving the room key' : 'joined the room');
     }
     this.dirty = true;
   }
 
-  rtt(deviceId: string, rttMs: number): void {
+  /** `arrivedAt`: when the pong reached the tab, on the monotonic clock (defaults to now). */
+  rtt(deviceId: string, rttMs: number, arrivedAt = this.clock.mono()): void {
     const rec = this.peers.get(deviceId);
     if (!rec?.detector) return;
-    const tr = rec.detector.reply(this.clock.mono(), rttMs);
+    const tr = rec.detector.reply(Math.min(arrivedAt, this.clock.mono()), rttMs);
     rec.view.rttMs = rttMs;
     rec.view.thresholdMs = rec.detector.thresholdMs;
     rec.view.warm = rec.detector.warm;
@@ -122,6 +123,11 @@ export class DeviceState {
     const rec = deviceId ? this.peers.get(deviceId) : undefined;
     if (rec) rec.view.dropped++;
     this.log('dropped', deviceId, `${reason} from ${deviceId ?? peerId}: ${detail}`);
+  }
+
+  /** The data channel closed. Informational: a channel can stay open to a dead device for a long time, so only heartbeats decide. */
+  linkDown(deviceId: string, reason: string): void {
+    if (this.peers.get(deviceId)?.detector) this.log('closed', deviceId, `connection closed (${reason})`);
   }
 
   ice(deviceId: string, state: string): void {

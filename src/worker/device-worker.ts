@@ -28,7 +28,8 @@ const TAB_PING_MS = 400;
  * a crash at once; this timeout only covers plain-HTTP pages, which have neither lock nor reliable pagehide.
  */
 const TAB_TIMEOUT_MS = 4000;
-const PUBLISH_MS = 250;
+/** Status changes are published at once; this only paces RTT and chart updates. */
+const PUBLISH_MS = 500;
 
 const clock = { mono: () => performance.now(), epoch: () => Date.now() };
 
@@ -156,9 +157,10 @@ function handle(port: TabPort, raw: unknown): void {
       if (tab === leader) state.linkUp(msg.deviceId, msg.name, msg.backend);
       break;
     case 'link-down':
+      if (tab === leader) state.linkDown(msg.deviceId, msg.reason);
       break;
     case 'rtt':
-      if (tab === leader) state.rtt(msg.deviceId, msg.rttMs);
+      if (tab === leader) state.rtt(msg.deviceId, msg.rttMs, msg.at - performance.timeOrigin);
       break;
     case 'rejected':
       state.rejected(msg.deviceId, msg.peerId, msg.reason);

@@ -15,7 +15,8 @@ export type TabToWorker =
   | { kind: 'leaving' }
   | { kind: 'link-up'; deviceId: string; peerId: string; name: string; backend: Backend }
   | { kind: 'link-down'; deviceId: string; peerId: string; reason: string }
-  | { kind: 'rtt'; deviceId: string; rttMs: number }
+  /** `at`: when the pong arrived, as performance.timeOrigin + performance.now() in the tab */
+  | { kind: 'rtt'; deviceId: string; rttMs: number; at: number }
   | { kind: 'rejected'; deviceId: string | null; peerId: string; reason: string }
   | { kind: 'dropped'; deviceId: string | null; peerId: string; reason: string; detail: string }
   | { kind: 'ice'; deviceId: string; state: string; at: number }
@@ -40,7 +41,7 @@ const TAB_SHAPES: Record<TabToWorker['kind'], (m: Record<string, unknown>) => bo
   leaving: () => true,
   'link-up': (m) => str(m.deviceId) && str(m.peerId) && str(m.name) && backend(m.backend),
   'link-down': (m) => str(m.deviceId) && str(m.peerId) && str(m.reason),
-  rtt: (m) => str(m.deviceId) && num(m.rttMs) && m.rttMs >= 0,
+  rtt: (m) => str(m.deviceId) && num(m.rttMs) && m.rttMs >= 0 && num(m.at),
   rejected: (m) => strOrNull(m.deviceId) && str(m.peerId) && str(m.reason),
   dropped: (m) => strOrNull(m.deviceId) && str(m.peerId) && str(m.reason) && str(m.detail),
   ice: (m) => str(m.deviceId) && str(m.state) && num(m.at),

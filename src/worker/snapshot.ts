@@ -21,7 +21,7 @@ export interface PeerView {
 
 export type EventKind =
   | 'joined' | 'suspected' | 'cleared' | 'failed' | 'recovered' | 'rejected' | 'dropped'
-  | 'ice' | 'leader' | 'signalling';
+  | 'closed' | 'ice' | 'leader' | 'signalling';
 
 export interface MeshEvent {
   seq: number;

@@ -1,0 +1,221 @@
+/**
+ * npm run bench:detector — FRIM 4.1 failure detection, measured on real browsers.
+ *
+ * A 4-device room (one Chromium context per device) against a real server. 20 times: wait until
+ * every survivor's detector for the oldest device is warm (k windows), close that device's
+ * context, and record when each survivor declared it failed and when the same browsers' ICE
+ * reported the connection disconnected. Then 5 minutes of induced heartbeat jitter on every
+ * device (log-normal answer delays, p99 = 10x median) and count false alarms.
+ *
+ * Then BENCH_CRASHES more kills by crashing the device's renderers instead (a device that dies
+ * without closing anything), where ICE has to notice on its own.
+ *
+ * Env: BENCH_KILLS (20), BENCH_CRASHES (10), BENCH_JITTER_S (300), BENCH_JITTER_MEDIAN_MS (20), BENCH_PORT (8799).
+ */
+import { chromium, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CHROMIUM_ARGS } from '../playwright.config.js';
+import { quantile } from '../src/core/stats.js';
+
+const KILLS = Number(process.env.BENCH_KILLS ?? 20);
+const CRASHES = Number(process.env.BENCH_CRASHES ?? 10);
+const JITTER_S = Number(process.env.BENCH_JITTER_S ?? 300);
+const JITTER_MEDIAN = Number(process.env.BENCH_JITTER_MEDIAN_MS ?? 20);
+const PORT = Number(process.env.BENCH_PORT ?? 8799);
+const BASE = `http://127.0.0.1:${PORT}`;
+const H = 250;
+const SETTLE_MS = 25_000;
+
+interface Device { context: BrowserContext; page: Page; id: string; joinedAt: number }
+interface Ev { at: number; kind: string; deviceId: string | null; detail: string }
+
+async function startServer(): Promise<ChildProcess> {
+  const inUse = await fetch(`${BASE}/healthz`).then(() => true, () => false);
+  if (inUse) throw new Error(`port ${PORT} is already serving something; stop it or set BENCH_PORT`);
+  const child = spawn('npx', ['tsx', 'server/main.ts'], { env: { ...process.env, PORT: String(PORT), HOST: '127.0.0.1' }, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+  child.on('exit', (code) => { if (code) console.error(`server exited with ${code}`); });
+  for (let i = 0; i < 240; i++) {
+    try {
+      if ((await fetch(`${BASE}/healthz`)).ok) return child;
+    } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error('server did not start');
+}
+
+async function open(browser: Browser, url: string): Promise<Device> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(url);
+  await page.waitForSelector('[data-testid=self][data-device-id]:not([data-device-id=""])');
+  const id = (await page.getAttribute('[data-testid=self]', 'data-device-id'))!;
+  return { context, page, id, joinedAt: Date.now() };
+}
+
+async function events(page: Page): Promise<Ev[]> {
+  return page.evaluate(() => (window as unknown as { frimDebug: { snapshot(): { events: Ev[] } | null } }).frimDebug.snapshot()?.events ?? []);
+}
+
+async function peerAttr(page: Page, id: string, attr: string): Promise<string | null> {
+  return page.getAttribute(`[data-testid=peer][data-device-id="${id}"]`, attr, { timeout: 1000 }).catch(() => null);
+}
+
+async function waitFor(cond: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function allAlive(devices: Device[]): Promise<boolean> {
+  for (const d of devices) for (const o of devices) if (d !== o && (await peerAttr(d.page, o.id, 'data-status')) !== 'alive') return false;
+  return true;
+}
+
+function summary(xs: number[]): { n: number; p50: number; p99: number; max: number } {
+  return { n: xs.length, p50: Math.round(quantile(xs, 0.5)), p99: Math.round(quantile(xs, 0.99)), max: Math.round(Math.max(...xs)) };
+}
+
+async function main(): Promise<void> {
+  const server = await startServer();
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const q = '?debug=1&backend=wasm';
+  try {
+    const first = await open(browser, `${BASE}/${q}`);
+    const link = (await first.page.getAttribute('[data-testid=share-link]', 'href'))!;
+    const url = link.replace('/#', `/${q}#`);
+    const devices = [first];
+    for (let i = 0; i < 3; i++) devices.push(await open(browser, url));
+    await waitFor(() => allAlive(devices), 60_000, 'full mesh');
+
+    type Mode = 'close' | 'crash';
+    const byMode: Record<Mode, { detect: number[]; ice: number[]; closed: number[]; iceMissing: number; kills: unknown[] }> = {
+      close: { detect: [], ice: [], closed: [], iceMissing: 0, kills: [] },
+      crash: { detect: [], ice: [], closed: [], iceMissing: 0, kills: [] },
+    };
+    const plan: Mode[] = [...Array<Mode>(KILLS).fill('close'), ...Array<Mode>(CRASHES).fill('crash')];
+    for (const [k, mode] of plan.entries()) {
+      const m = byMode[mode];
+      const victim = devices.reduce((a, b) => (a.joinedAt <= b.joinedAt ? a : b));
+      const observers = devices.filter((d) => d !== victim);
+      // Kill in steady state: every ring of k windows (20 s) must postdate the last join, whose
+      // browser start-up loads both cores and would otherwise inflate the thresholds under test.
+      const lastJoin = Math.max(...devices.map((d) => d.joinedAt));
+      await new Promise((r) => setTimeout(r, Math.max(0, lastJoin + SETTLE_MS - Date.now())));
+      await waitFor(async () => {
+        for (const o of observers) if ((await peerAttr(o.page, victim.id, 'data-warm')) !== 'true' || (await peerAttr(o.page, victim.id, 'data-status')) !== 'alive') return false;
+        return true;
+      }, 90_000, 'warm detectors');
+      const thresholds = await Promise.all(observers.map((o) => peerAttr(o.page, victim.id, 'data-threshold-ms')));
+      const killedAt = Date.now();
+      if (mode === 'close') await victim.context.close();
+      else {
+        // a device that dies without a word (battery, out of range): its renderers crash, nothing is closed
+        for (const p of victim.context.pages()) void (await victim.context.newCDPSession(p)).send('Page.crash').catch(() => undefined);
+      }
+      devices.splice(devices.indexOf(victim), 1);
+      await waitFor(async () => {
+        for (const o of observers) if ((await peerAttr(o.page, victim.id, 'data-status')) !== 'failed') return false;
+        return true;
+      }, 30_000, 'failure detection');
+      // ICE needs several seconds; wait up to 15 s for it (the next kill's warm-up takes longer anyway)
+      const iceDeadline = Date.now() + 15_000;
+      const perObserver: { detectMs: number; iceMs: number | null; channelClosedMs: number | null; thresholdMs: number }[] = [];
+      for (const [i, o] of observers.entries()) {
+        let evs = await events(o.page);
+        const iceSeen = () => evs.some((e) => e.kind === 'ice' && e.deviceId === victim.id && e.at >= killedAt);
+        const closedSeen = () => evs.some((e) => e.kind === 'closed' && e.deviceId === victim.id && e.at >= killedAt);
+        while (!iceSeen() && !(mode === 'close' && closedSeen()) && Date.now() < iceDeadline) {
+          await new Promise((r) => setTimeout(r, 250));
+          evs = await events(o.page);
+        }
+        const failed = evs.find((e) => e.kind === 'failed' && e.deviceId === victim.id && e.at >= killedAt)!;
+        const ice = evs.find((e) => e.kind === 'ice' && e.deviceId === victim.id && e.at >= killedAt);
+        const closed = evs.find((e) => e.kind === 'closed' && e.deviceId === victim.id && e.at >= killedAt);
+        m.detect.push(failed.at - killedAt);
+        if (ice) m.ice.push(ice.at - killedAt);
+        else m.iceMissing++;
+        if (closed) m.closed.push(closed.at - killedAt);
+        perObserver.push({ detectMs: failed.at - killedAt, iceMs: ice ? ice.at - killedAt : null, channelClosedMs: closed ? closed.at - killedAt : null, thresholdMs: Number(thresholds[i]) });
+      }
+      if (mode === 'crash') await victim.context.close();
+      m.kills.push({ kill: k + 1, mode, victim: victim.id, observers: perObserver });
+      console.log(`kill ${k + 1}/${plan.length} (${mode}): detection ${perObserver.map((p) => p.detectMs).join(', ')} ms (T ${thresholds.join(', ')}); ICE ${perObserver.map((p) => p.iceMs ?? '–').join(', ')} ms; channel closed ${perObserver.map((p) => p.channelClosedMs ?? '–').join(', ')} ms`);
+      devices.push(await open(browser, url));
+      await waitFor(() => allAlive(devices), 60_000, 'mesh after replacement');
+    }
+    const detections = [...byMode.close.detect, ...byMode.crash.detect];
+
+    // Jitter phase: every device answers heartbeats after a log-normal delay (p99 = 10x median).
+    const before = await Promise.all(devices.map((d) => events(d.page)));
+    const since = Date.now();
+    await Promise.all(devices.map((d) => d.page.evaluate((m) => {
+      (window as unknown as { frimDebug: { faults: { jitter: unknown } } }).frimDebug.faults.jitter = { medianMs: m, p99Ms: 10 * m };
+    }, JITTER_MEDIAN)));
+    console.log(`jitter: ${JITTER_S} s of heartbeat answers delayed log-normally (median ${JITTER_MEDIAN} ms, p99 ${10 * JITTER_MEDIAN} ms)…`);
+    const counts = { failed: 0, suspected: 0 };
+    const seen = new Set<string>();
+    const end = Date.now() + JITTER_S * 1000;
+    // the log keeps the last 100 events: read it often enough to see every alarm
+    while (Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 5000));
+      for (const [i, d] of devices.entries()) {
+        for (const e of await events(d.page)) {
+          const key = `${i}:${e.at}:${e.kind}:${e.deviceId}`;
+          if (e.at < since || seen.has(key) || before[i].some((b) => b.at === e.at && b.kind === e.kind)) continue;
+          seen.add(key);
+          if (e.kind === 'failed') counts.failed++;
+          if (e.kind === 'suspected') counts.suspected++;
+        }
+      }
+    }
+    const rtts = await Promise.all(devices.flatMap((d) => devices.filter((o) => o !== d).map((o) => peerAttr(d.page, o.id, 'data-threshold-ms'))));
+
+    const modeSummary = (m: (typeof byMode)[Mode]) => ({
+      detectionMs: m.detect.length ? summary(m.detect) : null,
+      iceDisconnectedMs: m.ice.length ? summary(m.ice) : null,
+      iceNotReported: m.iceMissing,
+      channelClosedMs: m.closed.length ? summary(m.closed) : null,
+      kills: m.kills,
+    });
+    const result = {
+      bench: 'detector',
+      at: new Date().toISOString(),
+      config: { devices: 4, contextCloseKills: KILLS, crashKills: CRASHES, heartbeatMs: H, settleMs: SETTLE_MS, jitterSeconds: JITTER_S, jitterMedianMs: JITTER_MEDIAN, jitterP99Ms: 10 * JITTER_MEDIAN },
+      detectionMs: summary(detections),
+      detectionInHeartbeats: { p50: +(quantile(detections, 0.5) / H).toFixed(2), p99: +(quantile(detections, 0.99) / H).toFixed(2) },
+      contextClose: modeSummary(byMode.close),
+      crash: modeSummary(byMode.crash),
+      jitter: { falseAlarms: counts.failed, suspicions: counts.suspected, thresholdsAtEndMs: rtts.map(Number) },
+      goal: { detectionP99AtMost3Heartbeats: quantile(detections, 0.99) <= 3 * H, zeroFalseAlarms: counts.failed === 0 },
+    };
+    mkdirSync('bench/results', { recursive: true });
+    const file = join('bench/results', `detector-${result.at.replace(/[:.]/g, '-')}.json`);
+    writeFileSync(file, JSON.stringify(result, null, 2));
+    const row = (name: string, s: { p50: number; p99: number; max: number; n: number } | null) =>
+      `${name.padEnd(34)} ${s ? `${String(s.p50).padStart(6)} ${String(s.p99).padStart(6)} ${String(s.max).padStart(6)} ${String(s.n).padStart(4)}` : '   n/a'}`;
+    console.log(`\n${'metric (ms after the kill)'.padEnd(34)}    p50    p99    max    n`);
+    console.log(row('FRIM detector, all kills', result.detectionMs));
+    console.log(row('  context closed: detector', result.contextClose.detectionMs));
+    console.log(row('  context closed: data channel', result.contextClose.channelClosedMs));
+    console.log(row('  context closed: ICE', result.contextClose.iceDisconnectedMs));
+    console.log(row('  crashed: detector', result.crash.detectionMs));
+    console.log(row('  crashed: ICE disconnected', result.crash.iceDisconnectedMs));
+    console.log(`ICE not reported within 15 s: ${byMode.close.iceMissing} of ${byMode.close.detect.length} closes (the channel closed first), ${byMode.crash.iceMissing} of ${byMode.crash.detect.length} crashes`);
+    console.log(`detection p99 = ${result.detectionInHeartbeats.p99} heartbeat intervals (goal <= 3): ${result.goal.detectionP99AtMost3Heartbeats ? 'met' : 'NOT met'}`);
+    console.log(`jitter ${JITTER_S} s: ${counts.failed} false alarms (goal 0), ${counts.suspected} suspicions cleared by late replies`);
+    console.log(`written ${file}`);
+  } finally {
+    await browser.close();
+    if (server.pid) process.kill(-server.pid, 'SIGTERM');
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_DETECTOR } from '../core/detector.js';
+import { DeviceState } from './device-state.js';
+
+function setup() {
+  let t = 0;
+  const clock = { mono: () => t, epoch: () => 1_700_000_000_000 + t };
+  const state = new DeviceState('aaaaaaaaaaaa', 'room1234', DEFAULT_DETECTOR, clock);
+  return { state, advance: (ms: number) => (t += ms), now: () => t };
+}
+
+const snap = (s: DeviceState) => s.snapshot({ name: 'me', backend: 'wasm', backendDetail: '', workerKind: 'shared', tabs: 1, leaderTabId: null, signalling: 'open', heartbeatMs: 250 });
+
+describe('DeviceState', () => {
+  it('follows a peer from joined through failed to recovered, logging each step', () => {
+    const { state, advance, now } = setup();
+    state.linkUp('bbbbbbbbbbbb', 'Phone', 'webgpu');
+    for (let i = 0; i < 10; i++) { advance(250); state.rtt('bbbbbbbbbbbb', 5); }
+    expect(snap(state).peers[0]).toMatchObject({ status: 'alive', rttMs: 5, backend: 'webgpu', warm: false });
+    // jump to each deadline the state asks for, as the worker's timer does
+    for (let i = 0; i < 2; i++) {
+      advance(state.nextCheckAt() - now() + 1);
+      expect(state.check()).toBe(true);
+    }
+    expect(snap(state).peers[0].status).toBe('failed');
+    state.rtt('bbbbbbbbbbbb', 5);
+    const kinds = snap(state).events.map((e) => e.kind);
+    expect(kinds).toEqual(['joined', 'suspected', 'failed', 'recovered']);
+    expect(snap(state).series.bbbbbbbbbbbb.rtt.length).toBe(11);
+  });
+
+  it('never lets an unverified connection downgrade a verified device, and counts dropped frames', () => {
+    const { state } = setup();
+    state.linkUp('bbbbbbbbbbbb', 'Phone', 'wasm');
+    state.rejected('bbbbbbbbbbbb', 'frim-room1234-bbbbbbbbbbbb-tab00001', 'wrong room key');
+    expect(snap(state).peers[0].status).toBe('alive');
+    state.rejected('cccccccccccc', 'frim-room1234-cccccccccccc-tab00001', 'wrong room key');
+    state.dropped('bbbbbbbbbbbb', 'p', 'malformed frame', 'magic');
+    state.dropped(null, 'p', 'malformed frame', 'magic');
+    const s = snap(state);
+    expect(s.peers.find((p) => p.deviceId === 'cccccccccccc')?.status).toBe('rejected');
+    expect(s.peers.find((p) => p.deviceId === 'bbbbbbbbbbbb')?.dropped).toBe(1);
+    expect(s.droppedTotal).toBe(2);
+    expect(s.series.cccccccccccc).toBeUndefined();
+  });
+});
