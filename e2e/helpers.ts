@@ -1,4 +1,4 @@
-import { expect, type Browser, type BrowserContext, type Locator, type Page } from '@playwright/test';
+import { expect, test, type Browser, type BrowserContext, type Locator, type Page } from '@playwright/test';
 
 /** One device = one BrowserContext (its own IndexedDB and SharedWorker). */
 export interface Device {
@@ -61,4 +61,10 @@ export async function events(page: Page): Promise<EventEntry[]> {
     const dbg = (window as unknown as { frimDebug: { snapshot(): { events: EventEntry[] } | null } }).frimDebug;
     return dbg.snapshot()?.events ?? [];
   });
+}
+
+/** Records a measurement on the test and prints it, so a CI log shows it too. */
+export function record(type: string, description: string): void {
+  test.info().annotations.push({ type, description });
+  console.log(`[${type}] ${description}`);
 }

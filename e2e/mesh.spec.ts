@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { createRoom, events, expectFullMesh, expectStatus, openDevice, openTab, peerRow, withQuery } from './helpers.js';
+import { createRoom, events, expectFullMesh, expectStatus, openDevice, openTab, peerRow, record, withQuery } from './helpers.js';
 
 test('three devices join through the share link; a closed one turns failed on the other two', async ({ browser }) => {
   const { device: a, link } = await createRoom(browser);
@@ -24,7 +24,7 @@ test('three devices join through the share link; a closed one turns failed on th
   for (const d of [a, b]) {
     const failed = (await events(d.page)).find((e) => e.kind === 'failed' && e.deviceId === c.id)!;
     expect(failed).toBeTruthy();
-    test.info().annotations.push({ type: 'detection', description: `${d.id} declared ${c.id} failed ${failed.at - killedAt} ms after its context closed` });
+    record('detection', `${d.id} declared ${c.id} failed ${failed.at - killedAt} ms after its context closed`);
   }
   // the survivors are untouched
   await expectStatus(a.page, b.id, 'alive');
@@ -50,7 +50,7 @@ test('two tabs of one browser are one device; the follower takes over when the l
   await d.page.close();
   await expect(tab2.getByTestId('self')).toHaveAttribute('data-role', 'leader', { timeout: 10_000 });
   const tookOverMs = Date.now() - closedAt;
-  test.info().annotations.push({ type: 'takeover', description: `follower tab became leader ${tookOverMs} ms after the leader tab closed` });
+  record('takeover', `follower tab became leader ${tookOverMs} ms after the leader tab closed`);
   await expectStatus(other.page, d.id, 'alive');
   await expectStatus(tab2, other.id, 'alive');
   // still one device on the other side
