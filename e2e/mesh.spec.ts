@@ -124,3 +124,26 @@ test('without SharedWorker (Chrome for Android) a tab runs its own device worker
   await a.context.close();
   await context.close();
 });
+
+test('a silent device is declared failed and recovers when it answers again; a reload keeps its id', async ({ browser }) => {
+  const { device: a, link } = await createRoom(browser);
+  const b = await openDevice(browser, withQuery(link));
+  await expectFullMesh([a, b]);
+
+  // b stops answering heartbeats: a frozen device whose connection stays open
+  await b.page.evaluate(() => { (window as unknown as { frimDebug: { faults: { mute: boolean } } }).frimDebug.faults.mute = true; });
+  await expectStatus(a.page, b.id, 'failed');
+  await expectStatus(b.page, a.id, 'alive');
+  await b.page.evaluate(() => { (window as unknown as { frimDebug: { faults: { mute: boolean } } }).frimDebug.faults.mute = false; });
+  await expectStatus(a.page, b.id, 'alive');
+  const kinds = (await events(a.page)).filter((e) => e.deviceId === b.id).map((e) => e.kind);
+  expect(kinds).toEqual(['joined', 'suspected', 'failed', 'recovered']);
+
+  await b.page.reload();
+  await expect(b.page.getByTestId('self')).toHaveAttribute('data-device-id', b.id);
+  await expectStatus(b.page, a.id, 'alive');
+  await expectStatus(a.page, b.id, 'alive');
+  await expect(a.page.getByTestId('peer')).toHaveCount(1);
+  expect([...a.errors, ...b.errors]).toEqual([]);
+  for (const d of [a, b]) await d.context.close();
+});

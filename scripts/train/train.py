@@ -1,0 +1,260 @@
+#!/usr/bin/python3
+"""Train the three models frim-mesh ships, on Fashion-MNIST, and export them to ONNX.
+
+In the spirit of the FRIM paper's AlexNet, ResNet and VGG-16, scaled to 28x28 grey images and a
+2-core machine while keeping each family's shape:
+  - alexnet: wide early convolutions (a 5x5 stem), then a 3-conv stack and big dense layers;
+  - resnet:  basic residual blocks with identity and projection skip connections;
+  - vgg:     deep stacks of 3x3 convolutions between poolings.
+
+Seeded and single-process so a rebuild gives the same weights. Run with Debian's python
+(scripts/train/rebuild.sh installs what it needs):
+
+    /usr/bin/python3 scripts/train/train.py --out public/models --sample public/fashion-mnist-sample.bin
+"""
+import argparse
+import gzip
+import hashlib
+import json
+import os
+import random
+import struct
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+DATA = '/usr/share/datasets/fashion-mnist'
+CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']
+MEAN, STD = 0.2860, 0.3530
+
+
+def read_idx(name):
+    for candidate in (os.path.join(DATA, name), os.path.join(DATA, name + '.gz')):
+        if os.path.exists(candidate):
+            opener = gzip.open if candidate.endswith('.gz') else open
+            with opener(candidate, 'rb') as f:
+                data = f.read()
+            magic, count = struct.unpack('>II', data[:8])
+            if magic == 2051:
+                rows, cols = struct.unpack('>II', data[8:16])
+                return np.frombuffer(data, np.uint8, offset=16).reshape(count, rows, cols)
+            return np.frombuffer(data, np.uint8, offset=8)
+    raise FileNotFoundError(f'{name} not found under {DATA}: apt-get install dataset-fashion-mnist')
+
+
+class Normalize(nn.Module):
+    """Inputs are pixels scaled to [0, 1]; the model normalises them itself, so every runtime feeds the same thing."""
+
+    def forward(self, x):
+        return (x - MEAN) / STD
+
+
+def conv_bn(cin, cout, k=3, stride=1):
+    return nn.Sequential(nn.Conv2d(cin, cout, k, stride, k // 2, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+
+
+class AlexNetFM(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            Normalize(),
+            conv_bn(1, 48, k=5), nn.MaxPool2d(2),            # wide early convolution, 14x14
+            conv_bn(48, 96), nn.MaxPool2d(2),                # 7x7
+            conv_bn(96, 128), conv_bn(128, 128), conv_bn(128, 96),
+            nn.MaxPool2d(2),                                 # 3x3
+        )
+        self.classifier = nn.Sequential(
+            nn.Flatten(),
+            nn.Dropout(0.3), nn.Linear(96 * 3 * 3, 1024), nn.ReLU(inplace=True),
+            nn.Dropout(0.3), nn.Linear(1024, 1024), nn.ReLU(inplace=True),
+            nn.Linear(1024, 10),
+        )
+
+    def forward(self, x):
+        return self.classifier(self.features(x))
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.shortcut = nn.Identity() if stride == 1 and cin == cout else nn.Sequential(
+            nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        y = F.relu(self.bn1(self.conv1(x)))
+        y = self.bn2(self.conv2(y))
+        return F.relu(y + self.shortcut(x))
+
+
+class ResNetFM(nn.Module):
+    def __init__(self, widths=(24, 48, 96)):
+        super().__init__()
+        w1, w2, w3 = widths
+        self.stem = nn.Sequential(Normalize(), conv_bn(1, w1))
+        self.layers = nn.Sequential(
+            BasicBlock(w1, w1, 1), BasicBlock(w1, w1, 1),    # 28x28, identity skips
+            BasicBlock(w1, w2, 2), BasicBlock(w2, w2, 1),    # 14x14, projection then identity
+            BasicBlock(w2, w3, 2), BasicBlock(w3, w3, 1),    # 7x7
+        )
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(w3, 10))
+
+    def forward(self, x):
+        return self.head(self.layers(self.stem(x)))
+
+
+class VGGFM(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            Normalize(),
+            conv_bn(1, 16), conv_bn(16, 16), nn.MaxPool2d(2),                   # 14x14
+            conv_bn(16, 32), conv_bn(32, 32), nn.MaxPool2d(2),                  # 7x7
+            conv_bn(32, 64), conv_bn(64, 64), conv_bn(64, 64), nn.MaxPool2d(2),  # 3x3
+            conv_bn(64, 96), conv_bn(96, 96), conv_bn(96, 96),
+        )
+        self.classifier = nn.Sequential(
+            nn.Flatten(), nn.Dropout(0.3), nn.Linear(96 * 3 * 3, 512), nn.ReLU(inplace=True),
+            nn.Dropout(0.3), nn.Linear(512, 512), nn.ReLU(inplace=True), nn.Linear(512, 10),
+        )
+
+    def forward(self, x):
+        return self.classifier(self.features(x))
+
+
+MODELS = {
+    'alexnet': (AlexNetFM, 'AlexNet-style: a wide 5x5 stem, a three-convolution stack and two 1024-wide dense layers.'),
+    'resnet': (ResNetFM, 'ResNet-style: six basic residual blocks (identity and 1x1 projection skips) over three stages, global average pooling.'),
+    'vgg': (VGGFM, 'VGG-style: eleven 3x3 convolutions in stacks of 2, 2, 3 and 3 between poolings, then dense layers.'),
+}
+
+
+def augment(x, rng):
+    """Random 2-pixel shifts and horizontal flips (clothes are left-right symmetric enough)."""
+    n = x.shape[0]
+    padded = F.pad(x, (2, 2, 2, 2))
+    dx = rng.integers(0, 5, n)
+    dy = rng.integers(0, 5, n)
+    out = torch.stack([padded[i, :, dy[i]:dy[i] + 28, dx[i]:dx[i] + 28] for i in range(n)])
+    flip = torch.from_numpy(rng.random(n) < 0.5)
+    out[flip] = out[flip].flip(-1)
+    return out
+
+
+def evaluate(model, x, y):
+    model.eval()
+    correct = 0
+    with torch.no_grad():
+        for i in range(0, len(x), 1000):
+            correct += (model(x[i:i + 1000]).argmax(1) == y[i:i + 1000]).sum().item()
+    return correct / len(x)
+
+
+def train(name, epochs, xtr, ytr, xte, yte, seed):
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    cls, _ = MODELS[name]
+    model = cls()
+    batch = 128
+    steps = epochs * (len(xtr) // batch)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=5e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=steps, pct_start=0.25)
+    for epoch in range(epochs):
+        model.train()
+        started = time.time()
+        order = torch.from_numpy(rng.permutation(len(xtr)))
+        for i in range(0, len(xtr) - batch + 1, batch):
+            idx = order[i:i + batch]
+            xb = augment(xtr[idx], rng)
+            loss = F.cross_entropy(model(xb), ytr[idx], label_smoothing=0.05)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+        acc = evaluate(model, xte, yte)
+        print(f'{name} epoch {epoch + 1}/{epochs}: test accuracy {acc:.4f} ({time.time() - started:.0f} s)', flush=True)
+    return model, acc
+
+
+def export(model, path):
+    model.eval()
+    dummy = torch.zeros(1, 1, 28, 28)
+    torch.onnx.export(model, dummy, path, opset_version=13, input_names=['input'], output_names=['logits'],
+                      dynamic_axes={'input': {0: 'batch'}, 'logits': {0: 'batch'}}, do_constant_folding=True)
+
+
+def sha256(path):
+    with open(path, 'rb') as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def write_sample(path, x, y, seed, count=1000):
+    """1 000 test images, 100 per class, as: 'FMS1', u32 count, u8 rows, u8 cols, u8 labels[count], u8 pixels[count*rows*cols]."""
+    rng = np.random.default_rng(seed)
+    picks = np.concatenate([rng.choice(np.flatnonzero(y == c), count // 10, replace=False) for c in range(10)])
+    picks = picks[rng.permutation(len(picks))]
+    with open(path, 'wb') as f:
+        f.write(b'FMS1' + struct.pack('<IBB', len(picks), 28, 28))
+        f.write(y[picks].astype(np.uint8).tobytes())
+        f.write(x[picks].astype(np.uint8).tobytes())
+    return picks
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--out', default='public/models')
+    ap.add_argument('--sample', default='public/fashion-mnist-sample.bin')
+    ap.add_argument('--models', default='alexnet,resnet,vgg')
+    ap.add_argument('--epochs', type=int, default=0, help='override every model\'s epoch count')
+    ap.add_argument('--seed', type=int, default=20250381)
+    args = ap.parse_args()
+
+    torch.set_num_threads(2)
+    torch.use_deterministic_algorithms(True)
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    xtr_u8, ytr_np = read_idx('train-images-idx3-ubyte'), read_idx('train-labels-idx1-ubyte')
+    xte_u8, yte_np = read_idx('t10k-images-idx3-ubyte'), read_idx('t10k-labels-idx1-ubyte')
+    to_tensor = lambda a: torch.from_numpy(a.astype(np.float32) / 255.0).unsqueeze(1)
+    xtr, ytr = to_tensor(xtr_u8), torch.from_numpy(ytr_np.astype(np.int64))
+    xte, yte = to_tensor(xte_u8), torch.from_numpy(yte_np.astype(np.int64))
+
+    os.makedirs(args.out, exist_ok=True)
+    picks = write_sample(args.sample, xte_u8, yte_np, args.seed)
+    epochs = {'alexnet': 6, 'resnet': 10, 'vgg': 8}
+    for name in args.models.split(','):
+        model, acc = train(name, args.epochs or epochs[name], xtr, ytr, xte, yte, args.seed)
+        onnx_path = os.path.join(args.out, f'{name}.onnx')
+        export(model, onnx_path)
+        params = sum(p.numel() for p in model.parameters())
+        sample_acc = (model(xte[picks]).argmax(1) == yte[picks]).float().mean().item()
+        card = {
+            'name': name,
+            'file': f'{name}.onnx',
+            'architecture': MODELS[name][1],
+            'parameters': params,
+            'bytes': os.path.getsize(onnx_path),
+            'sha256': sha256(onnx_path),
+            'dataset': 'Fashion-MNIST (60 000 train / 10 000 test, 28x28 grey, 10 classes)',
+            'testAccuracy': round(acc, 4),
+            'sampleAccuracy': round(sample_acc, 4),
+            'epochs': args.epochs or epochs[name],
+            'seed': args.seed,
+            'input': {'name': 'input', 'dims': ['batch', 1, 28, 28], 'type': 'float32', 'meaning': 'pixels / 255 (the model normalises itself)'},
+            'output': {'name': 'logits', 'dims': ['batch', 10], 'type': 'float32', 'classes': CLASSES},
+            'opset': 13,
+            'rebuild': 'bash scripts/train/rebuild.sh',
+        }
+        with open(os.path.join(args.out, f'{name}.card.json'), 'w') as f:
+            json.dump(card, f, indent=2)
+        print(f'{name}: {params} parameters, {card["bytes"]} bytes, test accuracy {acc:.4f}', flush=True)
+
+
+if __name__ == '__main__':
+    main()
