@@ -12,6 +12,8 @@ test('three devices join through the share link; a closed one turns failed on th
     const rows = d.page.getByTestId('peer');
     await expect(rows).toHaveCount(2);
     for (const row of await rows.all()) {
+      // alive from the moment the key proof passes; the first RTT follows with the next heartbeat
+      await expect(row).toHaveAttribute('data-rtt-ms', /^\d+\.\d+$/);
       expect(Number(await row.getAttribute('data-rtt-ms'))).toBeGreaterThan(0);
       expect(Number(await row.getAttribute('data-threshold-ms'))).toBeGreaterThanOrEqual(250);
     }
