@@ -13,10 +13,10 @@
  * Env: BENCH_KILLS (20), BENCH_CRASHES (10), BENCH_JITTER_S (300), BENCH_JITTER_MEDIAN_MS (20), BENCH_PORT (8799).
  */
 import { chromium, type Browser, type BrowserContext, type Page } from '@playwright/test';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHROMIUM_ARGS } from '../playwright.config.js';
+import { startServer, stopServer } from './lib/server.js';
 import { quantile } from '../src/core/stats.js';
 
 const KILLS = Number(process.env.BENCH_KILLS ?? 20);
@@ -30,20 +30,6 @@ const SETTLE_MS = 25_000;
 
 interface Device { context: BrowserContext; page: Page; id: string; joinedAt: number }
 interface Ev { at: number; kind: string; deviceId: string | null; detail: string }
-
-async function startServer(): Promise<ChildProcess> {
-  const inUse = await fetch(`${BASE}/healthz`).then(() => true, () => false);
-  if (inUse) throw new Error(`port ${PORT} is already serving something; stop it or set BENCH_PORT`);
-  const child = spawn('npx', ['tsx', 'server/main.ts'], { env: { ...process.env, PORT: String(PORT), HOST: '127.0.0.1' }, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
-  child.on('exit', (code) => { if (code) console.error(`server exited with ${code}`); });
-  for (let i = 0; i < 240; i++) {
-    try {
-      if ((await fetch(`${BASE}/healthz`)).ok) return child;
-    } catch { /* not up yet */ }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error('server did not start');
-}
 
 async function open(browser: Browser, url: string): Promise<Device> {
   const context = await browser.newContext();
@@ -81,7 +67,7 @@ function summary(xs: number[]): { n: number; p50: number; p99: number; max: numb
 }
 
 async function main(): Promise<void> {
-  const server = await startServer();
+  const server = await startServer(PORT);
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
   const q = '?debug=1&backend=wasm';
   try {
@@ -211,7 +197,7 @@ async function main(): Promise<void> {
     console.log(`written ${file}`);
   } finally {
     await browser.close();
-    if (server.pid) process.kill(-server.pid, 'SIGTERM');
+    stopServer(server);
   }
 }
 

@@ -53,6 +53,9 @@ export function createApp(server: HttpServer | HttpsServer, opts: AppOptions): {
     setHeaders(res, path) {
       // hashed assets are immutable; the page itself must always be fresh
       res.setHeader('cache-control', /[\\/]assets[\\/]/.test(path) ? 'public, max-age=31536000, immutable' : 'no-cache');
+      // module workers and onnxruntime's loader refuse scripts and wasm served with a generic type
+      if (path.endsWith('.mjs')) res.setHeader('content-type', 'text/javascript; charset=utf-8');
+      if (path.endsWith('.wasm')) res.setHeader('content-type', 'application/wasm');
     },
   }));
   return { app, rooms };

@@ -61,16 +61,16 @@ class AlexNetFM(nn.Module):
         super().__init__()
         self.features = nn.Sequential(
             Normalize(),
-            conv_bn(1, 48, k=5), nn.MaxPool2d(2),            # wide early convolution, 14x14
-            conv_bn(48, 96), nn.MaxPool2d(2),                # 7x7
-            conv_bn(96, 128), conv_bn(128, 128), conv_bn(128, 96),
+            conv_bn(1, 24, k=5), nn.MaxPool2d(2),            # wide early receptive field, 14x14
+            conv_bn(24, 48), nn.MaxPool2d(2),                # 7x7
+            conv_bn(48, 64), conv_bn(64, 64), conv_bn(64, 48),
             nn.MaxPool2d(2),                                 # 3x3
         )
         self.classifier = nn.Sequential(
             nn.Flatten(),
-            nn.Dropout(0.3), nn.Linear(96 * 3 * 3, 1024), nn.ReLU(inplace=True),
-            nn.Dropout(0.3), nn.Linear(1024, 1024), nn.ReLU(inplace=True),
-            nn.Linear(1024, 10),
+            nn.Dropout(0.25), nn.Linear(48 * 3 * 3, 768), nn.ReLU(inplace=True),
+            nn.Dropout(0.25), nn.Linear(768, 768), nn.ReLU(inplace=True),
+            nn.Linear(768, 10),
         )
 
     def forward(self, x):
@@ -94,12 +94,12 @@ class BasicBlock(nn.Module):
 
 
 class ResNetFM(nn.Module):
-    def __init__(self, widths=(24, 48, 96)):
+    def __init__(self, widths=(16, 32, 64)):
         super().__init__()
         w1, w2, w3 = widths
         self.stem = nn.Sequential(Normalize(), conv_bn(1, w1))
         self.layers = nn.Sequential(
-            BasicBlock(w1, w1, 1), BasicBlock(w1, w1, 1),    # 28x28, identity skips
+            BasicBlock(w1, w1, 1),                           # 28x28, identity skip
             BasicBlock(w1, w2, 2), BasicBlock(w2, w2, 1),    # 14x14, projection then identity
             BasicBlock(w2, w3, 2), BasicBlock(w3, w3, 1),    # 7x7
         )
@@ -116,12 +116,12 @@ class VGGFM(nn.Module):
             Normalize(),
             conv_bn(1, 16), conv_bn(16, 16), nn.MaxPool2d(2),                   # 14x14
             conv_bn(16, 32), conv_bn(32, 32), nn.MaxPool2d(2),                  # 7x7
-            conv_bn(32, 64), conv_bn(64, 64), conv_bn(64, 64), nn.MaxPool2d(2),  # 3x3
-            conv_bn(64, 96), conv_bn(96, 96), conv_bn(96, 96),
+            conv_bn(32, 48), conv_bn(48, 48), conv_bn(48, 48), nn.MaxPool2d(2),  # 3x3
+            conv_bn(48, 64), conv_bn(64, 64), conv_bn(64, 64),
         )
         self.classifier = nn.Sequential(
-            nn.Flatten(), nn.Dropout(0.3), nn.Linear(96 * 3 * 3, 512), nn.ReLU(inplace=True),
-            nn.Dropout(0.3), nn.Linear(512, 512), nn.ReLU(inplace=True), nn.Linear(512, 10),
+            nn.Flatten(), nn.Dropout(0.25), nn.Linear(64 * 3 * 3, 256), nn.ReLU(inplace=True),
+            nn.Dropout(0.25), nn.Linear(256, 256), nn.ReLU(inplace=True), nn.Linear(256, 10),
         )
 
     def forward(self, x):
@@ -129,8 +129,8 @@ class VGGFM(nn.Module):
 
 
 MODELS = {
-    'alexnet': (AlexNetFM, 'AlexNet-style: a wide 5x5 stem, a three-convolution stack and two 1024-wide dense layers.'),
-    'resnet': (ResNetFM, 'ResNet-style: six basic residual blocks (identity and 1x1 projection skips) over three stages, global average pooling.'),
+    'alexnet': (AlexNetFM, 'AlexNet-style: a 5x5 stem, a three-convolution stack and two 768-wide dense layers that hold most of the weights.'),
+    'resnet': (ResNetFM, 'ResNet-style: five basic residual blocks (identity and 1x1 projection skips) over three stages of width 16, 32, 64, global average pooling.'),
     'vgg': (VGGFM, 'VGG-style: eleven 3x3 convolutions in stacks of 2, 2, 3 and 3 between poolings, then dense layers.'),
 }
 
@@ -160,7 +160,8 @@ def train(name, epochs, xtr, ytr, xte, yte, seed):
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     cls, _ = MODELS[name]
-    model = cls()
+    # channels-last routes convolutions to oneDNN: about 1.5x faster on this CPU
+    model = cls().to(memory_format=torch.channels_last)
     batch = 128
     steps = epochs * (len(xtr) // batch)
     opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=5e-4)
@@ -171,7 +172,7 @@ def train(name, epochs, xtr, ytr, xte, yte, seed):
         order = torch.from_numpy(rng.permutation(len(xtr)))
         for i in range(0, len(xtr) - batch + 1, batch):
             idx = order[i:i + batch]
-            xb = augment(xtr[idx], rng)
+            xb = augment(xtr[idx], rng).contiguous(memory_format=torch.channels_last)
             loss = F.cross_entropy(model(xb), ytr[idx], label_smoothing=0.05)
             opt.zero_grad()
             loss.backward()
@@ -183,7 +184,7 @@ def train(name, epochs, xtr, ytr, xte, yte, seed):
 
 
 def export(model, path):
-    model.eval()
+    model = model.to(memory_format=torch.contiguous_format).eval()
     dummy = torch.zeros(1, 1, 28, 28)
     torch.onnx.export(model, dummy, path, opset_version=13, input_names=['input'], output_names=['logits'],
                       dynamic_axes={'input': {0: 'batch'}, 'logits': {0: 'batch'}}, do_constant_folding=True)
@@ -206,6 +207,27 @@ def write_sample(path, x, y, seed, count=1000):
     return picks
 
 
+def model_card_markdown(c):
+    return f'''# {c["name"]} (frim-mesh shipped model)
+
+{c["architecture"]}
+
+| | |
+| --- | --- |
+| file | `{c["file"]}` ({c["bytes"]:,} bytes, sha256 `{c["sha256"][:16]}…`) |
+| parameters | {c["parameters"]:,} |
+| data | {c["dataset"]} |
+| test accuracy | {100 * c["testAccuracy"]:.2f} % on the 10 000 test images ({100 * c["sampleAccuracy"]:.1f} % on the shipped 1 000-image sample) |
+| training | {c["epochs"]} epochs, SGD with Nesterov momentum, one-cycle learning rate, 2-pixel shifts and flips, seed {c["seed"]} |
+| input | `{c["input"]["name"]}`: float32 [{", ".join(map(str, c["input"]["dims"]))}], {c["input"]["meaning"]} |
+| output | `{c["output"]["name"]}`: float32 [{", ".join(map(str, c["output"]["dims"]))}], logits over {", ".join(c["output"]["classes"])} |
+| format | ONNX opset {c["opset"]}, dynamic batch dimension, BatchNorm folded into the convolutions |
+
+Rebuild every shipped model, card and the test sample: `{c["rebuild"]}` (Debian's torch, torchvision, onnx and
+dataset-fashion-mnist; about half an hour on two cores).
+'''
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--out', default='public/models')
@@ -213,7 +235,10 @@ def main():
     ap.add_argument('--models', default='alexnet,resnet,vgg')
     ap.add_argument('--epochs', type=int, default=0, help='override every model\'s epoch count')
     ap.add_argument('--seed', type=int, default=20250381)
+    ap.add_argument('--index-only', action='store_true', help='only rewrite models/index.json and the Markdown cards from the JSON cards')
     args = ap.parse_args()
+    if args.index_only:
+        return write_index(args.out)
 
     torch.set_num_threads(2)
     torch.use_deterministic_algorithms(True)
@@ -227,7 +252,7 @@ def main():
 
     os.makedirs(args.out, exist_ok=True)
     picks = write_sample(args.sample, xte_u8, yte_np, args.seed)
-    epochs = {'alexnet': 6, 'resnet': 10, 'vgg': 8}
+    epochs = {'alexnet': 4, 'resnet': 7, 'vgg': 4}
     for name in args.models.split(','):
         model, acc = train(name, args.epochs or epochs[name], xtr, ytr, xte, yte, args.seed)
         onnx_path = os.path.join(args.out, f'{name}.onnx')
@@ -253,7 +278,24 @@ def main():
         }
         with open(os.path.join(args.out, f'{name}.card.json'), 'w') as f:
             json.dump(card, f, indent=2)
+        with open(os.path.join(args.out, f'{name}.md'), 'w') as f:
+            f.write(model_card_markdown(card))
         print(f'{name}: {params} parameters, {card["bytes"]} bytes, test accuracy {acc:.4f}', flush=True)
+    write_index(args.out)
+
+
+def write_index(out):
+    """models/index.json: what the page offers in its shipped-model list."""
+    cards = []
+    for f in sorted(os.listdir(out)):
+        if f.endswith('.card.json'):
+            with open(os.path.join(out, f)) as fh:
+                c = json.load(fh)
+            cards.append({k: c[k] for k in ('name', 'file', 'testAccuracy', 'parameters', 'bytes', 'sha256')})
+            with open(os.path.join(out, f'{c["name"]}.md'), 'w') as fh:
+                fh.write(model_card_markdown(c))
+    with open(os.path.join(out, 'index.json'), 'w') as fh:
+        json.dump(cards, fh, indent=2)
 
 
 if __name__ == '__main__':

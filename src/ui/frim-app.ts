@@ -3,17 +3,21 @@ import { LitElement, css, html } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import { hmacProvider } from '../mesh/hmac.js';
 import type { DeviceClient } from '../worker/client.js';
+import { formatBytes } from '../core/format.js';
 import './event-log.js';
+import { MAX_MODEL_BYTES, type ModelPanel } from './model-panel.js';
 import './peer-table.js';
 import './rtt-chart.js';
 import './share-panel.js';
 import { card } from './theme.js';
 
 export class FrimApp extends LitElement {
-  static properties = { client: { attribute: false }, error: { type: String }, room: { type: String } };
+  static properties = { client: { attribute: false }, error: { type: String }, room: { type: String }, modelError: { state: true } };
   declare client: DeviceClient | null;
   declare error: string | null;
   declare room: string;
+  /** the last problem with a model the user gave; the dashboard keeps working */
+  declare modelError: string | null;
   private readonly onChange = () => this.requestUpdate();
 
   static styles = [card, css`
@@ -34,6 +38,23 @@ export class FrimApp extends LitElement {
     this.client = null;
     this.error = null;
     this.room = '';
+    this.modelError = null;
+    this.addEventListener('frim-error', (e) => (this.modelError = (e as CustomEvent<string | null>).detail));
+    // a model file dropped anywhere on the page
+    this.addEventListener('dragover', (e) => e.preventDefault());
+    this.addEventListener('drop', (e) => void this.onDrop(e));
+  }
+
+  private async onDrop(e: DragEvent): Promise<void> {
+    e.preventDefault();
+    const file = e.dataTransfer?.files?.[0];
+    const panel = this.renderRoot.querySelector('model-panel') as ModelPanel | null;
+    if (!file || !panel) return;
+    if (file.size > MAX_MODEL_BYTES) {
+      this.modelError = `"${file.name}" is ${formatBytes(file.size)}, over the ${formatBytes(MAX_MODEL_BYTES)} limit.`;
+      return;
+    }
+    await panel.open(file.name, new Uint8Array(await file.arrayBuffer()));
   }
 
   protected updated(changed: Map<string, unknown>): void {
@@ -67,7 +88,8 @@ export class FrimApp extends LitElement {
   render() {
     const c = this.client;
     const s = c?.snapshot;
-    const error = this.error ?? c?.fatal ?? null;
+    const error = this.error ?? c?.fatal ?? this.modelError ?? null;
+    const devices = 1 + (s?.peers.filter((p) => p.status === 'alive').length ?? 0);
     const peers = s?.peers ?? [];
     const names = new Map(peers.map((p) => [p.deviceId, p.name]));
     const charted = peers.filter((p) => s?.series[p.deviceId]);
@@ -79,6 +101,7 @@ export class FrimApp extends LitElement {
         <div style="margin-bottom:12px"><peer-table .peers=${peers}></peer-table></div>
         ${charted.length ? html`<section class="card" style="margin-bottom:12px"><h2>Heartbeat RTT and detection threshold</h2>
           <div class="charts">${repeat(charted, (p) => p.deviceId, (p) => html`<rtt-chart .peer=${p} .series=${s!.series[p.deviceId]}></rtt-chart>`)}</div></section>` : null}
+        <div style="margin-bottom:12px"><model-panel .backend=${c.opts.backend.backend} .devices=${devices}></model-panel></div>
         <event-log .events=${s?.events ?? []} .names=${names}></event-log>
       ` : null}
     `;

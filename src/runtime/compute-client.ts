@@ -1,0 +1,84 @@
+/** The page's handle on its compute worker: promise-based load / run / release. */
+import type { Backend } from '../core/protocol.js';
+import type { ComputeReply, ComputeRequest, PreparedModel, WireTensor } from './compute-messages.js';
+
+type Pending = { resolve(r: ComputeReply): void; reject(e: Error): void };
+type Request = ComputeRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+
+export interface Loaded {
+  backend: Backend;
+  fallback: string | null;
+  ms: number;
+  inputs: string[];
+  outputs: string[];
+}
+
+/** The model the user gave cannot be used (not ONNX, unsupported op, …): say so, keep working. */
+export class InputError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+export class ComputeClient {
+  private readonly worker = new Worker(new URL('./compute-worker.ts', import.meta.url), { type: 'module', name: 'frim-compute' });
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+
+  constructor() {
+    this.worker.onmessage = (ev: MessageEvent<ComputeReply>) => {
+      const p = this.pending.get(ev.data.id);
+      if (!p) return;
+      this.pending.delete(ev.data.id);
+      if (ev.data.kind === 'failed') p.reject(new Error(ev.data.message));
+      else if (ev.data.kind === 'failed-input') p.reject(new InputError(ev.data.code, ev.data.message));
+      else p.resolve(ev.data);
+    };
+    this.worker.onerror = (ev) => {
+      for (const p of this.pending.values()) p.reject(new Error(`compute worker crashed: ${ev.message}`));
+      this.pending.clear();
+    };
+  }
+
+  private call(req: Request, transfer: Transferable[] = []): Promise<ComputeReply> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...req, id } as ComputeRequest, transfer);
+    });
+  }
+
+  async load(key: string, bytes: Uint8Array, prefer: Backend): Promise<Loaded> {
+    const copy = bytes.slice().buffer;
+    const r = await this.call({ kind: 'load', key, bytes: copy, prefer }, [copy]);
+    if (r.kind !== 'loaded') throw new Error(`unexpected reply ${r.kind}`);
+    return r;
+  }
+
+  async prepare(name: string, bytes: Uint8Array, parts: number, maxBytes: number): Promise<PreparedModel> {
+    const copy = bytes.slice().buffer;
+    const r = await this.call({ kind: 'prepare', name, bytes: copy, parts, maxBytes }, [copy]);
+    if (r.kind !== 'prepared') throw new Error(`unexpected reply ${r.kind}`);
+    return r.model;
+  }
+
+  async chain(stages: { key: string; inputs: string[] }[], feeds: Record<string, WireTensor>): Promise<{ outputs: Record<string, WireTensor>; ms: number }> {
+    const r = await this.call({ kind: 'chain', stages, feeds });
+    if (r.kind !== 'ran') throw new Error(`unexpected reply ${r.kind}`);
+    return r;
+  }
+
+  async run(key: string, feeds: Record<string, WireTensor>): Promise<{ outputs: Record<string, WireTensor>; ms: number }> {
+    const r = await this.call({ kind: 'run', key, feeds });
+    if (r.kind !== 'ran') throw new Error(`unexpected reply ${r.kind}`);
+    return r;
+  }
+
+  async release(key: string): Promise<void> {
+    await this.call({ kind: 'release', key });
+  }
+
+  terminate(): void {
+    this.worker.terminate();
+  }
+}

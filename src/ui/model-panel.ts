@@ -1,0 +1,247 @@
+/**
+ * The model panel: pick a shipped model, choose a file or drop one on the page; see its analysis
+ * (operators, cost per partition, bytes crossing each cut) and the plan for the room's devices;
+ * run the shipped test sample locally, whole model and partition chain side by side.
+ */
+import { LitElement, css, html } from 'lit';
+import { parseSample, type ImageSample } from '../core/sample.js';
+import type { Backend } from '../core/protocol.js';
+import { ComputeClient, InputError } from '../runtime/compute-client.js';
+import type { PreparedModel } from '../runtime/compute-messages.js';
+import { runLocally, type LocalRunResult } from '../runtime/local-run.js';
+import { formatBytes, formatFlops } from '../core/format.js';
+import './bar-chart.js';
+import { card } from './theme.js';
+
+interface ShippedModel {
+  name: string;
+  file: string;
+  testAccuracy: number;
+  parameters: number;
+  bytes: number;
+}
+
+/** Largest model file accepted; `?maxModelMiB=` lowers it (tests, small phones). */
+export const MAX_MODEL_BYTES = (Number(new URLSearchParams(location.search).get('maxModelMiB')) || 200) * 1024 * 1024;
+
+export class ModelPanel extends LitElement {
+  static properties = {
+    backend: { type: String },
+    devices: { type: Number },
+    shipped: { state: true },
+    model: { state: true },
+    parts: { state: true },
+    progress: { state: true },
+    result: { state: true },
+    count: { state: true },
+  };
+  declare backend: Backend;
+  declare devices: number;
+  declare shipped: ShippedModel[];
+  declare model: PreparedModel | null;
+  declare parts: number | null;
+  declare progress: { done: number; total: number; step: string } | null;
+  declare result: LocalRunResult | null;
+  declare count: number;
+  private bytes: Uint8Array | null = null;
+  private name = '';
+  private compute: ComputeClient | null = null;
+  private sample: ImageSample | null = null;
+
+  static styles = [card, css`
+    .row { display: flex; gap: 12px; flex-wrap: wrap; align-items: center; margin-bottom: 10px; }
+    .charts { display: flex; gap: 14px; flex-wrap: wrap; }
+    table { border-collapse: collapse; }
+    th, td { text-align: right; padding: 3px 8px; border-bottom: 1px solid color-mix(in srgb, CanvasText 10%, transparent); font-variant-numeric: tabular-nums; }
+    th:first-child, td:first-child { text-align: left; }
+    progress { width: 260px; }
+    .drop { border: 2px dashed color-mix(in srgb, CanvasText 25%, transparent); border-radius: 8px; padding: 8px 12px; }
+    input[type=number] { width: 5em; }
+    h3 { font-size: 13px; margin: 10px 0 4px; }
+  `];
+
+  constructor() {
+    super();
+    this.backend = 'wasm';
+    this.devices = 1;
+    this.shipped = [];
+    this.model = null;
+    this.parts = null;
+    this.progress = null;
+    this.result = null;
+    this.count = 50;
+  }
+
+  connectedCallback(): void {
+    super.connectedCallback();
+    fetch('/models/index.json')
+      .then((r) => (r.ok ? r.json() : []))
+      .then((list: ShippedModel[]) => (this.shipped = list))
+      .catch(() => undefined);
+  }
+
+  protected updated(changed: Map<string, unknown>): void {
+    // the plan follows the room: re-cut when devices join or fail, unless the user chose a number
+    if (changed.has('devices') && changed.get('devices') !== undefined && this.parts === null && this.model && !this.progress && this.model.partitions.length !== this.planParts) {
+      this.result = null;
+      void this.prepare();
+    }
+  }
+
+  private get planParts(): number {
+    return this.parts ?? Math.max(1, this.devices);
+  }
+
+  private fail(message: string): void {
+    this.progress = null;
+    this.dispatchEvent(new CustomEvent('frim-error', { detail: message, bubbles: true, composed: true }));
+  }
+
+  private clearError(): void {
+    this.dispatchEvent(new CustomEvent('frim-error', { detail: null, bubbles: true, composed: true }));
+  }
+
+  /** Entry point for files chosen, dropped or fetched. */
+  async open(name: string, bytes: Uint8Array): Promise<void> {
+    this.bytes = bytes;
+    this.name = name;
+    this.result = null;
+    await this.prepare();
+  }
+
+  private async prepare(): Promise<void> {
+    if (!this.bytes) return;
+    this.progress = { done: 0, total: 1, step: `analysing ${this.name}` };
+    this.compute ??= new ComputeClient();
+    try {
+      this.model = await this.compute.prepare(this.name, this.bytes, this.planParts, MAX_MODEL_BYTES);
+      this.clearError();
+    } catch (e) {
+      this.model = null;
+      this.fail(e instanceof InputError ? e.message : `Could not analyse ${this.name}: ${(e as Error).message}`);
+    }
+    this.progress = null;
+  }
+
+  private async onFile(ev: Event): Promise<void> {
+    const input = ev.target as HTMLInputElement;
+    const file = input.files?.[0];
+    if (!file) return;
+    if (file.size > MAX_MODEL_BYTES) return this.fail(`"${file.name}" is ${formatBytes(file.size)}, over the ${formatBytes(MAX_MODEL_BYTES)} limit.`);
+    await this.open(file.name, new Uint8Array(await file.arrayBuffer()));
+    input.value = '';
+  }
+
+  private async onShipped(ev: Event): Promise<void> {
+    const pick = this.shipped.find((m) => m.name === (ev.target as HTMLSelectElement).value);
+    if (!pick) return;
+    this.progress = { done: 0, total: 1, step: `downloading ${pick.file}` };
+    try {
+      const res = await fetch(`/models/${pick.file}`);
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      await this.open(pick.file, new Uint8Array(await res.arrayBuffer()));
+    } catch (e) {
+      this.fail(`Could not download ${pick.file}: ${(e as Error).message}`);
+    }
+  }
+
+  private async onParts(ev: Event): Promise<void> {
+    const v = Number((ev.target as HTMLInputElement).value);
+    if (Number.isInteger(v) && v >= 1 && v <= 16) {
+      this.parts = v;
+      this.result = null;
+      await this.prepare();
+    }
+  }
+
+  private async runLocal(): Promise<void> {
+    const m = this.model;
+    if (!m || !this.bytes || !this.compute) return;
+    this.result = null;
+    try {
+      if (!this.sample) {
+        this.progress = { done: 0, total: 1, step: 'downloading the test sample' };
+        const res = await fetch('/fashion-mnist-sample.bin');
+        if (!res.ok) throw new Error(`test sample: HTTP ${res.status}`);
+        this.sample = parseSample(new Uint8Array(await res.arrayBuffer()));
+      }
+      const input = m.manifest.model.inputs[0];
+      if (m.manifest.model.inputs.length !== 1 || input.dims.slice(1).join('x') !== `1x${this.sample.rows}x${this.sample.cols}`) {
+        throw new Error(`the test sample is ${this.sample.rows}x${this.sample.cols} grey images; this model expects ${input.name} [${input.dims.join(', ')}]`);
+      }
+      this.result = await runLocally({
+        client: this.compute,
+        manifest: m.manifest,
+        wholeBytes: this.bytes,
+        partitionBytes: m.files.map((f) => new Uint8Array(f)),
+        sample: this.sample,
+        count: Math.min(this.count, this.sample.count),
+        backend: this.backend,
+        progress: (done, total, step) => (this.progress = { done, total, step }),
+      });
+      this.clearError();
+    } catch (e) {
+      this.fail(`Local run failed: ${(e as Error).message}`);
+    }
+    this.progress = null;
+  }
+
+  private analysis(m: PreparedModel) {
+    return html`
+      <div data-testid="model-summary" data-model-name=${m.manifest.model.name} data-sha256=${m.manifest.model.sha256} data-operators=${m.operators} data-flops=${m.totalFlops} data-param-bytes=${m.totalParamBytes}>
+        <b>${m.manifest.model.name}</b> · ${formatBytes(m.sizeBytes)} · opset ${m.opset} · ${m.operators} operators ·
+        ${formatFlops(m.totalFlops)} per image · ${formatBytes(m.totalParamBytes)} of weights ·
+        input ${m.manifest.model.inputs.map((i) => `${i.name} [${i.dims.join(', ')}]`).join(', ')}
+      </div>
+      <div class="charts">
+        <div><h3>Operators</h3><bar-chart .labels=${m.histogram.map(([op]) => op)} .values=${m.histogram.map(([, n]) => n)} unit="count" colour="#7a6fb0"></bar-chart></div>
+        <div><h3>Compute per partition</h3><bar-chart .labels=${m.partitions.map((p) => `P${p.id}`)} .values=${m.partitions.map((p) => p.flops / 1e6)} unit="MFLOP"></bar-chart></div>
+      </div>
+      <h3>Plan for ${m.partitions.length} partition${m.partitions.length === 1 ? '' : 's'}</h3>
+      <table data-testid="plan" data-parts=${m.partitions.length}>
+        <thead><tr><th>partition</th><th>operators</th><th>compute</th><th>weights</th><th>in / image</th><th>out / image</th></tr></thead>
+        <tbody>${m.partitions.map((p) => html`<tr data-testid="plan-partition" data-partition-id=${p.id} data-flops=${p.flops} data-param-bytes=${p.paramBytes} data-input-bytes=${p.inputBytes} data-output-bytes=${p.outputBytes}>
+          <td>P${p.id}</td><td>${p.start}–${p.end}</td><td>${formatFlops(p.flops)}</td><td>${formatBytes(p.paramBytes)}</td><td>${formatBytes(p.inputBytes)}</td><td>${formatBytes(p.outputBytes)}</td></tr>`)}</tbody>
+      </table>
+      ${m.cuts.length ? html`<p class="muted">Crossing each cut, per image: ${m.cuts.map((c) => `${formatBytes(c.bytes)} (${c.tensors.length} tensor${c.tensors.length === 1 ? '' : 's'})`).join(' · ')}</p>` : null}
+      <div class="row">
+        <label>Local check on this device: <input data-testid="local-count" type="number" min="1" max="1000" .value=${String(this.count)} @change=${(e: Event) => (this.count = Math.max(1, Number((e.target as HTMLInputElement).value) || 50))} /> test images</label>
+        <button data-testid="run-local" ?disabled=${!!this.progress} @click=${this.runLocal}>Run whole model and partition chain</button>
+      </div>
+      ${this.result ? this.resultView(this.result) : null}`;
+  }
+
+  private resultView(r: LocalRunResult) {
+    const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+    return html`<table data-testid="local-run" data-backend=${r.backend} data-count=${r.count} data-fallback=${r.fallback ?? ''}
+        data-whole-predictions=${r.whole.predictions.join(',')} data-chain-predictions=${r.chain.predictions.join(',')}
+        data-whole-accuracy=${r.whole.accuracy} data-chain-accuracy=${r.chain.accuracy} data-whole-ms=${r.whole.msPerImage.toFixed(3)} data-chain-ms=${r.chain.msPerImage.toFixed(3)}>
+      <thead><tr><th>on ${r.backend === 'webgpu' ? 'WebGPU' : 'WASM'}, ${r.count} images</th><th>accuracy</th><th>latency / image</th></tr></thead>
+      <tbody>
+        <tr><td>whole model</td><td>${pct(r.whole.accuracy)}</td><td>${r.whole.msPerImage.toFixed(2)} ms</td></tr>
+        <tr><td>partition chain</td><td>${pct(r.chain.accuracy)}</td><td>${r.chain.msPerImage.toFixed(2)} ms</td></tr>
+      </tbody>
+      ${r.fallback ? html`<caption class="muted">${r.fallback}</caption>` : null}
+    </table>`;
+  }
+
+  render() {
+    return html`<section class="card">
+      <h2>Model</h2>
+      <div class="row">
+        <label>Shipped model:
+          <select data-testid="shipped-model" @change=${this.onShipped}>
+            <option value="">choose…</option>
+            ${this.shipped.map((m) => html`<option value=${m.name}>${m.name} (${(100 * m.testAccuracy).toFixed(1)} %, ${formatBytes(m.bytes)})</option>`)}
+          </select>
+        </label>
+        <span class="drop">or drop an <code>.onnx</code> file anywhere on this page, or
+          <input data-testid="model-input" type="file" accept=".onnx,application/octet-stream" @change=${this.onFile} /></span>
+        <label>Partitions: <input data-testid="parts" type="number" min="1" max="16" .value=${String(this.planParts)} @change=${this.onParts} /></label>
+      </div>
+      ${this.progress ? html`<div class="row"><progress data-testid="progress" data-step=${this.progress.step} value=${this.progress.done} max=${this.progress.total}></progress><span>${this.progress.step}</span></div>` : null}
+      ${this.model ? this.analysis(this.model) : html`<p class="muted">No model yet.</p>`}
+    </section>`;
+  }
+}
+customElements.define('model-panel', ModelPanel);
