@@ -55,6 +55,7 @@ for (const backend of ['wasm', 'webgpu'] as const) {
     const result = page.getByTestId('local-run');
     await expect(result).toBeVisible({ timeout: 180_000 });
     await expect(result).toHaveAttribute('data-backend', backend);
+    await expect(result).toHaveAttribute('data-partition-backends', [backend, backend, backend].join(','));
     await expect(result).toHaveAttribute('data-count', String(COUNT));
     expect((await result.getAttribute('data-whole-predictions'))!.split(',').map(Number)).toEqual(expected);
     expect((await result.getAttribute('data-chain-predictions'))!.split(',').map(Number)).toEqual(expected);

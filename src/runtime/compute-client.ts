@@ -62,8 +62,8 @@ export class ComputeClient {
     return r.model;
   }
 
-  async chain(stages: { key: string; inputs: string[] }[], feeds: Record<string, WireTensor>): Promise<{ outputs: Record<string, WireTensor>; ms: number }> {
-    const r = await this.call({ kind: 'chain', stages, feeds });
+  async chain(stages: { key: string; inputs: string[] }[], feeds: Record<string, WireTensor>, want: string[]): Promise<{ outputs: Record<string, WireTensor>; ms: number }> {
+    const r = await this.call({ kind: 'chain', stages, feeds, want });
     if (r.kind !== 'ran') throw new Error(`unexpected reply ${r.kind}`);
     return r;
   }

@@ -26,7 +26,7 @@ export type ComputeRequest =
   | { kind: 'prepare'; id: number; name: string; bytes: ArrayBuffer; parts: number; maxBytes: number }
   | { kind: 'load'; id: number; key: string; bytes: ArrayBuffer; prefer: Backend }
   /** runs sessions one after another, each fed the named tensors produced so far */
-  | { kind: 'chain'; id: number; stages: { key: string; inputs: string[] }[]; feeds: Record<string, WireTensor> }
+  | { kind: 'chain'; id: number; stages: { key: string; inputs: string[] }[]; feeds: Record<string, WireTensor>; want: string[] }
   | { kind: 'run'; id: number; key: string; feeds: Record<string, WireTensor> }
   | { kind: 'release'; id: number; key: string };
 

@@ -96,7 +96,8 @@ async function chain(msg: Extract<ComputeRequest, { kind: 'chain' }>): Promise<v
     if (!session) throw new Error(`no session "${stage.key}" is loaded`);
     Object.assign(env, await session.run(Object.fromEntries(stage.inputs.map((n) => [n, env[n]]))));
   }
-  const outputs = Object.fromEntries(Object.entries(env).filter(([k]) => !(k in msg.feeds)).map(([k, v]) => [k, toWire(v)]));
+  // only what the caller asked for leaves the worker: intermediate activations stay here
+  const outputs = Object.fromEntries(msg.want.map((k) => [k, toWire(env[k])]));
   reply({ kind: 'ran', id: msg.id, outputs, ms: performance.now() - started }, Object.values(outputs).map((o) => o.data));
 }
 

@@ -213,13 +213,13 @@ export class ModelPanel extends LitElement {
 
   private resultView(r: LocalRunResult) {
     const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
-    return html`<table data-testid="local-run" data-backend=${r.backend} data-count=${r.count} data-fallback=${r.fallback ?? ''}
+    return html`<table data-testid="local-run" data-backend=${r.backend} data-partition-backends=${r.partitionBackends.join(',')} data-count=${r.count} data-fallback=${r.fallback ?? ''}
         data-whole-predictions=${r.whole.predictions.join(',')} data-chain-predictions=${r.chain.predictions.join(',')}
         data-whole-accuracy=${r.whole.accuracy} data-chain-accuracy=${r.chain.accuracy} data-whole-ms=${r.whole.msPerImage.toFixed(3)} data-chain-ms=${r.chain.msPerImage.toFixed(3)}>
       <thead><tr><th>on ${r.backend === 'webgpu' ? 'WebGPU' : 'WASM'}, ${r.count} images</th><th>accuracy</th><th>latency / image</th></tr></thead>
       <tbody>
         <tr><td>whole model</td><td>${pct(r.whole.accuracy)}</td><td>${r.whole.msPerImage.toFixed(2)} ms</td></tr>
-        <tr><td>partition chain</td><td>${pct(r.chain.accuracy)}</td><td>${r.chain.msPerImage.toFixed(2)} ms</td></tr>
+        <tr><td>partition chain (${r.partitionBackends.map((b, k) => `P${k} ${b === 'webgpu' ? 'WebGPU' : 'WASM'}`).join(', ')})</td><td>${pct(r.chain.accuracy)}</td><td>${r.chain.msPerImage.toFixed(2)} ms</td></tr>
       </tbody>
       ${r.fallback ? html`<caption class="muted">${r.fallback}</caption>` : null}
     </table>`;

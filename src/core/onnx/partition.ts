@@ -9,6 +9,7 @@
  * The cut positions minimise, by dynamic programming over the order,
  *   sum_k ((F_k - F/N) / (F/N))^2  +  mu * sum_cuts crossing(cut) / max_crossing
  * (F_k: estimated FLOPs of partition k): balance first, then small activations between devices,
+ * plus a penalty for separating an operator from the activation a runtime would fuse into it,
  * subject to a per-device memory cap on weights plus input and output activations.
  */
 import type { GraphAnalysis } from './graph.js';
@@ -114,9 +115,11 @@ export function planPartitions(a: GraphAnalysis, opts: PartitionOptions): Partit
     }
   }
   const memory = (s: number, e: number) => params[s][e] + inputBytesAt(s) + cross[e];
+  // splitting an operator from its fused activation costs as much as a 50 % imbalance
+  const fusionPenalty = a.nodes.map((_, p) => (p < n - 1 && fusedWithNext(a, p) ? 0.25 : 0));
   const segCost = (s: number, e: number) => {
     const dev = (prefix[e + 1] - prefix[s] - ideal) / ideal;
-    return dev * dev + (e < n - 1 ? (mu * cross[e]) / maxCross : 0);
+    return dev * dev + (e < n - 1 ? (mu * cross[e]) / maxCross + fusionPenalty[e] : 0);
   };
 
   // best[k][e]: lowest cost of the first e+1 nodes in k+1 partitions
@@ -148,6 +151,17 @@ export function planPartitions(a: GraphAnalysis, opts: PartitionOptions): Partit
     e = s - 1;
   }
   return describe(a, life, bounds, cross);
+}
+
+/**
+ * Runtimes fuse an operator with the activation that directly follows it (Conv+Relu, Gemm+Relu…);
+ * a cut between them costs that fusion, so the planner avoids it where it can.
+ */
+const ACTIVATIONS = new Set(['Relu', 'LeakyRelu', 'Sigmoid', 'HardSigmoid', 'HardSwish', 'Tanh', 'Clip', 'Elu', 'Selu', 'Softplus']);
+
+function fusedWithNext(a: GraphAnalysis, p: number): boolean {
+  const next = a.nodes[p + 1];
+  return !!next && ACTIVATIONS.has(next.opType) && a.nodes[p].outputs.length === 1 && next.inputs.some((i) => i === a.nodes[p].outputs[0]) && !['Relu', 'Sigmoid'].includes(a.nodes[p].opType);
 }
 
 function describe(a: GraphAnalysis, life: Lifetimes, bounds: [number, number][], cross: number[]): PartitionPlan {
