@@ -29,6 +29,10 @@ describe('protocol v1 frames', () => {
       { type: 'ping', seq: 5, t: 1234.5 },
       { type: 'pong', seq: 5, t: 1234.5 },
       { type: 'info', name: 'Laptop', backend: 'webgpu' },
+      { type: 'replica-request', hash: 'ab'.repeat(32), chunks: [0, 5, 9] },
+      { type: 'replica-request', hash: 'ab'.repeat(32), chunks: null },
+      { type: 'replica-offer', hash: 'cd'.repeat(32), bytes: 200_000, chunkBytes: 65536, chunkHashes: new Uint8Array(64).fill(3) },
+      { type: 'replica-chunk', hash: 'ef'.repeat(32), index: 2 },
     ];
     for (const m of messages) {
       const payload = new Uint8Array([1, 2, 3]);
@@ -64,6 +68,9 @@ describe('protocol v1 frames', () => {
     ['extra field', () => rawFrame(MessageType.ping, { seq: 1, t: 1, evil: true }), 'schema'],
     ['unknown backend', () => rawFrame(MessageType.info, { name: 'x', backend: 'cuda' }), 'schema'],
     ['huge name', () => rawFrame(MessageType.info, { name: 'x'.repeat(500), backend: 'wasm' }), 'schema'],
+    ['replica hash not hex', () => rawFrame(MessageType['replica-chunk'], { hash: 'z'.repeat(64), index: 1 }), 'schema'],
+    ['replica chunk list of strings', () => rawFrame(MessageType['replica-request'], { hash: 'a'.repeat(64), chunks: ['1'] }), 'schema'],
+    ['ragged chunk hashes', () => rawFrame(MessageType['replica-offer'], { hash: 'a'.repeat(64), bytes: 10, chunkBytes: 4, chunkHashes: new Uint8Array(17) }), 'schema'],
   ];
   for (const [name, make, error] of cases) {
     it(`rejects ${name} as ${error}`, () => {

@@ -33,6 +33,9 @@ export const MessageType = {
   ping: 4,
   pong: 5,
   info: 6,
+  'replica-request': 7,
+  'replica-offer': 8,
+  'replica-chunk': 9,
 } as const;
 export type MessageKind = keyof typeof MessageType;
 
@@ -44,7 +47,12 @@ export type Message =
   | { type: 'reject'; reason: string }
   | { type: 'ping'; seq: number; t: number }
   | { type: 'pong'; seq: number; t: number }
-  | { type: 'info'; name: string; backend: Backend };
+  | { type: 'info'; name: string; backend: Backend }
+  /** ask a holder for a replica (by its SHA-256), optionally only some chunks (a resume) */
+  | { type: 'replica-request'; hash: string; chunks: number[] | null }
+  | { type: 'replica-offer'; hash: string; bytes: number; chunkBytes: number; chunkHashes: Uint8Array }
+  /** the chunk's bytes travel as the frame payload */
+  | { type: 'replica-chunk'; hash: string; index: number };
 
 export type DecodeError =
   | 'short' | 'magic' | 'version' | 'type' | 'flags' | 'oversized' | 'length' | 'room' | 'body' | 'schema';
@@ -128,6 +136,9 @@ function isUint(v: unknown): v is number {
 function isTime(v: unknown): v is number {
   return typeof v === 'number' && Number.isFinite(v) && v >= 0;
 }
+function isHash(v: unknown): v is string {
+  return typeof v === 'string' && /^[0-9a-f]{64}$/.test(v);
+}
 function isText(v: unknown, max: number): v is string {
   return typeof v === 'string' && v.length <= max;
 }
@@ -160,5 +171,18 @@ function validateBody(kind: MessageKind, body: unknown): Message | string {
       if (!isText(f.name, 64)) return 'bad name';
       if (f.backend !== 'webgpu' && f.backend !== 'wasm') return 'bad backend';
       return keys('name', 'backend') ?? { type: 'info', name: f.name, backend: f.backend };
+    case 'replica-request':
+      if (!isHash(f.hash)) return 'bad hash';
+      if (f.chunks !== null && !(Array.isArray(f.chunks) && f.chunks.length <= 16384 && f.chunks.every(isUint))) return 'bad chunks';
+      return keys('hash', 'chunks') ?? { type: 'replica-request', hash: f.hash, chunks: f.chunks as number[] | null };
+    case 'replica-offer':
+      if (!isHash(f.hash)) return 'bad hash';
+      if (!isUint(f.bytes) || !isUint(f.chunkBytes) || f.chunkBytes === 0) return 'bad sizes';
+      if (!(f.chunkHashes instanceof Uint8Array) || f.chunkHashes.length % 16 !== 0) return 'bad chunk hashes';
+      return keys('hash', 'bytes', 'chunkBytes', 'chunkHashes') ?? { type: 'replica-offer', hash: f.hash, bytes: f.bytes, chunkBytes: f.chunkBytes, chunkHashes: f.chunkHashes };
+    case 'replica-chunk':
+      if (!isHash(f.hash)) return 'bad hash';
+      if (!isUint(f.index)) return 'bad index';
+      return keys('hash', 'index') ?? { type: 'replica-chunk', hash: f.hash, index: f.index };
   }
 }
