@@ -159,7 +159,7 @@ async function main(): Promise<void> {
         }
       }
     }
-    const rtts = await Promise.all(devices.flatMap((d) => devices.filter((o) => o !== d).map((o) => peerAttr(d.page, o.id, 'data-threshold-ms'))));
+    const finalThresholds = await Promise.all(devices.flatMap((d) => devices.filter((o) => o !== d).map((o) => peerAttr(d.page, o.id, 'data-threshold-ms'))));
 
     const modeSummary = (m: (typeof byMode)[Mode]) => ({
       detectionMs: m.detect.length ? summary(m.detect) : null,
@@ -176,7 +176,7 @@ async function main(): Promise<void> {
       detectionInHeartbeats: { p50: +(quantile(detections, 0.5) / H).toFixed(2), p99: +(quantile(detections, 0.99) / H).toFixed(2) },
       contextClose: modeSummary(byMode.close),
       crash: modeSummary(byMode.crash),
-      jitter: { falseAlarms: counts.failed, suspicions: counts.suspected, thresholdsAtEndMs: rtts.map(Number) },
+      jitter: { falseAlarms: counts.failed, suspicions: counts.suspected, thresholdsAtEndMs: finalThresholds.map(Number) },
       goal: { detectionP99AtMost3Heartbeats: quantile(detections, 0.99) <= 3 * H, zeroFalseAlarms: counts.failed === 0 },
     };
     mkdirSync('bench/results', { recursive: true });

@@ -2,7 +2,7 @@
  * A tab's handle on its device worker. The worker decides which tab leads; the leading tab owns
  * the `Mesh` (RTCPeerConnection only exists in pages) and relays what happens on it.
  */
-import { randomName } from '../core/ids.js';
+import { DEVICE_ID_RE, randomName } from '../core/ids.js';
 import type { RoomCredentials } from '../core/share-link.js';
 import { hmacSha256 } from '../mesh/hmac.js';
 import { Mesh } from '../mesh/mesh.js';
@@ -25,7 +25,7 @@ function randomId(length: number): string {
 function tabScopedDeviceId(): string {
   const key = 'frim-device-id';
   let id = sessionStorage.getItem(key);
-  if (!id || !/^[a-z0-9]{12}$/.test(id)) {
+  if (!id || !DEVICE_ID_RE.test(id)) {
     id = randomId(12);
     sessionStorage.setItem(key, id);
   }

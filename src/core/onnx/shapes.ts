@@ -115,7 +115,7 @@ export function inferNode(node: NodeProto, env: Env, consts: Consts, opset: numb
     return one(x, type);
   }
   if (BROADCAST.has(op)) {
-    const dims = broadcast(op === 'Where' ? ins.map((i) => i?.dims ?? null) : ins.map((i) => i?.dims ?? null));
+    const dims = broadcast(ins.map((i) => i?.dims ?? null));
     return one(dims, BOOL_OUT.has(op) ? DataType.BOOL : op === 'Where' ? ins[1]?.type ?? type0 : type0);
   }
   switch (op) {
