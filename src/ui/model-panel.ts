@@ -191,7 +191,7 @@ export class ModelPanel extends LitElement {
       <div data-testid="model-summary" data-model-name=${m.manifest.model.name} data-sha256=${m.manifest.model.sha256} data-operators=${m.operators} data-flops=${m.totalFlops} data-param-bytes=${m.totalParamBytes}>
         <b>${m.manifest.model.name}</b> · ${formatBytes(m.sizeBytes)} · opset ${m.opset} · ${m.operators} operators ·
         ${formatFlops(m.totalFlops)} per image · ${formatBytes(m.totalParamBytes)} of weights ·
-        input ${m.manifest.model.inputs.map((i) => `${i.name} [${i.dims.join(', ')}]`).join(', ')}
+        takes ${m.manifest.model.inputs.map((i) => `“${i.name}” [${i.dims.join(', ')}] ${i.type}`).join(', ')}
       </div>
       <div class="charts">
         <div><h3>Operators</h3><bar-chart .labels=${m.histogram.map(([op]) => op)} .values=${m.histogram.map(([, n]) => n)} unit="count" colour="#7a6fb0"></bar-chart></div>
