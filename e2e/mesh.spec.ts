@@ -133,6 +133,7 @@ test('a silent device is declared failed and recovers when it answers again; a r
   const b = await openDevice(browser, withQuery(link));
   await expectFullMesh([a, b]);
 
+  const availabilityBefore = Number(await peerRow(a.page, b.id).getAttribute('data-availability'));
   // b stops answering heartbeats: a frozen device whose connection stays open
   await b.page.evaluate(() => { (window as unknown as { frimDebug: { faults: { mute: boolean } } }).frimDebug.faults.mute = true; });
   await expectStatus(a.page, b.id, 'failed');
@@ -141,6 +142,8 @@ test('a silent device is declared failed and recovers when it answers again; a r
   await expectStatus(a.page, b.id, 'alive');
   const kinds = (await events(a.page)).filter((e) => e.deviceId === b.id).map((e) => e.kind);
   expect(kinds).toEqual(['joined', 'suspected', 'failed', 'recovered']);
+  // the failure stays on its record: it is now less likely to be trusted with a replica
+  expect(Number(await peerRow(a.page, b.id).getAttribute('data-availability'))).toBeLessThan(availabilityBefore);
 
   await b.page.reload();
   await expect(b.page.getByTestId('self')).toHaveAttribute('data-device-id', b.id);

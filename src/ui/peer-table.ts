@@ -35,7 +35,7 @@ export class PeerTable extends LitElement {
       ${this.peers.length === 0
         ? html`<p class="empty muted">No other device yet. Open the share link on another browser or phone.</p>`
         : html`<table>
-            <thead><tr><th>Device</th><th>Status</th><th class="num">RTT ms</th><th class="num">Threshold ms</th><th>For</th><th class="num">Bad frames</th></tr></thead>
+            <thead><tr><th>Device</th><th>Status</th><th class="num">RTT ms</th><th class="num">Threshold ms</th><th>For</th><th class="num" title="chance it stays up over the next minute, from its uptime and failures in this room">Availability</th><th class="num">Bad frames</th></tr></thead>
             <tbody>
               ${this.peers.map((p) => html`<tr
                 data-testid="peer"
@@ -45,6 +45,7 @@ export class PeerTable extends LitElement {
                 data-threshold-ms=${p.thresholdMs.toFixed(1)}
                 data-warm=${String(p.warm)}
                 data-dropped=${String(p.dropped)}
+                data-availability=${p.availability.toFixed(4)}
                 title=${p.reason}
               >
                 <td>${p.status === 'rejected' ? html`<span class="muted">unknown device</span>` : p.name}<br /><span class="mono muted">${p.deviceId}</span></td>
@@ -53,6 +54,7 @@ export class PeerTable extends LitElement {
                 <td class="num">${ms(p.rttMs)}</td>
                 <td class="num">${ms(p.thresholdMs)}${p.warm ? '' : html`<br /><span class="muted">default</span>`}</td>
                 <td>${ago(p.since)}</td>
+                <td class="num">${p.status === 'rejected' ? '–' : `${(100 * p.availability).toFixed(1)} %`}${p.failures ? html`<br /><span class="muted">${p.failures} failure${p.failures === 1 ? '' : 's'}</span>` : null}</td>
                 <td class="num">${p.dropped}</td>
               </tr>`)}
             </tbody>

@@ -26,6 +26,7 @@ describe('DeviceState', () => {
     state.rtt('bbbbbbbbbbbb', 5);
     const kinds = snap(state).events.map((e) => e.kind);
     expect(kinds).toEqual(['joined', 'suspected', 'failed', 'recovered']);
+    expect(snap(state).peers[0].failures).toBe(1);
     expect(snap(state).series.bbbbbbbbbbbb.rtt.length).toBe(11);
   });
 
@@ -42,5 +43,24 @@ describe('DeviceState', () => {
     expect(s.peers.find((p) => p.deviceId === 'bbbbbbbbbbbb')?.dropped).toBe(1);
     expect(s.droppedTotal).toBe(2);
     expect(s.series.cccccccccccc).toBeUndefined();
+  });
+});
+
+describe('device availability from its life in the room', () => {
+  it('rises with uptime and falls with failures', () => {
+    const { state, advance, now } = setup();
+    state.linkUp('bbbbbbbbbbbb', 'Phone', 'wasm');
+    const fresh = snap(state).peers[0].availability;
+    for (let i = 0; i < 2400; i++) { advance(250); state.rtt('bbbbbbbbbbbb', 3); } // ten minutes up
+    const steady = snap(state).peers[0].availability;
+    expect(steady).toBeGreaterThan(fresh);
+    for (let k = 0; k < 3; k++) {
+      while (snap(state).peers[0].status !== 'failed') { advance(state.nextCheckAt() - now() + 1); state.check(); }
+      advance(1000);
+      state.rtt('bbbbbbbbbbbb', 3);
+    }
+    const flaky = snap(state).peers[0];
+    expect(flaky.failures).toBe(3);
+    expect(flaky.availability).toBeLessThan(steady);
   });
 });

@@ -3,6 +3,7 @@
  * threshold history, and the event log. Owned by the device worker so it survives a change of
  * leader tab. Time comes in through `Clock`, so tests drive it directly.
  */
+import { availability } from '../core/availability.js';
 import { FailureDetector, type DetectorConfig, type Transition } from '../core/detector.js';
 import type { Backend } from '../core/protocol.js';
 import { seedFromString } from '../core/rng.js';
@@ -19,6 +20,9 @@ interface PeerRecord {
   view: PeerView;
   detector: FailureDetector | null;
   series: PeerSeries;
+  /** monotonic ms of uptime banked from earlier stays, and when the current stay began (null while failed) */
+  uptimeMs: number;
+  upSince: number | null;
 }
 
 const MAX_EVENTS = 300;
@@ -49,9 +53,11 @@ export class DeviceState {
     let rec = this.peers.get(deviceId);
     if (!rec) {
       rec = {
-        view: { deviceId, name: deviceId, backend: null, status: 'alive', rttMs: null, thresholdMs: this.detectorConfig.defaultThresholdMs, warm: false, dropped: 0, since: this.clock.epoch(), reason: '' },
+        view: { deviceId, name: deviceId, backend: null, status: 'alive', rttMs: null, thresholdMs: this.detectorConfig.defaultThresholdMs, warm: false, dropped: 0, availability: availability({ uptimeSec: 0, failures: 0 }), failures: 0, since: this.clock.epoch(), reason: '' },
         detector: null,
         series: { t: [], rtt: [], threshold: [] },
+        uptimeMs: 0,
+        upSince: null,
       };
       this.peers.set(deviceId, rec);
     }
@@ -66,6 +72,7 @@ export class DeviceState {
     rec.view.backend = backend;
     if (!rec.detector) {
       rec.detector = new FailureDetector(this.detectorConfig, seedFromString(`${this.deviceId}>${deviceId}`), this.clock.mono());
+      rec.upSince = this.clock.mono();
       this.setStatus(rec, 'alive', '');
       this.log('joined', deviceId, known?.view.status === 'rejected' ? 'joined after proving the room key' : 'joined the room');
     }
@@ -141,9 +148,14 @@ export class DeviceState {
       this.setStatus(rec, 'suspected', `silent ${silentMs} ms > T + h`);
       this.log('suspected', rec.view.deviceId, `silent for ${silentMs} ms (T = ${Math.round(d.thresholdMs)} ms)`);
     } else if (tr.to === 'failed') {
+      // its stay ended with its last answer
+      rec.uptimeMs += Math.max(0, d.lastReplyAt - (rec.upSince ?? d.lastReplyAt));
+      rec.upSince = null;
+      rec.view.failures++;
       this.setStatus(rec, 'failed', `silent ${silentMs} ms`);
       this.log('failed', rec.view.deviceId, `declared failed after ${silentMs} ms of silence (T = ${Math.round(d.thresholdMs)} ms)`);
     } else {
+      rec.upSince ??= tr.at;
       this.setStatus(rec, 'alive', '');
       this.log(tr.from === 'failed' ? 'recovered' : 'cleared', rec.view.deviceId, tr.from === 'failed' ? 'answers again' : 'late reply, suspicion cleared');
     }
@@ -173,7 +185,13 @@ export class DeviceState {
 
   snapshot(self: Omit<DeviceSnapshot, 'deviceId' | 'room' | 'peers' | 'events' | 'droppedTotal' | 'series'>): DeviceSnapshot {
     const series: Record<string, PeerSeries> = {};
-    for (const [id, rec] of this.peers) if (rec.detector) series[id] = rec.series;
+    const now = this.clock.mono();
+    for (const [id, rec] of this.peers) {
+      if (!rec.detector) continue;
+      series[id] = rec.series;
+      const uptimeMs = rec.uptimeMs + (rec.upSince === null ? 0 : now - rec.upSince);
+      rec.view.availability = availability({ uptimeSec: uptimeMs / 1000, failures: rec.view.failures });
+    }
     return {
       ...self,
       deviceId: this.deviceId,

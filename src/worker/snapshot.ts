@@ -14,6 +14,10 @@ export interface PeerView {
   /** the threshold comes from the bootstrap (k windows seen), not the default */
   warm: boolean;
   dropped: number;
+  /** a_d: chance it stays up over the next minute, from its life in the room (FRIM.md) */
+  availability: number;
+  /** declared failures seen for it */
+  failures: number;
   /** epoch ms of the last status change */
   since: number;
   reason: string;
