@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { adapt, coordinatorOf, type RoomDevice, type RoomPartition } from './adaptation.js';
+
+const MB = 1024 * 1024;
+const parts: RoomPartition[] = [0, 1, 2].map((id) => ({ id, hash: String(id).repeat(64), bytes: MB, flops: 1e6 }));
+function device(id: string, holds: number[], opts: Partial<RoomDevice> = {}): RoomDevice {
+  return { id, alive: true, budgetBytes: 10 * MB, availability: 0.9, speed: 1e6, holds: new Set(holds.map((h) => parts[h].hash)), sending: 0, rttMs: new Map(), ...opts };
+}
+
+describe('room adaptation', () => {
+  it('elects the live device with the smallest id, and the next one when it dies', () => {
+    expect(coordinatorOf([{ id: 'b', alive: true }, { id: 'a', alive: true }])).toBe('a');
+    expect(coordinatorOf([{ id: 'b', alive: true }, { id: 'a', alive: false }])).toBe('b');
+    expect(coordinatorOf([])).toBeNull();
+  });
+
+  it('orders the copies the target needs, each from live holders, least busy and nearest first', () => {
+    // the requester holds everything; b already sends one replica; c is far from d. At a_d = 0.85
+    // three copies give 0.9966 < 0.999 and four give 0.9995, so every partition needs all four devices.
+    const devices = [
+      device('a', [0, 1, 2], { availability: 0.85 }),
+      device('b', [0], { sending: 1, availability: 0.85 }),
+      device('c', [0], { availability: 0.85 }),
+      device('d', [], { rttMs: new Map([['a', 5], ['b', 2], ['c', 40]]), availability: 0.85 }),
+    ];
+    const r = adapt(devices, parts, 0.999);
+    expect(r.coordinator).toBe('a');
+    expect(r.plan.unmet).toEqual([]);
+    expect(r.transfers).toHaveLength(1 + 3 + 3);
+    for (const t of r.transfers) {
+      expect(t.from.length).toBeGreaterThan(0);
+      for (const h of t.from) expect(devices.find((d) => d.id === h)!.holds.has(t.hash)).toBe(true);
+      expect(devices.find((d) => d.id === t.to)!.holds.has(t.hash)).toBe(false);
+    }
+    const toD0 = r.transfers.find((t) => t.partition === 0 && t.to === 'd')!;
+    // partitions 1 and 2 (one copy each) go first and load a with six sends, so for partition 0
+    // the idle c comes first despite its distance, then b (one send), then a
+    expect(toD0.from).toEqual(['c', 'b', 'a']);
+  });
+
+  it('ignores holdings of failed devices and replaces their copies', () => {
+    const devices = [device('a', [0, 1, 2]), device('b', [0, 1, 2], { alive: false }), device('c', []), device('d', [])];
+    const r = adapt(devices, parts, 0.999);
+    expect(r.transfers.every((t) => !t.from.includes('b') && t.to !== 'b')).toBe(true);
+    for (const p of parts) expect(r.plan.placement.get(p.id)!.size).toBeGreaterThanOrEqual(3);
+  });
+
+  it('among equally busy holders, fetches from the nearest', () => {
+    const one = [parts[0]];
+    const devices = [device('a', [0]), device('c', [0]), device('d', [], { rttMs: new Map([['a', 50], ['c', 5]]) })];
+    const r = adapt(devices, one, 0.999);
+    expect(r.transfers).toEqual([{ partition: 0, hash: parts[0].hash, to: 'd', from: ['c', 'a'] }]);
+  });
+});
