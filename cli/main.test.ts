@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hashHex } from '../src/core/onnx/manifest.js';
+import { hashHex } from '../src/core/hash.js';
 
 const BIN = 'bin/frim-mesh.mjs';
 const run = (...args: string[]) => spawnSync('node', [BIN, ...args], { encoding: 'utf8' });

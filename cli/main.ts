@@ -8,7 +8,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { analyseModel } from '../src/core/onnx/graph.js';
-import { hashHex, partitionModelBytes } from '../src/core/onnx/manifest.js';
+import { hashHex } from '../src/core/hash.js';
+import { partitionModelBytes } from '../src/core/onnx/manifest.js';
 import { decodeModel } from '../src/core/onnx/model.js';
 import { formatBytes, formatFlops, table } from '../src/core/format.js';
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bytesToHex } from '@noble/hashes/utils.js';
-import { sha256 } from '@noble/hashes/sha2.js';
+import { hashHex } from './hash.js';
 import { ReplicaAssembler, TransferError, chunkCount, chunkOf, makeOffer } from './transfer.js';
 import { seededRng } from './rng.js';
 
@@ -12,7 +11,7 @@ function file(n: number, seed: number): Uint8Array {
 
 describe('replica transfer framing', () => {
   const bytes = file(10 * CHUNK + 123, 1);
-  const hash = bytesToHex(sha256(bytes));
+  const hash = hashHex(bytes);
   const offer = makeOffer(bytes, CHUNK);
   const n = chunkCount(bytes.length, CHUNK);
 
@@ -58,7 +57,7 @@ describe('replica transfer framing', () => {
   });
 
   it('refuses offers for another file, and a holder whose chunks agree with a wrong file', () => {
-    expect(() => new ReplicaAssembler(offer, bytesToHex(sha256(new Uint8Array(1))))).toThrow(/not the replica/);
+    expect(() => new ReplicaAssembler(offer, hashHex(new Uint8Array(1)))).toThrow(/not the replica/);
     expect(() => new ReplicaAssembler({ ...offer, chunkHashes: offer.chunkHashes.subarray(16) }, hash)).toThrow(/chunk hashes/);
     // a liar: consistent chunk hashes for other bytes, under the right file hash
     const other = file(bytes.length, 2);

@@ -8,8 +8,8 @@
  * is checked against the manifest hash before anyone stores or runs it. Because chunk hashes
  * depend only on the file and the chunk size, a transfer resumes from another holder's offer.
  */
-import { bytesToHex } from '@noble/hashes/utils.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { hashHex } from './hash.js';
 
 export const CHUNK_BYTES = 64 * 1024;
 export const CHUNK_HASH_BYTES = 16;
@@ -35,7 +35,7 @@ export function makeOffer(file: Uint8Array, chunkBytes = CHUNK_BYTES): TransferO
   const n = chunkCount(file.length, chunkBytes);
   const chunkHashes = new Uint8Array(n * CHUNK_HASH_BYTES);
   for (let i = 0; i < n; i++) chunkHashes.set(chunkDigest(chunkOf(file, chunkBytes, i)), i * CHUNK_HASH_BYTES);
-  return { hash: bytesToHex(sha256(file)), bytes: file.length, chunkBytes, chunkHashes };
+  return { hash: hashHex(file), bytes: file.length, chunkBytes, chunkHashes };
 }
 
 export function chunkOf(file: Uint8Array, chunkBytes: number, index: number): Uint8Array {
@@ -112,7 +112,7 @@ export class ReplicaAssembler {
   /** The whole file, once every chunk is in and its SHA-256 equals the manifest's. */
   finish(): Uint8Array {
     if (!this.complete) throw new TransferError(`${this.chunks - this.received} chunks are still missing`);
-    const got = bytesToHex(sha256(this.data));
+    const got = hashHex(this.data);
     if (got !== this.expectedHash) throw new TransferError(`hash mismatch: the assembled replica is ${got.slice(0, 12)}…, the manifest says ${this.expectedHash.slice(0, 12)}…`);
     return this.data;
   }

@@ -1,12 +1,11 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import { bytesToHex } from '@noble/hashes/utils.js';
-import { sha256 } from '@noble/hashes/sha2.js';
+import { hashHex } from '../core/hash.js';
 import type { Manifest } from '../core/onnx/manifest.js';
 import { ReplicaStore } from './replicas.js';
 
 const bytes = Uint8Array.from({ length: 5000 }, (_, i) => (i * 31) % 256);
-const hash = bytesToHex(sha256(bytes));
+const hash = hashHex(bytes);
 
 describe('ReplicaStore (IndexedDB, keyed by content hash)', () => {
   it('stores, lists and returns verified replicas and manifests', async () => {

@@ -3,9 +3,8 @@
  * reloaded or restarted device announces what it holds and serves it without downloading again.
  * Only bytes whose SHA-256 matches the key are ever stored or returned.
  */
-import { bytesToHex } from '@noble/hashes/utils.js';
-import { sha256 } from '@noble/hashes/sha2.js';
 import { clear, createStore, del, get, keys, set, type UseStore } from 'idb-keyval';
+import { hashHex } from '../core/hash.js';
 import type { Manifest } from '../core/onnx/manifest.js';
 
 /** The browser refused to store more: the device should report less capacity. */
@@ -31,7 +30,7 @@ export class ReplicaStore {
   }
 
   async putReplica(hash: string, bytes: Uint8Array): Promise<void> {
-    const actual = bytesToHex(sha256(bytes));
+    const actual = hashHex(bytes);
     if (actual !== hash) throw new Error(`refusing to store a replica whose SHA-256 ${actual.slice(0, 12)}… is not ${hash.slice(0, 12)}…`);
     try {
       await set(hash, bytes, this.replicas);
@@ -45,7 +44,7 @@ export class ReplicaStore {
   async getReplica(hash: string): Promise<Uint8Array | null> {
     const bytes = await get<Uint8Array>(hash, this.replicas);
     if (!bytes) return null;
-    if (bytesToHex(sha256(bytes)) !== hash) {
+    if (hashHex(bytes) !== hash) {
       await del(hash, this.replicas);
       return null;
     }

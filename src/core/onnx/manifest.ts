@@ -3,8 +3,7 @@
  * the model's identity and I/O, then the partitions in execution order with their files, hashes,
  * crossing tensors (original graph value names) and costs.
  */
-import { bytesToHex } from '@noble/hashes/utils.js';
-import { sha256 } from '@noble/hashes/sha2.js';
+import { hashHex } from '../hash.js';
 import { extractPartition } from './extract.js';
 import { analyseModel, type GraphAnalysis } from './graph.js';
 import { decodeModel, encodeModel, type DecodeOptions } from './model.js';
@@ -40,10 +39,6 @@ export interface PartitionedModel {
   files: { name: string; bytes: Uint8Array }[];
   plan: PartitionPlan;
   analysis: GraphAnalysis;
-}
-
-export function hashHex(bytes: Uint8Array): string {
-  return bytesToHex(sha256(bytes));
 }
 
 function specs(list: { name?: string | null; type?: { tensorType?: { elemType?: number | null; shape?: { dim?: { dimValue?: unknown; dimParam?: string | null }[] | null } | null } | null } | null }[], skip: Set<string>): TensorSpec[] {

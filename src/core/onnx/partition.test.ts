@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { hashHex, partitionModelBytes, type PartitionedModel } from './manifest.js';
+import { hashHex } from '../hash.js';
+import { partitionModelBytes, type PartitionedModel } from './manifest.js';
 import { decodeModel } from './model.js';
 import { SYNTHETIC } from './synthetic.js';
 
