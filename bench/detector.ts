@@ -4,11 +4,10 @@
  * A 4-device room (one Chromium context per device) against a real server. 20 times: wait until
  * every survivor's detector for the oldest device is warm (k windows), close that device's
  * context, and record when each survivor declared it failed and when the same browsers' ICE
- * reported the connection disconnected. Then 5 minutes of induced heartbeat jitter on every
- * device (log-normal answer delays, p99 = 10x median) and count false alarms.
- *
- * Then BENCH_CRASHES more kills by crashing the device's renderers instead (a device that dies
- * without closing anything), where ICE has to notice on its own.
+ * reported the connection disconnected. Then BENCH_CRASHES more kills by crashing the device's
+ * renderers instead (a device that dies without closing anything), where ICE has to notice on its
+ * own. Last, 5 minutes of induced heartbeat jitter on every device (log-normal answer delays,
+ * p99 = 10x median), counting false alarms.
  *
  * Env: BENCH_KILLS (20), BENCH_CRASHES (10), BENCH_JITTER_S (300), BENCH_JITTER_MEDIAN_MS (20), BENCH_PORT (8799).
  */
@@ -16,6 +15,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from '@playwri
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHROMIUM_ARGS } from '../playwright.config.js';
+import { events } from '../e2e/helpers.js';
 import { startServer, stopServer } from './lib/server.js';
 import { quantile } from '../src/core/stats.js';
 
@@ -29,7 +29,6 @@ const H = 250;
 const SETTLE_MS = 25_000;
 
 interface Device { context: BrowserContext; page: Page; id: string; joinedAt: number }
-interface Ev { at: number; kind: string; deviceId: string | null; detail: string }
 
 async function open(browser: Browser, url: string): Promise<Device> {
   const context = await browser.newContext();
@@ -38,10 +37,6 @@ async function open(browser: Browser, url: string): Promise<Device> {
   await page.waitForSelector('[data-testid=self][data-device-id]:not([data-device-id=""])');
   const id = (await page.getAttribute('[data-testid=self]', 'data-device-id'))!;
   return { context, page, id, joinedAt: Date.now() };
-}
-
-async function events(page: Page): Promise<Ev[]> {
-  return page.evaluate(() => (window as unknown as { frimDebug: { snapshot(): { events: Ev[] } | null } }).frimDebug.snapshot()?.events ?? []);
 }
 
 async function peerAttr(page: Page, id: string, attr: string): Promise<string | null> {

@@ -40,42 +40,39 @@ export class ComputeClient {
     };
   }
 
-  private call(req: Request, transfer: Transferable[] = []): Promise<ComputeReply> {
+  /** Sends a request and resolves with the reply of the kind it must get back. */
+  private call<K extends ComputeReply['kind']>(req: Request, expect: K, transfer: Transferable[] = []): Promise<Extract<ComputeReply, { kind: K }>> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, {
+        resolve: (r) => (r.kind === expect ? resolve(r as Extract<ComputeReply, { kind: K }>) : reject(new Error(`unexpected reply ${r.kind}`))),
+        reject,
+      });
       this.worker.postMessage({ ...req, id } as ComputeRequest, transfer);
     });
   }
 
-  async load(key: string, bytes: Uint8Array, prefer: Backend): Promise<Loaded> {
+  /** The caller keeps its bytes: the worker gets (and owns) a copy. */
+  load(key: string, bytes: Uint8Array, prefer: Backend): Promise<Loaded> {
     const copy = bytes.slice().buffer;
-    const r = await this.call({ kind: 'load', key, bytes: copy, prefer }, [copy]);
-    if (r.kind !== 'loaded') throw new Error(`unexpected reply ${r.kind}`);
-    return r;
+    return this.call({ kind: 'load', key, bytes: copy, prefer }, 'loaded', [copy]);
   }
 
   async prepare(name: string, bytes: Uint8Array, parts: number, maxBytes: number): Promise<PreparedModel> {
     const copy = bytes.slice().buffer;
-    const r = await this.call({ kind: 'prepare', name, bytes: copy, parts, maxBytes }, [copy]);
-    if (r.kind !== 'prepared') throw new Error(`unexpected reply ${r.kind}`);
-    return r.model;
+    return (await this.call({ kind: 'prepare', name, bytes: copy, parts, maxBytes }, 'prepared', [copy])).model;
   }
 
-  async chain(stages: { key: string; inputs: string[] }[], feeds: Record<string, WireTensor>, want: string[]): Promise<{ outputs: Record<string, WireTensor>; ms: number }> {
-    const r = await this.call({ kind: 'chain', stages, feeds, want });
-    if (r.kind !== 'ran') throw new Error(`unexpected reply ${r.kind}`);
-    return r;
+  chain(stages: { key: string; inputs: string[] }[], feeds: Record<string, WireTensor>, want: string[]): Promise<{ outputs: Record<string, WireTensor>; ms: number }> {
+    return this.call({ kind: 'chain', stages, feeds, want }, 'ran');
   }
 
-  async run(key: string, feeds: Record<string, WireTensor>): Promise<{ outputs: Record<string, WireTensor>; ms: number }> {
-    const r = await this.call({ kind: 'run', key, feeds });
-    if (r.kind !== 'ran') throw new Error(`unexpected reply ${r.kind}`);
-    return r;
+  run(key: string, feeds: Record<string, WireTensor>): Promise<{ outputs: Record<string, WireTensor>; ms: number }> {
+    return this.call({ kind: 'run', key, feeds }, 'ran');
   }
 
   async release(key: string): Promise<void> {
-    await this.call({ kind: 'release', key });
+    await this.call({ kind: 'release', key }, 'released');
   }
 
   terminate(): void {

@@ -31,6 +31,22 @@ function toOrt(t: WireTensor): ort.Tensor {
   return new ort.Tensor(t.type, data, t.dims);
 }
 
+function feedsFromWire(feeds: Record<string, WireTensor>): Record<string, ort.Tensor> {
+  return Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, toOrt(v)]));
+}
+
+/** Replies with the named tensors, moving (not copying) their buffers to the page. */
+function replyRan(id: number, tensors: Record<string, ort.Tensor>, started: number): void {
+  const outputs = Object.fromEntries(Object.entries(tensors).map(([k, v]) => [k, toWire(v)]));
+  reply({ kind: 'ran', id, outputs, ms: performance.now() - started }, Object.values(outputs).map((o) => o.data));
+}
+
+function session(key: string): ort.InferenceSession {
+  const s = sessions.get(key);
+  if (!s) throw new Error(`no session "${key}" is loaded`);
+  return s;
+}
+
 function toWire(t: ort.Tensor): WireTensor {
   const src = t.data as ArrayBufferView;
   const data = src.buffer.slice(src.byteOffset, src.byteOffset + src.byteLength) as ArrayBuffer;
@@ -46,18 +62,18 @@ async function load(msg: Extract<ComputeRequest, { kind: 'load' }>): Promise<voi
   const bytes = new Uint8Array(msg.bytes);
   let backend: Backend = msg.prefer;
   let fallback: string | null = null;
-  let session: ort.InferenceSession;
+  let created: ort.InferenceSession;
   try {
-    session = await create(bytes, backend);
+    created = await create(bytes, backend);
   } catch (e) {
     if (backend !== 'webgpu') throw e;
     fallback = `WebGPU could not run it (${(e as Error).message}); using WASM`;
     backend = 'wasm';
-    session = await create(bytes, backend);
+    created = await create(bytes, backend);
   }
   await sessions.get(msg.key)?.release();
-  sessions.set(msg.key, session);
-  reply({ kind: 'loaded', id: msg.id, backend, fallback, ms: performance.now() - started, inputs: [...session.inputNames], outputs: [...session.outputNames] });
+  sessions.set(msg.key, created);
+  reply({ kind: 'loaded', id: msg.id, backend, fallback, ms: performance.now() - started, inputs: [...created.inputNames], outputs: [...created.outputNames] });
 }
 
 function prepare(msg: Extract<ComputeRequest, { kind: 'prepare' }>): void {
@@ -90,25 +106,15 @@ function prepare(msg: Extract<ComputeRequest, { kind: 'prepare' }>): void {
 
 async function chain(msg: Extract<ComputeRequest, { kind: 'chain' }>): Promise<void> {
   const started = performance.now();
-  const env: Record<string, ort.Tensor> = Object.fromEntries(Object.entries(msg.feeds).map(([k, v]) => [k, toOrt(v)]));
-  for (const stage of msg.stages) {
-    const session = sessions.get(stage.key);
-    if (!session) throw new Error(`no session "${stage.key}" is loaded`);
-    Object.assign(env, await session.run(Object.fromEntries(stage.inputs.map((n) => [n, env[n]]))));
-  }
+  const env = feedsFromWire(msg.feeds);
+  for (const stage of msg.stages) Object.assign(env, await session(stage.key).run(Object.fromEntries(stage.inputs.map((n) => [n, env[n]]))));
   // only what the caller asked for leaves the worker: intermediate activations stay here
-  const outputs = Object.fromEntries(msg.want.map((k) => [k, toWire(env[k])]));
-  reply({ kind: 'ran', id: msg.id, outputs, ms: performance.now() - started }, Object.values(outputs).map((o) => o.data));
+  replyRan(msg.id, Object.fromEntries(msg.want.map((k) => [k, env[k]])), started);
 }
 
 async function run(msg: Extract<ComputeRequest, { kind: 'run' }>): Promise<void> {
-  const session = sessions.get(msg.key);
-  if (!session) throw new Error(`no session "${msg.key}" is loaded`);
   const started = performance.now();
-  const feeds = Object.fromEntries(Object.entries(msg.feeds).map(([k, v]) => [k, toOrt(v)]));
-  const out = await session.run(feeds);
-  const outputs = Object.fromEntries(Object.entries(out).map(([k, v]) => [k, toWire(v)]));
-  reply({ kind: 'ran', id: msg.id, outputs, ms: performance.now() - started }, Object.values(outputs).map((o) => o.data));
+  replyRan(msg.id, await session(msg.key).run(feedsFromWire(msg.feeds)), started);
 }
 
 self.onmessage = (ev: MessageEvent<ComputeRequest>) => {

@@ -72,8 +72,7 @@ export async function runLocally(i: LocalRunInput): Promise<LocalRunResult> {
     t = performance.now();
     const c = await client.chain(stages, { [inputName]: floatTensor(x, dims) }, [outputName]);
     chainMs += performance.now() - t;
-    const env = c.outputs;
-    chainPred.push(argmax(new Float32Array(env[outputName].data)));
+    chainPred.push(argmax(new Float32Array(c.outputs[outputName].data)));
     tick(`image ${n + 1}: partition chain`);
   }
   const acc = (p: number[]) => p.filter((c, n) => c === i.sample.labels[n]).length / p.length;
