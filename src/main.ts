@@ -53,6 +53,8 @@ async function main(): Promise<void> {
         client,
         snapshot: () => client.snapshot,
         sendGarbage: () => client.mesh?.sendGarbage() ?? 0,
+        /** fetch one replica from these holders, in this order (tests and benchmarks) */
+        fetchReplica: (hash: string, from: string[]) => client.fetchReplica(hash, from),
       },
     });
   }

@@ -51,4 +51,34 @@ describe('room adaptation', () => {
     const r = adapt(devices, one, 0.999);
     expect(r.transfers).toEqual([{ partition: 0, hash: parts[0].hash, to: 'd', from: ['c', 'a'] }]);
   });
+
+  it('counts copies on their way as placed, but never fetches from them', () => {
+    const one = [parts[0]];
+    const devices = [device('a', [0]), device('b', [], { incoming: new Set([parts[0].hash]) }), device('c', [])];
+    const r = adapt(devices, one, 0.99);
+    // a + b already give 0.99; nothing new is ordered while b's copy is in flight
+    expect(r.transfers).toEqual([]);
+    const r2 = adapt(devices, one, 0.999);
+    expect(r2.transfers).toEqual([{ partition: 0, hash: parts[0].hash, to: 'c', from: ['a'] }]);
+  });
+
+  it('says which partitions have no verified copy left instead of ordering the impossible', () => {
+    const devices = [device('a', [1, 2]), device('b', [], { incoming: new Set([parts[0].hash]) }), device('c', [0], { alive: false })];
+    const r = adapt(devices, parts, 0.999);
+    expect(r.lost).toEqual([0]);
+    expect(r.transfers.some((t) => t.partition === 0)).toBe(false);
+  });
+
+  it('retires spare copies from a device over its budget, never below the target or two copies', () => {
+    const devices = [
+      device('a', [0, 1, 2], { availability: 0.99, budgetBytes: 1 * MB }),
+      device('b', [0, 1, 2], { availability: 0.99 }),
+      device('c', [0, 1, 2], { availability: 0.99 }),
+    ];
+    const r = adapt(devices, parts, 0.99);
+    expect(r.retirements.map((x) => x.device)).toEqual(['a', 'a']);
+    expect(new Set(r.retirements.map((x) => x.partition)).size).toBe(2);
+    // at a target three copies barely meet, nothing can go
+    expect(adapt(devices, parts, 0.999999).retirements).toEqual([]);
+  });
 });

@@ -22,6 +22,8 @@ export interface RoomPartition {
 export interface RoomDevice extends PlacementDevice {
   /** hashes of the replicas it holds, verified */
   holds: ReadonlySet<string>;
+  /** hashes of replicas on their way to it (ordered or being fetched): they count as placed, but cannot be fetched from */
+  incoming?: ReadonlySet<string>;
   /** replicas it is currently sending */
   sending: number;
   /** measured RTT from this device to others, ms */
@@ -36,10 +38,20 @@ export interface TransferOrder {
   from: string[];
 }
 
+export interface RetireOrder {
+  partition: number;
+  hash: string;
+  device: string;
+}
+
 export interface AdaptationResult {
   coordinator: string | null;
   plan: PlacementResult;
   transfers: TransferOrder[];
+  /** copies to drop because their device is over its budget and the room can spare them */
+  retirements: RetireOrder[];
+  /** partitions with no verified copy on any live device: nothing to fetch from */
+  lost: number[];
 }
 
 export function coordinatorOf(devices: readonly { id: string; alive: boolean }[]): string | null {
@@ -48,14 +60,17 @@ export function coordinatorOf(devices: readonly { id: string; alive: boolean }[]
 }
 
 export function adapt(devices: RoomDevice[], partitions: RoomPartition[], target: number, minCopies = 2): AdaptationResult {
-  const current: Placement = new Map(partitions.map((p) => [p.id, new Set(devices.filter((d) => d.alive && d.holds.has(p.hash)).map((d) => d.id))]));
+  const verified: Placement = new Map(partitions.map((p) => [p.id, new Set(devices.filter((d) => d.alive && d.holds.has(p.hash)).map((d) => d.id))]));
+  // a copy on its way counts as placed, so two decisions never order the same copy twice
+  const current: Placement = new Map(partitions.map((p) => [p.id, new Set(devices.filter((d) => d.alive && (d.holds.has(p.hash) || d.incoming?.has(p.hash))).map((d) => d.id))]));
+  const lost = partitions.filter((p) => verified.get(p.id)!.size === 0).map((p) => p.id);
   const plan = planPlacement({ devices, partitions, current, target, minCopies });
   const byId = new Map(devices.map((d) => [d.id, d]));
   const outgoing = new Map(devices.map((d) => [d.id, d.sending]));
-  const transfers = plan.added.map(({ partition, device }): TransferOrder => {
+  const transfers = plan.added.filter(({ partition }) => !lost.includes(partition)).map(({ partition, device }): TransferOrder => {
     const p = partitions.find((x) => x.id === partition)!;
     const to = byId.get(device)!;
-    const holders = [...current.get(partition)!];
+    const holders = [...verified.get(partition)!];
     // least busy sender first, then the nearest, then the smallest id
     const rank = (h: string) => [outgoing.get(h) ?? 0, to.rttMs.get(h) ?? Infinity, h] as const;
     holders.sort((a, b) => {
@@ -66,5 +81,26 @@ export function adapt(devices: RoomDevice[], partitions: RoomPartition[], target
     if (holders[0]) outgoing.set(holders[0], (outgoing.get(holders[0]) ?? 0) + 1);
     return { partition, hash: p.hash, to: device, from: holders };
   });
-  return { coordinator: coordinatorOf(devices), plan, transfers };
+  return { coordinator: coordinatorOf(devices), plan, transfers, retirements: overBudget(devices, partitions, plan), lost };
+}
+
+/** Lazy retirement (FRIM.md): a copy goes only when its device needs the space and the room can spare it. */
+function overBudget(devices: RoomDevice[], partitions: RoomPartition[], plan: PlacementResult): RetireOrder[] {
+  const out: RetireOrder[] = [];
+  const spare = new Set(plan.retirable.map((r) => `${r.partition}:${r.device}`));
+  const retiredFrom = new Set<number>();
+  for (const d of devices) {
+    if (!d.alive) continue;
+    let used = partitions.reduce((s, p) => (d.holds.has(p.hash) ? s + p.bytes : s), 0);
+    // biggest copies first: the fewest retirements free the space
+    for (const p of [...partitions].sort((a, b) => b.bytes - a.bytes || a.id - b.id)) {
+      if (used <= d.budgetBytes) break;
+      // one retirement per partition per decision: `retirable` was computed one copy at a time
+      if (!d.holds.has(p.hash) || !spare.has(`${p.id}:${d.id}`) || retiredFrom.has(p.id)) continue;
+      out.push({ partition: p.id, hash: p.hash, device: d.id });
+      retiredFrom.add(p.id);
+      used -= p.bytes;
+    }
+  }
+  return out;
 }

@@ -3,6 +3,14 @@ import { encode } from '@msgpack/msgpack';
 import { HEADER_BYTES, MAX_FRAME_BYTES, MessageType, PROTOCOL_VERSION, decodeFrame, encodeFrame, roomTag, type Message } from './protocol.js';
 
 const TAG = roomTag('alpharoom');
+const MANIFEST = {
+  format: 1 as const,
+  model: { name: 'tiny', sha256: '01'.repeat(32), inputs: [{ name: 'input', dims: ['batch', 1, 28, 28], type: 'float32' }], outputs: [{ name: 'logits', dims: ['batch', 10], type: 'float32' }] },
+  partitions: [
+    { id: 0, file: 'tiny.p0.onnx', sha256: '02'.repeat(32), bytes: 1000, inputs: ['input'], outputs: ['h'], flops: 5000, paramBytes: 800 },
+    { id: 1, file: 'tiny.p1.onnx', sha256: '03'.repeat(32), bytes: 900, inputs: ['h'], outputs: ['logits'], flops: 4000, paramBytes: 700 },
+  ],
+};
 const hello: Message = { type: 'hello', deviceId: 'abcdefghijk1', nonce: new Uint8Array(16).fill(7) };
 
 function rawFrame(type: number, body: unknown, opts: { tag?: number; version?: number; payload?: number } = {}): Uint8Array {
@@ -33,6 +41,11 @@ describe('protocol v1 frames', () => {
       { type: 'replica-request', hash: 'ab'.repeat(32), chunks: null },
       { type: 'replica-offer', hash: 'cd'.repeat(32), bytes: 200_000, chunkBytes: 65536, chunkHashes: new Uint8Array(64).fill(3) },
       { type: 'replica-chunk', hash: 'ef'.repeat(32), index: 2 },
+      { type: 'announce', holdings: { holds: ['ab'.repeat(32)], fetching: [{ hash: 'cd'.repeat(32), verified: 65536 }], budget: 1 << 28, used: 1000 }, room: { model: 'ab'.repeat(32), modelAt: 17, modelBy: 'abcdefghijk1', target: 0.999, targetAt: 0, targetBy: '' } },
+      { type: 'manifest', manifest: MANIFEST },
+      { type: 'fetch', hash: 'ab'.repeat(32), from: ['abcdefghijk1', 'zzzzzzzzzzz9'] },
+      { type: 'retire', hash: 'ab'.repeat(32) },
+      { type: 'replica-missing', hash: 'ab'.repeat(32), reason: 'not held here' },
     ];
     for (const m of messages) {
       const payload = new Uint8Array([1, 2, 3]);
@@ -82,5 +95,28 @@ describe('protocol v1 frames', () => {
 
   it('refuses to encode a frame over the limit', () => {
     expect(() => encodeFrame({ type: 'ping', seq: 1, t: 1 }, TAG, new Uint8Array(MAX_FRAME_BYTES))).toThrow(RangeError);
+  });
+
+  it('refuses room messages whose nested parts are malformed', () => {
+    const settings = { model: null, modelAt: 0, modelBy: '', target: 0.999, targetAt: 0, targetBy: '' };
+    const holdings = { holds: [], fetching: [], budget: 1, used: 0 };
+    const bad: [number, unknown, RegExp][] = [
+      [MessageType.announce, { holdings: { ...holdings, holds: ['nothex'] }, room: settings }, /bad holdings/],
+      [MessageType.announce, { holdings, room: { ...settings, target: 2 } }, /bad room settings/],
+      [MessageType.announce, { holdings, room: { ...settings, extra: 1 } }, /bad room settings/],
+      [MessageType.manifest, { manifest: { ...MANIFEST, format: 2 } }, /format 2/],
+      [MessageType.manifest, { manifest: { ...MANIFEST, partitions: [{ ...MANIFEST.partitions[0], id: 3 }] } }, /bad partition entry/],
+      [MessageType.manifest, { manifest: { ...MANIFEST, partitions: [] } }, /bad partition list/],
+      [MessageType.fetch, { hash: 'ab'.repeat(32), from: ['NOT-AN-ID'] }, /bad holder list/],
+      [MessageType['replica-missing'], { hash: 'ab'.repeat(32), reason: 'x'.repeat(300) }, /bad reason/],
+    ];
+    for (const [type, body, why] of bad) {
+      const d = decodeFrame(rawFrame(type, body), TAG);
+      expect(d.ok).toBe(false);
+      if (!d.ok) {
+        expect(d.error).toBe('schema');
+        expect(d.detail).toMatch(why);
+      }
+    }
   });
 });

@@ -17,6 +17,8 @@
 import { decode, encode } from '@msgpack/msgpack';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { DEVICE_ID_RE } from './ids.js';
+import type { Manifest } from './onnx/manifest.js';
+import { checkHoldings, checkManifest, checkSettings, type DeviceHoldings, type RoomSettings } from './room.js';
 
 export const PROTOCOL_VERSION = 1;
 export const MAGIC = 0xf7;
@@ -36,6 +38,11 @@ export const MessageType = {
   'replica-request': 7,
   'replica-offer': 8,
   'replica-chunk': 9,
+  announce: 10,
+  manifest: 11,
+  fetch: 12,
+  retire: 13,
+  'replica-missing': 14,
 } as const;
 export type MessageKind = keyof typeof MessageType;
 
@@ -52,7 +59,20 @@ export type Message =
   | { type: 'replica-request'; hash: string; chunks: number[] | null }
   | { type: 'replica-offer'; hash: string; bytes: number; chunkBytes: number; chunkHashes: Uint8Array }
   /** the chunk's bytes travel as the frame payload */
-  | { type: 'replica-chunk'; hash: string; index: number };
+  | { type: 'replica-chunk'; hash: string; index: number }
+  /** what the sender holds and offers, and its view of the room's settings */
+  | { type: 'announce'; holdings: DeviceHoldings; room: RoomSettings }
+  /** the partition manifest of a model the room serves */
+  | { type: 'manifest'; manifest: Manifest }
+  /** the coordinator asks the receiver to fetch a replica, from these holders in this order */
+  | { type: 'fetch'; hash: string; from: string[] }
+  /** the coordinator asks the receiver to drop a copy the room no longer needs */
+  | { type: 'retire'; hash: string }
+  /** a holder cannot serve a replica it was asked for */
+  | { type: 'replica-missing'; hash: string; reason: string };
+
+/** Messages the room's offloading logic handles (the device worker), as opposed to the link's own. */
+export const ROOM_MESSAGES: ReadonlySet<MessageKind> = new Set(['replica-request', 'replica-offer', 'replica-chunk', 'announce', 'manifest', 'fetch', 'retire', 'replica-missing']);
 
 export type DecodeError =
   | 'short' | 'magic' | 'version' | 'type' | 'flags' | 'oversized' | 'length' | 'room' | 'body' | 'schema';
@@ -184,5 +204,28 @@ function validateBody(kind: MessageKind, body: unknown): Message | string {
       if (!isHash(f.hash)) return 'bad hash';
       if (!isUint(f.index)) return 'bad index';
       return keys('hash', 'index') ?? { type: 'replica-chunk', hash: f.hash, index: f.index };
+    case 'announce': {
+      const holdings = checkHoldings(f.holdings);
+      if (!holdings) return 'bad holdings';
+      const room = checkSettings(f.room);
+      if (!room) return 'bad room settings';
+      return keys('holdings', 'room') ?? { type: 'announce', holdings, room };
+    }
+    case 'manifest': {
+      const manifest = checkManifest(f.manifest);
+      if (typeof manifest === 'string') return manifest;
+      return keys('manifest') ?? { type: 'manifest', manifest };
+    }
+    case 'fetch':
+      if (!isHash(f.hash)) return 'bad hash';
+      if (!Array.isArray(f.from) || f.from.length > 64 || !f.from.every((d) => isText(d, 12) && DEVICE_ID_RE.test(d))) return 'bad holder list';
+      return keys('hash', 'from') ?? { type: 'fetch', hash: f.hash, from: f.from as string[] };
+    case 'retire':
+      if (!isHash(f.hash)) return 'bad hash';
+      return keys('hash') ?? { type: 'retire', hash: f.hash };
+    case 'replica-missing':
+      if (!isHash(f.hash)) return 'bad hash';
+      if (!isText(f.reason, 200)) return 'bad reason';
+      return keys('hash', 'reason') ?? { type: 'replica-missing', hash: f.hash, reason: f.reason };
   }
 }

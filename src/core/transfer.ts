@@ -111,8 +111,20 @@ export class ReplicaAssembler {
 
   /** The whole file, once every chunk is in and its SHA-256 equals the manifest's. */
   finish(): Uint8Array {
+    return this.check(hashHex(this.assembled()));
+  }
+
+  /** As `finish`, with the digest computed elsewhere (WebCrypto in browsers, off the JS thread). */
+  async finishWith(digest: (bytes: Uint8Array) => Promise<string>): Promise<Uint8Array> {
+    return this.check(await digest(this.assembled()));
+  }
+
+  private assembled(): Uint8Array {
     if (!this.complete) throw new TransferError(`${this.chunks - this.received} chunks are still missing`);
-    const got = hashHex(this.data);
+    return this.data;
+  }
+
+  private check(got: string): Uint8Array {
     if (got !== this.expectedHash) throw new TransferError(`hash mismatch: the assembled replica is ${got.slice(0, 12)}…, the manifest says ${this.expectedHash.slice(0, 12)}…`);
     return this.data;
   }

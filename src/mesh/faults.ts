@@ -8,9 +8,11 @@ export interface Faults {
   mute: boolean;
   /** answer heartbeats after a log-normal delay with this median and p99 (ms) */
   jitter: { medianMs: number; p99Ms: number } | null;
+  /** flip a byte in every replica chunk this device sends (a holder with bad memory or a lying peer) */
+  corruptChunks: boolean;
 }
 
-export const faults: Faults = { mute: false, jitter: null };
+export const faults: Faults = { mute: false, jitter: null, corruptChunks: false };
 
 export function pongDelayMs(): number {
   const j = faults.jitter;

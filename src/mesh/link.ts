@@ -6,7 +6,7 @@
 import type { DataConnection } from 'peerjs';
 import { equalBytes, proofTranscript, type HmacSha256 } from '../core/handshake.js';
 import { parsePeerId, type PeerAddress } from '../core/ids.js';
-import { NONCE_BYTES, decodeFrame, encodeFrame, type Backend, type Message } from '../core/protocol.js';
+import { HEADER_BYTES, MessageType, NONCE_BYTES, ROOM_MESSAGES, decodeFrame, encodeFrame, type Backend, type Message } from '../core/protocol.js';
 import type { TabToWorker } from '../worker/messages.js';
 import { faults, pongDelayMs } from './faults.js';
 
@@ -19,7 +19,13 @@ export interface LinkContext {
   report(msg: TabToWorker): void;
   onVerified(link: Link): void;
   onClosed(link: Link): void;
+  /** a valid room frame (offloading, later inference) from a verified peer, for the device worker */
+  onRoomFrame(link: Link, data: ArrayBuffer): void;
 }
+
+/** Flow control for bulk frames: stop queueing into the channel above HIGH, resume below LOW. */
+const BUFFER_HIGH = 1024 * 1024;
+const BUFFER_LOW = 256 * 1024;
 
 export type LinkState = 'connecting' | 'handshake' | 'verified' | 'rejected' | 'closed';
 
@@ -36,6 +42,8 @@ export class Link {
   wasRejected = false;
   /** info that overtook our own verification of their proof (their side verified us first) */
   private earlyInfo: Extract<Message, { type: 'info' }> | null = null;
+  /** frames waiting for the channel's buffer to drain */
+  private readonly queue: Uint8Array[] = [];
 
   constructor(readonly conn: DataConnection, readonly outgoing: boolean, private readonly ctx: LinkContext) {
     this.remote = parsePeerId(conn.peer);
@@ -70,6 +78,26 @@ export class Link {
     if (dc?.readyState === 'open') dc.send(bytes as Uint8Array<ArrayBuffer>);
   }
 
+  /**
+   * Sends frames in order without flooding the channel: whatever does not fit under the high-water
+   * mark waits for `bufferedamountlow`. Heartbeats use `send` and overtake nothing already
+   * queued here, so the detector sees at most BUFFER_HIGH of bulk data ahead of a ping.
+   */
+  sendQueued(frames: Uint8Array[]): void {
+    for (const f of frames) this.queue.push(faults.corruptChunks ? corrupted(f) : f);
+    this.drain();
+  }
+
+  private drain(): void {
+    const dc = this.conn.dataChannel;
+    if (!dc || dc.readyState !== 'open') return;
+    if (dc.bufferedAmountLowThreshold !== BUFFER_LOW) {
+      dc.bufferedAmountLowThreshold = BUFFER_LOW;
+      dc.addEventListener('bufferedamountlow', () => this.drain());
+    }
+    while (this.queue.length && dc.bufferedAmount < BUFFER_HIGH) dc.send(this.queue.shift() as Uint8Array<ArrayBuffer>);
+  }
+
   ping(seq: number): void {
     if (this.verified) this.send({ type: 'ping', seq, t: performance.now() });
   }
@@ -90,6 +118,7 @@ export class Link {
     if (this.state === 'closed') return;
     const wasVerified = this.state === 'verified';
     this.state = 'closed';
+    this.queue.length = 0;
     clearTimeout(this.timer);
     if (wasVerified && this.remote) this.ctx.report({ kind: 'link-down', deviceId: this.remote.deviceId, peerId: this.peerId, reason });
     this.ctx.onClosed(this);
@@ -121,6 +150,12 @@ export class Link {
       return;
     }
     const m = d.message;
+    if (ROOM_MESSAGES.has(m.type)) {
+      if (!this.verified) return this.drop('unverified frame', `${m.type} before the room key was proven`);
+      const buf = data as ArrayBuffer | Uint8Array;
+      this.ctx.onRoomFrame(this, buf instanceof ArrayBuffer ? buf : (buf.slice().buffer as ArrayBuffer));
+      return;
+    }
     if (m.type === 'ping') {
       if (!this.verified || faults.mute) return;
       const delay = pongDelayMs();
@@ -175,4 +210,12 @@ export class Link {
     if (this.earlyInfo) this.onInfo(this.earlyInfo);
     this.earlyInfo = null;
   }
+}
+
+/** The corruption fault: a replica chunk with one payload byte flipped; other frames pass untouched. */
+function corrupted(frame: Uint8Array): Uint8Array {
+  if (frame[2] !== MessageType['replica-chunk'] || frame.length <= HEADER_BYTES + 1) return frame;
+  const out = frame.slice();
+  out[out.length - 1] ^= 0xff;
+  return out;
 }

@@ -23,6 +23,7 @@ export interface MeshOptions {
   hmac: HmacSha256;
   iceServers: RTCIceServer[];
   report(msg: TabToWorker): void;
+  onRoomFrame(deviceId: string, data: ArrayBuffer): void;
 }
 
 const FALLBACK_DIAL_MS = 2500;
@@ -51,6 +52,7 @@ export class Mesh {
       report: opts.report,
       onVerified: (l) => this.onVerified(l),
       onClosed: (l) => this.onClosed(l),
+      onRoomFrame: (l, data) => opts.onRoomFrame(l.remote!.deviceId, data),
     };
   }
 
@@ -95,6 +97,13 @@ export class Mesh {
   heartbeat(): void {
     this.seq++;
     for (const l of this.links) l.ping(this.seq);
+  }
+
+  /** Frames for one device, over its verified link, in order and paced (false when there is no such link). */
+  sendTo(deviceId: string, frames: Uint8Array[]): boolean {
+    const link = this.verifiedLinks().find((l) => l.remote?.deviceId === deviceId);
+    link?.sendQueued(frames);
+    return !!link;
   }
 
   verifiedLinks(): Link[] {

@@ -4,7 +4,7 @@
  * Only bytes whose SHA-256 matches the key are ever stored or returned.
  */
 import { clear, createStore, del, get, keys, set, type UseStore } from 'idb-keyval';
-import { hashHex } from '../core/hash.js';
+import { sha256Hex } from './digest.js';
 import type { Manifest } from '../core/onnx/manifest.js';
 
 /** The browser refused to store more: the device should report less capacity. */
@@ -30,7 +30,7 @@ export class ReplicaStore {
   }
 
   async putReplica(hash: string, bytes: Uint8Array): Promise<void> {
-    const actual = hashHex(bytes);
+    const actual = await sha256Hex(bytes);
     if (actual !== hash) throw new Error(`refusing to store a replica whose SHA-256 ${actual.slice(0, 12)}… is not ${hash.slice(0, 12)}…`);
     try {
       await set(hash, bytes, this.replicas);
@@ -44,7 +44,7 @@ export class ReplicaStore {
   async getReplica(hash: string): Promise<Uint8Array | null> {
     const bytes = await get<Uint8Array>(hash, this.replicas);
     if (!bytes) return null;
-    if (hashHex(bytes) !== hash) {
+    if ((await sha256Hex(bytes)) !== hash) {
       await del(hash, this.replicas);
       return null;
     }
@@ -61,6 +61,10 @@ export class ReplicaStore {
 
   async putManifest(manifest: Manifest): Promise<void> {
     await set(manifest.model.sha256, manifest, this.manifests);
+  }
+
+  async deleteManifest(sha256: string): Promise<void> {
+    await del(sha256, this.manifests);
   }
 
   async allManifests(): Promise<Manifest[]> {

@@ -4,9 +4,11 @@ import { repeat } from 'lit/directives/repeat.js';
 import { hmacProvider } from '../mesh/hmac.js';
 import type { DeviceClient } from '../worker/client.js';
 import { formatBytes } from '../core/format.js';
+import type { Manifest } from '../core/onnx/manifest.js';
 import './event-log.js';
 import { MAX_MODEL_BYTES, type ModelPanel } from './model-panel.js';
 import './peer-table.js';
+import './placement-panel.js';
 import './rtt-chart.js';
 import './share-panel.js';
 import { card } from './theme.js';
@@ -40,6 +42,13 @@ export class FrimApp extends LitElement {
     this.room = '';
     this.modelError = null;
     this.addEventListener('frim-error', (e) => (this.modelError = (e as CustomEvent<string | null>).detail));
+    this.addEventListener('frim-offload', (e) => {
+      const { manifest, files } = (e as CustomEvent<{ manifest: Manifest; files: ArrayBuffer[] }>).detail;
+      this.client?.offload(manifest, files);
+    });
+    this.addEventListener('frim-target', (e) => this.client?.setTarget((e as CustomEvent<number>).detail));
+    this.addEventListener('frim-budget', (e) => this.client?.setBudget((e as CustomEvent<number | null>).detail));
+    this.addEventListener('frim-forget', () => this.client?.forget());
     // a model file dropped anywhere on the page
     this.addEventListener('dragover', (e) => e.preventDefault());
     this.addEventListener('drop', (e) => void this.onDrop(e));
@@ -88,7 +97,7 @@ export class FrimApp extends LitElement {
   render() {
     const c = this.client;
     const s = c?.snapshot;
-    const error = this.error ?? c?.fatal ?? this.modelError ?? null;
+    const error = this.error ?? c?.fatal ?? this.modelError ?? c?.notice ?? null;
     const devices = 1 + (s?.peers.filter((p) => p.status === 'alive').length ?? 0);
     const peers = s?.peers ?? [];
     const names = new Map(peers.map((p) => [p.deviceId, p.name]));
@@ -101,6 +110,7 @@ export class FrimApp extends LitElement {
         <div style="margin-bottom:12px"><peer-table .peers=${peers}></peer-table></div>
         ${charted.length ? html`<section class="card" style="margin-bottom:12px"><h2>Heartbeat RTT and detection threshold</h2>
           <div class="charts">${repeat(charted, (p) => p.deviceId, (p) => html`<rtt-chart .peer=${p} .series=${s!.series[p.deviceId]}></rtt-chart>`)}</div></section>` : null}
+        <div style="margin-bottom:12px"><placement-panel .view=${s?.offload ?? null} .names=${names}></placement-panel></div>
         <div style="margin-bottom:12px"><model-panel .backend=${c.opts.backend.backend} .devices=${devices}></model-panel></div>
         <event-log .events=${s?.events ?? []} .names=${names}></event-log>
       ` : null}

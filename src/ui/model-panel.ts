@@ -80,14 +80,6 @@ export class ModelPanel extends LitElement {
       .catch(() => undefined);
   }
 
-  protected updated(changed: Map<string, unknown>): void {
-    // the plan follows the room: re-cut when devices join or fail, unless the user chose a number
-    if (changed.has('devices') && changed.get('devices') !== undefined && this.parts === null && this.model && !this.progress && this.model.partitions.length !== this.planParts) {
-      this.result = null;
-      void this.prepare();
-    }
-  }
-
   private get planParts(): number {
     return this.parts ?? Math.max(1, this.devices);
   }
@@ -116,6 +108,8 @@ export class ModelPanel extends LitElement {
     try {
       this.model = await this.compute.prepare(this.name, this.bytes, this.planParts, MAX_MODEL_BYTES);
       this.clearError();
+      // a model given to any tab becomes the room's: its partitions are placed across the devices
+      this.dispatchEvent(new CustomEvent('frim-offload', { detail: { manifest: this.model.manifest, files: this.model.files }, bubbles: true, composed: true }));
     } catch (e) {
       this.model = null;
       this.fail(e instanceof InputError ? e.message : `Could not analyse ${this.name}: ${(e as Error).message}`);

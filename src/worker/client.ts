@@ -7,6 +7,7 @@ import type { RoomCredentials } from '../core/share-link.js';
 import { hmacSha256 } from '../mesh/hmac.js';
 import { Mesh } from '../mesh/mesh.js';
 import type { BackendInfo } from '../runtime/backend.js';
+import type { Manifest } from '../core/onnx/manifest.js';
 import { WORKER_PROTOCOL, isWorkerToTab, type TabToWorker, type WorkerKind, type WorkerToTab } from './messages.js';
 import type { DeviceSnapshot } from './snapshot.js';
 
@@ -40,7 +41,9 @@ export class DeviceClient extends EventTarget {
   snapshot: DeviceSnapshot | null = null;
   fatal: string | null = null;
   mesh: Mesh | null = null;
-  private post!: (m: TabToWorker) => void;
+  /** the worker's answer to this tab's last request (an offload that failed), or null */
+  notice: string | null = null;
+  private post!: (m: TabToWorker, transfer?: Transferable[]) => void;
 
   constructor(readonly opts: ClientOptions) {
     super();
@@ -48,7 +51,7 @@ export class DeviceClient extends EventTarget {
 
   start(): void {
     const name = `frim-${this.opts.creds.room}`;
-    let port: { postMessage(m: unknown): void; onmessage: ((e: MessageEvent) => void) | null };
+    let port: { postMessage(m: unknown, transfer: Transferable[]): void; onmessage: ((e: MessageEvent) => void) | null };
     if (this.workerKind === 'shared') {
       const w = new SharedWorker(new URL('./device-worker.ts', import.meta.url), { type: 'module', name });
       port = w.port;
@@ -56,7 +59,7 @@ export class DeviceClient extends EventTarget {
     } else {
       port = new Worker(new URL('./device-worker.ts', import.meta.url), { type: 'module', name });
     }
-    this.post = (m) => port.postMessage(m);
+    this.post = (m, transfer = []) => port.postMessage(m, transfer);
     port.onmessage = (e) => {
       if (isWorkerToTab(e.data)) this.onMessage(e.data);
     };
@@ -120,8 +123,36 @@ export class DeviceClient extends EventTarget {
       case 'fatal':
         this.fatal = m.message;
         break;
+      case 'send':
+        this.mesh?.sendTo(m.to, m.frames.map((f) => new Uint8Array(f)));
+        return;
+      case 'notice':
+        this.notice = m.error;
+        break;
     }
     this.emit();
+  }
+
+  /** Makes a partitioned model the room's model; the worker stores its partitions and places copies. */
+  offload(manifest: Manifest, files: ArrayBuffer[]): void {
+    this.notice = null;
+    this.post({ kind: 'offload', manifest, files });
+  }
+
+  setTarget(target: number): void {
+    this.post({ kind: 'set-target', target });
+  }
+
+  setBudget(bytes: number | null): void {
+    this.post({ kind: 'set-budget', bytes });
+  }
+
+  forget(): void {
+    this.post({ kind: 'forget' });
+  }
+
+  fetchReplica(hash: string, from: string[]): void {
+    this.post({ kind: 'fetch-replica', hash, from });
   }
 
   private setLeader(leader: boolean): void {
@@ -137,6 +168,7 @@ export class DeviceClient extends EventTarget {
         hmac: hmacSha256,
         iceServers: this.opts.iceServers,
         report: (msg) => this.post(msg),
+        onRoomFrame: (deviceId, data) => this.post({ kind: 'frame', deviceId, data }, [data]),
       });
       this.mesh.start();
     } else if (!leader) {

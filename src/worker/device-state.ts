@@ -35,6 +35,8 @@ export class DeviceState {
   private droppedTotal = 0;
   /** set whenever something the dashboard shows has changed */
   dirty = true;
+  /** told when a peer joins, fails or comes back, so redundancy can adapt at once */
+  onMembership: ((deviceId: string, change: 'joined' | 'failed' | 'recovered') => void) | null = null;
 
   constructor(
     readonly deviceId: string,
@@ -77,6 +79,8 @@ export class DeviceState {
       this.log('joined', deviceId, known?.view.status === 'rejected' ? 'joined after proving the room key' : 'joined the room');
     }
     this.dirty = true;
+    // also on a rejoin through a new tab: the peer needs the room's state again
+    this.onMembership?.(deviceId, 'joined');
   }
 
   /** `arrivedAt`: when the pong reached the tab, on the monotonic clock (defaults to now). */
@@ -154,10 +158,12 @@ export class DeviceState {
       rec.view.failures++;
       this.setStatus(rec, 'failed', `silent ${silentMs} ms`);
       this.log('failed', rec.view.deviceId, `declared failed after ${silentMs} ms of silence (T = ${Math.round(d.thresholdMs)} ms)`);
+      this.onMembership?.(rec.view.deviceId, 'failed');
     } else {
       rec.upSince ??= tr.at;
       this.setStatus(rec, 'alive', '');
       this.log(tr.from === 'failed' ? 'recovered' : 'cleared', rec.view.deviceId, tr.from === 'failed' ? 'answers again' : 'late reply, suspicion cleared');
+      if (tr.from === 'failed') this.onMembership?.(rec.view.deviceId, 'recovered');
     }
   }
 
@@ -183,15 +189,23 @@ export class DeviceState {
     }
   }
 
-  snapshot(self: Omit<DeviceSnapshot, 'deviceId' | 'room' | 'peers' | 'events' | 'droppedTotal' | 'series'>): DeviceSnapshot {
-    const series: Record<string, PeerSeries> = {};
+  /** Verified peers as the detector sees them now, with a_d brought up to date. */
+  peerStates(): { deviceId: string; name: string; status: PeerView['status']; availability: number; rttMs: number | null }[] {
     const now = this.clock.mono();
+    const out = [];
     for (const [id, rec] of this.peers) {
       if (!rec.detector) continue;
-      series[id] = rec.series;
       const uptimeMs = rec.uptimeMs + (rec.upSince === null ? 0 : now - rec.upSince);
       rec.view.availability = availability({ uptimeSec: uptimeMs / 1000, failures: rec.view.failures });
+      out.push({ deviceId: id, name: rec.view.name, status: rec.view.status, availability: rec.view.availability, rttMs: rec.view.rttMs });
     }
+    return out;
+  }
+
+  snapshot(self: Omit<DeviceSnapshot, 'deviceId' | 'room' | 'peers' | 'events' | 'droppedTotal' | 'series'>): DeviceSnapshot {
+    const series: Record<string, PeerSeries> = {};
+    this.peerStates();
+    for (const [id, rec] of this.peers) if (rec.detector) series[id] = rec.series;
     return {
       ...self,
       deviceId: this.deviceId,

@@ -8,12 +8,15 @@
 import { DEFAULT_DETECTOR } from '../core/detector.js';
 import { randomName } from '../core/ids.js';
 import { loadDeviceId } from '../store/identity.js';
+import { defaultBudget } from '../core/room.js';
+import { checkManifest } from '../core/room.js';
 import { DeviceState } from './device-state.js';
+import { Offloader } from './offload.js';
 import { WORKER_PROTOCOL, isTabToWorker, type TabToWorker, type WorkerKind, type WorkerToTab } from './messages.js';
 import type { Backend } from '../core/protocol.js';
 
 interface TabPort {
-  post(msg: WorkerToTab): void;
+  post(msg: WorkerToTab, transfer?: Transferable[]): void;
 }
 
 interface Tab {
@@ -36,6 +39,7 @@ const clock = { mono: () => performance.now(), epoch: () => Date.now() };
 let tabs: Tab[] = [];
 let leader: Tab | null = null;
 let state: DeviceState | null = null;
+let offloader: Offloader | null = null;
 let identity: { deviceId: string; room: string; name: string; backend: Backend; backendDetail: string; workerKind: WorkerKind } | null = null;
 let signalling = 'connecting';
 let checkTimer: ReturnType<typeof setTimeout> | undefined;
@@ -56,7 +60,21 @@ function snapshot() {
     leaderTabId: leader?.id ?? null,
     signalling,
     heartbeatMs: DEFAULT_DETECTOR.heartbeatMs,
+    offload: offloader?.view() ?? null,
   });
+}
+
+/** What this browser reports about its memory and storage, for the default replica budget. */
+async function browserBudget(): Promise<{ bytes: number; from: string }> {
+  const nav = self.navigator as Navigator & { deviceMemory?: number };
+  const est = await nav.storage?.estimate?.().catch(() => undefined);
+  return defaultBudget({ deviceMemoryGiB: nav.deviceMemory, quotaBytes: est?.quota, usageBytes: est?.usage });
+}
+
+function sendFrames(to: string, frames: Uint8Array[]): void {
+  if (!leader) return;
+  const buffers = frames.map((f) => (f.byteOffset === 0 && f.byteLength === f.buffer.byteLength ? f.buffer : f.slice().buffer) as ArrayBuffer);
+  leader.port.post({ kind: 'send', to, frames: buffers }, buffers);
 }
 
 function publish(force = false): void {
@@ -112,6 +130,9 @@ async function register(port: TabPort, msg: Extract<TabToWorker, { kind: 'regist
     if (!identity) {
       identity = { deviceId, room: msg.room, name: msg.name, backend: msg.backend, backendDetail: msg.backendDetail, workerKind: msg.workerKind };
       state = new DeviceState(deviceId, msg.room, DEFAULT_DETECTOR, clock);
+      offloader = new Offloader({ deviceId, room: msg.room, state, send: sendFrames, mono: clock.mono, epoch: clock.epoch, budgetDefault: browserBudget });
+      state.onMembership = (id, change) => offloader?.onMembership(id, change);
+      void offloader.start().catch((e: unknown) => state?.log('storage', null, `could not read this browser's replica cache: ${(e as Error).message}`));
     }
   }
   const tab: Tab = { id: msg.tabId, port, lastSeen: clock.mono() };
@@ -171,6 +192,29 @@ function handle(port: TabPort, raw: unknown): void {
     case 'ice':
       state.ice(msg.deviceId, msg.state);
       break;
+    case 'frame':
+      if (tab === leader) offloader?.onFrame(msg.deviceId, msg.data);
+      return;
+    case 'offload': {
+      const manifest = checkManifest(msg.manifest);
+      if (typeof manifest === 'string' || !offloader) return;
+      offloader.offload(manifest, msg.files.map((f) => new Uint8Array(f)))
+        .then(() => post(tab, { kind: 'notice', error: null }))
+        .catch((e: unknown) => post(tab, { kind: 'notice', error: `Could not offload ${manifest.model.name}: ${(e as Error).message}` }));
+      break;
+    }
+    case 'set-target':
+      offloader?.setTarget(msg.target);
+      break;
+    case 'set-budget':
+      void offloader?.setBudget(msg.bytes);
+      break;
+    case 'forget':
+      void offloader?.forget();
+      break;
+    case 'fetch-replica':
+      offloader?.order(msg.hash, msg.from, null);
+      break;
     case 'signalling':
       if (msg.state !== signalling) state.log('signalling', null, `${msg.state}${msg.detail ? `: ${msg.detail}` : ''}`);
       signalling = msg.state;
@@ -182,6 +226,7 @@ function handle(port: TabPort, raw: unknown): void {
 
 setInterval(() => {
   if (leader) post(leader, { kind: 'tick' });
+  offloader?.tick();
 }, DEFAULT_DETECTOR.heartbeatMs);
 
 setInterval(() => {
@@ -194,11 +239,11 @@ setInterval(() => {
 
 setInterval(() => publish(), PUBLISH_MS);
 
-function portOf(target: { postMessage(m: unknown): void }): TabPort {
-  return { post: (m) => target.postMessage(m) };
+function portOf(target: { postMessage(m: unknown, transfer: Transferable[]): void }): TabPort {
+  return { post: (m, transfer = []) => target.postMessage(m, transfer) };
 }
 
-const scope = self as unknown as { onconnect?: unknown; postMessage(m: unknown): void; onmessage: ((e: MessageEvent) => void) | null };
+const scope = self as unknown as { onconnect?: unknown; postMessage(m: unknown, transfer: Transferable[]): void; onmessage: ((e: MessageEvent) => void) | null };
 if ('SharedWorkerGlobalScope' in self) {
   (self as unknown as SharedWorkerGlobalScope).onconnect = (e: MessageEvent) => {
     const mp = e.ports[0];

@@ -3,6 +3,8 @@
  * worker where SharedWorker is missing). Versioned; every message is checked on arrival.
  */
 import type { Backend } from '../core/protocol.js';
+import type { Manifest } from '../core/onnx/manifest.js';
+import { checkManifest, isTarget } from '../core/room.js';
 import type { DeviceSnapshot } from './snapshot.js';
 
 export const WORKER_PROTOCOL = 1;
@@ -20,7 +22,17 @@ export type TabToWorker =
   | { kind: 'rejected'; deviceId: string | null; peerId: string; reason: string }
   | { kind: 'dropped'; deviceId: string | null; peerId: string; reason: string; detail: string }
   | { kind: 'ice'; deviceId: string; state: string; at: number }
-  | { kind: 'signalling'; state: 'connecting' | 'open' | 'lost'; detail: string };
+  | { kind: 'signalling'; state: 'connecting' | 'open' | 'lost'; detail: string }
+  /** a room frame from a verified peer, as it arrived (the worker validates it again) */
+  | { kind: 'frame'; deviceId: string; data: ArrayBuffer }
+  /** a model dropped on this tab, partitioned: make it the room's model */
+  | { kind: 'offload'; manifest: Manifest; files: ArrayBuffer[] }
+  | { kind: 'set-target'; target: number }
+  /** bytes offered for replicas; null returns to the browser-derived default */
+  | { kind: 'set-budget'; bytes: number | null }
+  | { kind: 'forget' }
+  /** fetch a replica from these holders in this order (debug API and benchmarks) */
+  | { kind: 'fetch-replica'; hash: string; from: string[] };
 
 export type WorkerToTab =
   | { kind: 'welcome'; v: number; deviceId: string; tabId: string }
@@ -28,7 +40,11 @@ export type WorkerToTab =
   | { kind: 'tick' }
   | { kind: 'tab-ping' }
   | { kind: 'state'; state: DeviceSnapshot }
-  | { kind: 'fatal'; message: string };
+  | { kind: 'fatal'; message: string }
+  /** frames for the leader tab to send to one device, in order */
+  | { kind: 'send'; to: string; frames: ArrayBuffer[] }
+  /** the answer to something this tab asked for, for its error banner */
+  | { kind: 'notice'; error: string | null };
 
 const str = (v: unknown): v is string => typeof v === 'string' && v.length <= 256;
 const strOrNull = (v: unknown): boolean => v === null || str(v);
@@ -46,6 +62,12 @@ const TAB_SHAPES: Record<TabToWorker['kind'], (m: Record<string, unknown>) => bo
   dropped: (m) => strOrNull(m.deviceId) && str(m.peerId) && str(m.reason) && str(m.detail),
   ice: (m) => str(m.deviceId) && str(m.state) && num(m.at),
   signalling: (m) => (m.state === 'connecting' || m.state === 'open' || m.state === 'lost') && str(m.detail),
+  frame: (m) => str(m.deviceId) && m.data instanceof ArrayBuffer,
+  offload: (m) => typeof checkManifest(m.manifest) !== 'string' && Array.isArray(m.files) && m.files.every((f) => f instanceof ArrayBuffer),
+  'set-target': (m) => isTarget(m.target),
+  'set-budget': (m) => m.bytes === null || (num(m.bytes) && m.bytes >= 0 && m.bytes <= 2 ** 45),
+  forget: () => true,
+  'fetch-replica': (m) => typeof m.hash === 'string' && /^[0-9a-f]{64}$/.test(m.hash) && Array.isArray(m.from) && m.from.length <= 64 && m.from.every(str),
 };
 
 export function isTabToWorker(x: unknown): x is TabToWorker {
@@ -55,7 +77,7 @@ export function isTabToWorker(x: unknown): x is TabToWorker {
   return typeof check === 'function' && check(m);
 }
 
-const WORKER_KINDS = new Set(['welcome', 'role', 'tick', 'tab-ping', 'state', 'fatal']);
+const WORKER_KINDS = new Set(['welcome', 'role', 'tick', 'tab-ping', 'state', 'fatal', 'send', 'notice']);
 
 export function isWorkerToTab(x: unknown): x is WorkerToTab {
   return typeof x === 'object' && x !== null && WORKER_KINDS.has((x as { kind: string }).kind);

@@ -1,5 +1,6 @@
 /** What the device worker publishes to its tabs: everything the dashboard shows. */
 import type { Backend } from '../core/protocol.js';
+import type { PartitionView } from '../core/room.js';
 import type { WorkerKind } from './messages.js';
 
 export type PeerStatus = 'alive' | 'suspected' | 'failed' | 'rejected';
@@ -25,7 +26,9 @@ export interface PeerView {
 
 export type EventKind =
   | 'joined' | 'suspected' | 'cleared' | 'failed' | 'recovered' | 'rejected' | 'dropped'
-  | 'closed' | 'ice' | 'leader' | 'signalling';
+  | 'closed' | 'ice' | 'leader' | 'signalling'
+  // offloading (FRIM 4.2)
+  | 'model' | 'target' | 'copy-ordered' | 'copy-added' | 'copy-retired' | 'transfer' | 'resumed' | 'mismatch' | 'storage';
 
 export interface MeshEvent {
   seq: number;
@@ -58,4 +61,50 @@ export interface DeviceSnapshot {
   events: MeshEvent[];
   droppedTotal: number;
   series: Record<string, PeerSeries>;
+  offload: OffloadView | null;
+}
+
+export interface OffloadDevice {
+  id: string;
+  name: string;
+  self: boolean;
+  alive: boolean;
+  /** it has told the room what it holds */
+  announced: boolean;
+  budget: number;
+  used: number;
+  availability: number;
+}
+
+export interface TransferView {
+  hash: string;
+  partition: number | null;
+  from: string | null;
+  verified: number;
+  bytes: number;
+  resumes: number;
+}
+
+/** The room's offloading state as this device sees it: the placement matrix and its numbers. */
+export interface OffloadView {
+  ready: boolean;
+  coordinator: string | null;
+  target: number;
+  targetBy: string;
+  model: { name: string; sha256: string; by: string; at: number; inputs: string } | null;
+  /** the room names a model whose manifest has not reached this device yet */
+  waitingForManifest: boolean;
+  modelDependability: number;
+  met: boolean;
+  partitions: PartitionView[];
+  devices: OffloadDevice[];
+  unmet: { partition: number; reason: string }[];
+  budget: { bytes: number; from: string; user: boolean };
+  used: number;
+  bytesReceived: number;
+  bytesSent: number;
+  mismatches: number;
+  resumes: number;
+  transfers: TransferView[];
+  lastRestoreMs: number | null;
 }

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import type { Manifest } from './onnx/manifest.js';
+import { checkManifest, defaultBudget, initialSettings, mergeSettings, partitionViews, usedBytes, type DeviceHoldings } from './room.js';
+
+const MiB = 1024 * 1024;
+const manifest: Manifest = {
+  format: 1,
+  model: { name: 'm', sha256: 'aa'.repeat(32), inputs: [], outputs: [] },
+  partitions: [
+    { id: 0, file: 'm.p0.onnx', sha256: '01'.repeat(32), bytes: 100, inputs: ['x'], outputs: ['h'], flops: 10, paramBytes: 80 },
+    { id: 1, file: 'm.p1.onnx', sha256: '02'.repeat(32), bytes: 200, inputs: ['h'], outputs: ['y'], flops: 20, paramBytes: 180 },
+  ],
+};
+const holding = (holds: string[], fetching: DeviceHoldings['fetching'] = []): DeviceHoldings => ({ holds, fetching, budget: MiB, used: 0 });
+
+describe('room settings', () => {
+  it('converge on the newest value whatever the order of merges', () => {
+    const a = { ...initialSettings(), model: 'aa'.repeat(32), modelAt: 10, modelBy: 'dev-a' };
+    const b = { ...initialSettings(), target: 0.9999, targetAt: 5, targetBy: 'dev-b' };
+    const c = { ...initialSettings(), model: 'bb'.repeat(32), modelAt: 10, modelBy: 'dev-c' };
+    const ab = mergeSettings(mergeSettings(a, b), c);
+    const ba = mergeSettings(mergeSettings(c, b), a);
+    expect(ab).toEqual(ba);
+    expect(ab.model).toBe('bb'.repeat(32)); // same time: the larger device id wins
+    expect(ab.target).toBe(0.9999);
+  });
+});
+
+describe('default replica budget', () => {
+  it('takes the smaller of an eighth of RAM and half the free quota, within bounds', () => {
+    expect(defaultBudget({ deviceMemoryGiB: 8, quotaBytes: 100 * 1024 * MiB }).bytes).toBe(1024 * MiB);
+    expect(defaultBudget({ deviceMemoryGiB: 8, quotaBytes: 300 * MiB, usageBytes: 100 * MiB }).bytes).toBe(100 * MiB);
+    expect(defaultBudget({ deviceMemoryGiB: 0.25 }).bytes).toBe(64 * MiB);
+    expect(defaultBudget({}).bytes).toBe(256 * MiB);
+  });
+});
+
+describe('partition views', () => {
+  it('count only verified copies on live devices, and show transfers in progress', () => {
+    const v = partitionViews(manifest, [
+      { id: 'a', alive: true, availability: 0.9, holdings: holding(['01'.repeat(32), '02'.repeat(32)]) },
+      { id: 'b', alive: true, availability: 0.9, holdings: holding(['01'.repeat(32)], [{ hash: '02'.repeat(32), verified: 50 }]) },
+      { id: 'c', alive: false, availability: 0.9, holdings: holding(['01'.repeat(32), '02'.repeat(32)]) },
+      { id: 'd', alive: true, availability: 0.9, holdings: null },
+    ]);
+    expect(v.partitions[0].replicas).toEqual(['a', 'b']);
+    expect(v.partitions[0].dependability).toBeCloseTo(0.99, 10);
+    expect(v.partitions[1].replicas).toEqual(['a']);
+    expect(v.partitions[1].cells.b).toEqual({ state: 'transferring', fraction: 0.25 });
+    expect(v.partitions[1].cells.c.state).toBe('missing');
+    expect(v.model).toBeCloseTo(0.99 * 0.9, 10);
+    expect(usedBytes(manifest, ['02'.repeat(32), 'ff'.repeat(32)])).toBe(200);
+  });
+});
+
+describe('manifest validation', () => {
+  it('accepts a real manifest and rebuilds it without extra fields', () => {
+    const withExtra = { ...manifest, evil: 1, partitions: manifest.partitions.map((p) => ({ ...p, run: 'code' })) };
+    expect(checkManifest(withExtra)).toEqual(manifest);
+  });
+  it('refuses partitions out of order, bad hashes and oversized lists', () => {
+    expect(checkManifest({ ...manifest, partitions: [manifest.partitions[1], manifest.partitions[0]] })).toMatch(/bad partition entry/);
+    expect(checkManifest({ ...manifest, model: { ...manifest.model, sha256: 'xyz' } })).toMatch(/model identity/);
+    expect(checkManifest({ ...manifest, partitions: new Array(65).fill(manifest.partitions[0]) })).toMatch(/partition list/);
+    expect(checkManifest('manifest')).toMatch(/not a map/);
+  });
+});

@@ -1,0 +1,188 @@
+/**
+ * What every device of a room agrees on for offloading (FRIM section 4.2): which model the room
+ * serves, the dependability target theta, and what each device holds and offers. Pure, so the
+ * device worker, the tests and the simulator share it.
+ *
+ * Room settings are last-writer-wins registers (time, then device id breaks ties): any device may
+ * drop a new model or change the target, every device converges on the newest value whatever
+ * order the announcements arrive in, and a device that rejoins adopts the room's settings unless
+ * its own are newer.
+ */
+import type { Manifest, PartitionSpec, TensorSpec } from './onnx/manifest.js';
+import { modelDependability, partitionDependability } from './availability.js';
+
+export const DEFAULT_TARGET = 0.999;
+
+export interface RoomSettings {
+  /** SHA-256 of the model the room serves, or null */
+  model: string | null;
+  modelAt: number;
+  modelBy: string;
+  /** per-partition dependability target theta */
+  target: number;
+  targetAt: number;
+  targetBy: string;
+}
+
+export function initialSettings(): RoomSettings {
+  return { model: null, modelAt: 0, modelBy: '', target: DEFAULT_TARGET, targetAt: 0, targetBy: '' };
+}
+
+const newer = (at: number, by: string, thanAt: number, thanBy: string) => at > thanAt || (at === thanAt && by > thanBy);
+
+/** Merges two views of the settings, field group by field group; returns the merged value. */
+export function mergeSettings(mine: RoomSettings, theirs: RoomSettings): RoomSettings {
+  const out = { ...mine };
+  if (newer(theirs.modelAt, theirs.modelBy, mine.modelAt, mine.modelBy)) Object.assign(out, { model: theirs.model, modelAt: theirs.modelAt, modelBy: theirs.modelBy });
+  if (newer(theirs.targetAt, theirs.targetBy, mine.targetAt, mine.targetBy)) Object.assign(out, { target: theirs.target, targetAt: theirs.targetAt, targetBy: theirs.targetBy });
+  return out;
+}
+
+export function sameSettings(a: RoomSettings, b: RoomSettings): boolean {
+  return a.model === b.model && a.modelAt === b.modelAt && a.modelBy === b.modelBy && a.target === b.target && a.targetAt === b.targetAt && a.targetBy === b.targetBy;
+}
+
+/** Targets a person can mean: at least one copy's worth, and short of certainty. */
+export function isTarget(x: unknown): x is number {
+  return typeof x === 'number' && Number.isFinite(x) && x >= 0.5 && x <= 0.999999999;
+}
+
+/**
+ * The replica budget a device offers when its user has not set one: an eighth of its RAM, at most
+ * half of the storage the browser grants this origin, between 64 MiB and 2 GiB. Browsers that
+ * report neither (plain-HTTP pages) get 256 MiB.
+ */
+export function defaultBudget(report: { deviceMemoryGiB?: number; quotaBytes?: number; usageBytes?: number }): { bytes: number; from: string } {
+  const MiB = 1024 * 1024;
+  const parts: string[] = [];
+  let bytes = Infinity;
+  if (report.deviceMemoryGiB && report.deviceMemoryGiB > 0) {
+    bytes = Math.min(bytes, (report.deviceMemoryGiB * 1024 * MiB) / 8);
+    parts.push(`1/8 of ${report.deviceMemoryGiB} GiB RAM`);
+  }
+  if (report.quotaBytes && report.quotaBytes > 0) {
+    bytes = Math.min(bytes, Math.max(0, report.quotaBytes - (report.usageBytes ?? 0)) / 2);
+    parts.push('half the free storage quota');
+  }
+  if (!Number.isFinite(bytes)) return { bytes: 256 * MiB, from: 'default (the browser reports no memory or quota)' };
+  return { bytes: Math.round(Math.min(2048 * MiB, Math.max(64 * MiB, bytes))), from: `${parts.join(', ')}; 64 MiB to 2 GiB` };
+}
+
+/** What one device tells the room about itself. */
+export interface DeviceHoldings {
+  /** hashes of verified replicas it holds (of any model) */
+  holds: string[];
+  /** replicas it is fetching, with the bytes verified so far */
+  fetching: { hash: string; verified: number }[];
+  budget: number;
+  /** bytes its verified replicas of the room's model take */
+  used: number;
+}
+
+export type CellState = 'verified' | 'transferring' | 'missing';
+
+export interface PartitionView {
+  id: number;
+  hash: string;
+  bytes: number;
+  flops: number;
+  /** live devices holding a verified copy, sorted */
+  replicas: string[];
+  dependability: number;
+  cells: Record<string, { state: CellState; fraction: number }>;
+}
+
+/** Each partition's live verified copies and dependability D_i, and the model's D (FRIM.md). */
+export function partitionViews(manifest: Manifest, devices: { id: string; alive: boolean; availability: number; holdings: DeviceHoldings | null }[]): { partitions: PartitionView[]; model: number } {
+  const partitions = manifest.partitions.map((p): PartitionView => {
+    const cells: PartitionView['cells'] = {};
+    const replicas: string[] = [];
+    const avail: number[] = [];
+    for (const d of devices) {
+      const h = d.holdings;
+      const fetching = h?.fetching.find((f) => f.hash === p.sha256);
+      if (d.alive && h?.holds.includes(p.sha256)) {
+        cells[d.id] = { state: 'verified', fraction: 1 };
+        replicas.push(d.id);
+        avail.push(d.availability);
+      } else if (d.alive && fetching) cells[d.id] = { state: 'transferring', fraction: p.bytes ? fetching.verified / p.bytes : 0 };
+      else cells[d.id] = { state: 'missing', fraction: 0 };
+    }
+    return { id: p.id, hash: p.sha256, bytes: p.bytes, flops: p.flops, replicas: replicas.sort(), dependability: partitionDependability(avail), cells };
+  });
+  return { partitions, model: modelDependability(partitions.map((p) => p.dependability)) };
+}
+
+/** Bytes a device's verified copies of this manifest's partitions occupy. */
+export function usedBytes(manifest: Manifest | null, holds: Iterable<string>): number {
+  if (!manifest) return 0;
+  const set = new Set(holds);
+  return manifest.partitions.reduce((s, p) => (set.has(p.sha256) ? s + p.bytes : s), 0);
+}
+
+// ---- validation of manifests that arrive from peers ----
+
+const isStr = (v: unknown, max: number): v is string => typeof v === 'string' && v.length <= max;
+const isHash = (v: unknown): v is string => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v);
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= Number.MAX_SAFE_INTEGER;
+const isNames = (v: unknown): v is string[] => Array.isArray(v) && v.length <= 512 && v.every((s) => isStr(s, 256));
+
+function checkSpec(x: unknown): TensorSpec | null {
+  if (typeof x !== 'object' || x === null) return null;
+  const s = x as Record<string, unknown>;
+  if (!isStr(s.name, 256) || !isStr(s.type, 32) || !Array.isArray(s.dims) || s.dims.length > 16) return null;
+  if (!s.dims.every((d) => isCount(d) || isStr(d, 64))) return null;
+  return { name: s.name, dims: s.dims as (number | string)[], type: s.type };
+}
+
+function checkPartition(x: unknown, index: number): PartitionSpec | null {
+  if (typeof x !== 'object' || x === null) return null;
+  const p = x as Record<string, unknown>;
+  if (p.id !== index || !isStr(p.file, 160) || !isHash(p.sha256) || !isCount(p.bytes) || !isNames(p.inputs) || !isNames(p.outputs)) return null;
+  if (typeof p.flops !== 'number' || !(p.flops >= 0) || !isCount(p.paramBytes)) return null;
+  return { id: p.id, file: p.file, sha256: p.sha256, bytes: p.bytes, inputs: p.inputs, outputs: p.outputs, flops: p.flops, paramBytes: p.paramBytes };
+}
+
+/** A manifest from the wire, rebuilt field by field (nothing unchecked passes), or why not. */
+export function checkManifest(x: unknown): Manifest | string {
+  if (typeof x !== 'object' || x === null) return 'manifest is not a map';
+  const m = x as Record<string, unknown>;
+  if (m.format !== 1) return `manifest format ${String(m.format)} is not 1`;
+  const model = m.model as Record<string, unknown> | null;
+  if (typeof model !== 'object' || model === null || !isStr(model.name, 64) || !isHash(model.sha256)) return 'bad model identity';
+  if (!Array.isArray(model.inputs) || !Array.isArray(model.outputs) || model.inputs.length > 64 || model.outputs.length > 64) return 'bad model inputs or outputs';
+  const inputs = model.inputs.map(checkSpec);
+  const outputs = model.outputs.map(checkSpec);
+  if (inputs.includes(null) || outputs.includes(null)) return 'bad tensor spec';
+  if (!Array.isArray(m.partitions) || m.partitions.length < 1 || m.partitions.length > 64) return 'bad partition list';
+  const partitions = m.partitions.map(checkPartition);
+  if (partitions.includes(null)) return 'bad partition entry';
+  return { format: 1, model: { name: model.name, sha256: model.sha256, inputs: inputs as TensorSpec[], outputs: outputs as TensorSpec[] }, partitions: partitions as PartitionSpec[] };
+}
+
+export function checkSettings(x: unknown): RoomSettings | null {
+  if (typeof x !== 'object' || x === null) return null;
+  const s = x as Record<string, unknown>;
+  if (!(s.model === null || isHash(s.model)) || !isTime(s.modelAt) || !isStr(s.modelBy, 12) || !isTarget(s.target) || !isTime(s.targetAt) || !isStr(s.targetBy, 12)) return null;
+  if (Object.keys(s).length !== 6) return null;
+  return { model: s.model as string | null, modelAt: s.modelAt, modelBy: s.modelBy, target: s.target, targetAt: s.targetAt, targetBy: s.targetBy };
+}
+
+function isTime(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0;
+}
+
+export function checkHoldings(x: unknown): DeviceHoldings | null {
+  if (typeof x !== 'object' || x === null) return null;
+  const h = x as Record<string, unknown>;
+  if (!Array.isArray(h.holds) || h.holds.length > 4096 || !h.holds.every(isHash)) return null;
+  if (!Array.isArray(h.fetching) || h.fetching.length > 256) return null;
+  const fetching: DeviceHoldings['fetching'] = [];
+  for (const f of h.fetching as unknown[]) {
+    const r = f as Record<string, unknown> | null;
+    if (typeof r !== 'object' || r === null || !isHash(r.hash) || !isCount(r.verified)) return null;
+    fetching.push({ hash: r.hash, verified: r.verified });
+  }
+  if (!isCount(h.budget) || !isCount(h.used)) return null;
+  return { holds: h.holds as string[], fetching, budget: h.budget, used: h.used };
+}

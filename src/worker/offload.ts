@@ -1,0 +1,503 @@
+/**
+ * Offloading in the device worker (FRIM section 4.2): the room's model and target, what every
+ * device holds, Algorithm 1 run by the coordinator on every membership change, replica fetches
+ * and serves, and the IndexedDB cache behind them.
+ *
+ * Decision: one coordinator (the live device with the smallest id, `coordinatorOf`) decides and
+ * sends `fetch` / `retire` orders; everyone else follows. Every device announces its holdings and
+ * the copies it is fetching, so when the coordinator dies the next one decides from the same
+ * state, and copies already on their way are not ordered twice.
+ */
+import { adapt, coordinatorOf, type RoomDevice } from '../core/adaptation.js';
+import type { Manifest } from '../core/onnx/manifest.js';
+import { decodeFrame, encodeFrame, roomTag, type Message } from '../core/protocol.js';
+import { initialSettings, mergeSettings, partitionViews, sameSettings, usedBytes, isTarget, type DeviceHoldings, type RoomSettings } from '../core/room.js';
+import { availability } from '../core/availability.js';
+import { sha256Hex } from '../store/digest.js';
+import { ReplicaStore, StorageFullError } from '../store/replicas.js';
+import { SettingsStore } from '../store/settings.js';
+import type { DeviceState } from './device-state.js';
+import { ReplicaFetch } from './replica-fetch.js';
+import { ReplicaServer } from './replica-server.js';
+import type { OffloadView } from './snapshot.js';
+
+export interface OffloadDeps {
+  deviceId: string;
+  room: string;
+  state: DeviceState;
+  /** frames to one device, through the leader tab */
+  send(to: string, frames: Uint8Array[]): void;
+  mono(): number;
+  epoch(): number;
+  /** what the browser reports, for the default budget */
+  budgetDefault(): Promise<{ bytes: number; from: string }>;
+}
+
+const ANNOUNCE_MS = 2000;
+const ANNOUNCE_FETCHING_MS = 500;
+/** how long an order counts as "on its way" before the coordinator may order it again */
+const ORDER_GRACE_MS = 8000;
+const MAX_MANIFESTS = 16;
+const COORDINATE_MS = 1000;
+
+/** A suspected device still counts: its copies are not written off before the detector declares it failed. */
+const isUp = (status: string) => status === 'alive' || status === 'suspected';
+
+export class Offloader {
+  private readonly tag: number;
+  private readonly store = new ReplicaStore();
+  private readonly settingsStore = new SettingsStore();
+  private readonly server: ReplicaServer;
+  private settings: RoomSettings = initialSettings();
+  private readonly manifests = new Map<string, Manifest>();
+  private holds = new Set<string>();
+  private readonly peers = new Map<string, DeviceHoldings>();
+  private readonly fetches = new Map<string, ReplicaFetch>();
+  private readonly orders = new Map<string, number>();
+  private budget = { bytes: 256 * 1024 * 1024, from: 'default', user: false };
+  private ready = false;
+  private lastAnnounce = -Infinity;
+  private lastCoordinate = -Infinity;
+  private wasMet = false;
+  private announceDirty = true;
+  private coordinateDue = true;
+  private bytesReceived = 0;
+  private mismatches = 0;
+  private resumes = 0;
+  private met: boolean | null = null;
+  private belowSince: number | null = null;
+  private lastRestoreMs: number | null = null;
+  private offloadedAt: number | null = null;
+  private readonly startedAt: number;
+
+  constructor(private readonly deps: OffloadDeps) {
+    this.tag = roomTag(deps.room);
+    this.startedAt = deps.mono();
+    this.server = new ReplicaServer({
+      holds: (h) => this.holds.has(h),
+      load: (h) => this.store.getReplica(h),
+      send: (to, m, p) => this.send(to, m, p),
+    }, deps.mono);
+  }
+
+  private get manifest(): Manifest | null {
+    return this.settings.model ? this.manifests.get(this.settings.model) ?? null : null;
+  }
+
+  private get log() {
+    return this.deps.state.log.bind(this.deps.state);
+  }
+
+  private changed(): void {
+    this.announceDirty = true;
+    this.coordinateDue = true;
+    this.deps.state.dirty = true;
+  }
+
+  /** Loads what this device kept: settings, budget, manifests, and every replica that still verifies. */
+  async start(): Promise<void> {
+    const [stored, userBudget, def, manifests, hashes] = await Promise.all([
+      this.settingsStore.roomSettings(this.deps.room),
+      this.settingsStore.budget(),
+      this.deps.budgetDefault(),
+      this.store.allManifests(),
+      this.store.replicaHashes(),
+    ]);
+    if (stored) this.settings = mergeSettings(this.settings, stored);
+    this.budget = userBudget ? { bytes: userBudget, from: 'set on this device', user: true } : { ...def, user: false };
+    for (const m of manifests) this.manifests.set(m.model.sha256, m);
+    const t0 = this.deps.mono();
+    let bytes = 0;
+    for (const h of hashes) {
+      const b = await this.store.getReplica(h);
+      if (b) {
+        this.holds.add(h);
+        bytes += b.length;
+      }
+    }
+    if (this.holds.size) this.log('copy-added', null, `${this.holds.size} verified cop${this.holds.size === 1 ? 'y' : 'ies'} (${(bytes / 1024).toFixed(0)} KiB) loaded from this browser's storage in ${Math.round(this.deps.mono() - t0)} ms; nothing downloaded`);
+    this.ready = true;
+    this.changed();
+  }
+
+  // ---- sending ----
+
+  private send(to: string, message: Message, payload?: Uint8Array): void {
+    this.deps.send(to, [encodeFrame(message, this.tag, payload)]);
+  }
+
+  private livePeers(): string[] {
+    return this.deps.state.peerStates().filter((p) => isUp(p.status)).map((p) => p.deviceId);
+  }
+
+  /** One frame per peer: `send` hands its buffer over to the tab (transferred, not copied). */
+  private broadcast(message: Message): void {
+    for (const p of this.livePeers()) this.send(p, message);
+  }
+
+  private holdings(): DeviceHoldings {
+    return {
+      holds: [...this.holds].sort(),
+      fetching: [...this.fetches.values()].map((f) => ({ hash: f.hash, verified: f.verifiedBytes })),
+      budget: this.budget.bytes,
+      used: usedBytes(this.manifest, this.holds),
+    };
+  }
+
+  private announce(): void {
+    if (!this.ready) return;
+    this.broadcast({ type: 'announce', holdings: this.holdings(), room: this.settings });
+    this.lastAnnounce = this.deps.mono();
+    this.announceDirty = false;
+  }
+
+  // ---- membership ----
+
+  onMembership(deviceId: string, change: 'joined' | 'failed' | 'recovered'): void {
+    if (change === 'failed') {
+      for (const f of this.fetches.values()) f.check();
+    } else if (this.ready) {
+      // the newcomer learns the room's model and our holdings; ordered channel: manifest first
+      const m = this.manifest;
+      if (m) this.send(deviceId, { type: 'manifest', manifest: m });
+      this.send(deviceId, { type: 'announce', holdings: this.holdings(), room: this.settings });
+    }
+    this.changed();
+  }
+
+  // ---- incoming frames (already checked once by the tab; checked again here, at our boundary) ----
+
+  onFrame(from: string, data: ArrayBuffer): void {
+    const d = decodeFrame(data, this.tag);
+    if (!d.ok) {
+      this.deps.state.dropped(from, from, 'malformed frame', `${d.error}: ${d.detail}`);
+      return;
+    }
+    const m = d.message;
+    switch (m.type) {
+      case 'announce':
+        return this.onAnnounce(from, m.holdings, m.room);
+      case 'manifest':
+        return void this.onManifest(from, m.manifest);
+      case 'fetch':
+        return this.order(m.hash, m.from, from);
+      case 'retire':
+        return void this.retire(m.hash, from);
+      case 'replica-request':
+        return void this.server.serve(from, m.hash, m.chunks).catch((e: unknown) => this.log('transfer', from, `could not serve a replica: ${(e as Error).message}`));
+      case 'replica-offer':
+        return this.fetches.get(m.hash)?.onOffer(from, m);
+      case 'replica-chunk': {
+        this.bytesReceived += d.payload.length;
+        const f = this.fetches.get(m.hash);
+        if (!f) return;
+        const before = f.corruptChunks;
+        f.onChunk(from, m.index, d.payload.slice());
+        this.mismatches += f.corruptChunks - before;
+        this.deps.state.dirty = true;
+        return;
+      }
+      case 'replica-missing':
+        return this.fetches.get(m.hash)?.onMissing(from, m.reason);
+      default:
+        this.deps.state.dropped(from, from, 'unexpected frame', `${m.type} is not for the device worker`);
+    }
+  }
+
+  private onAnnounce(from: string, h: DeviceHoldings, room: RoomSettings): void {
+    const prev = this.peers.get(from);
+    this.peers.set(from, h);
+    if (prev && prev.holds.join() !== h.holds.join()) this.coordinateDue = true;
+    if (!prev) this.coordinateDue = true;
+    for (const [key] of this.orders) if (key.endsWith(`>${from}`) && h.holds.includes(key.split('>')[0])) this.orders.delete(key);
+    this.adoptSettings(room, from);
+    this.deps.state.dirty = true;
+  }
+
+  private adoptSettings(theirs: RoomSettings, from: string | null): void {
+    const merged = mergeSettings(this.settings, theirs);
+    if (sameSettings(merged, this.settings)) return;
+    const before = this.settings;
+    this.settings = merged;
+    void this.settingsStore.saveRoomSettings(this.deps.room, merged);
+    if (merged.model !== before.model) {
+      const m = this.manifest;
+      this.log('model', from, m ? `the room now serves ${m.model.name} (${m.partitions.length} partitions)` : 'the room serves a new model; waiting for its manifest');
+      this.met = null;
+      this.wasMet = false;
+    }
+    if (merged.target !== before.target) this.log('target', from, `dependability target is now ${merged.target}`);
+    this.changed();
+  }
+
+  private async onManifest(from: string, m: Manifest): Promise<void> {
+    if (this.manifests.has(m.model.sha256)) return;
+    if (this.manifests.size >= MAX_MANIFESTS) {
+      const old = [...this.manifests.keys()].find((k) => k !== this.settings.model);
+      if (old) {
+        this.manifests.delete(old);
+        await this.store.deleteManifest(old);
+      }
+    }
+    this.manifests.set(m.model.sha256, m);
+    await this.store.putManifest(m);
+    if (m.model.sha256 === this.settings.model) this.log('model', from, `the room serves ${m.model.name} (${m.partitions.length} partitions)`);
+    this.changed();
+  }
+
+  // ---- what the user does on this device ----
+
+  /** A model dropped on one of this device's tabs: keep every partition, and make it the room's model. */
+  async offload(manifest: Manifest, files: Uint8Array[]): Promise<void> {
+    if (files.length !== manifest.partitions.length) throw new Error('partition files do not match the manifest');
+    for (const [i, p] of manifest.partitions.entries()) {
+      if ((await sha256Hex(files[i])) !== p.sha256) throw new Error(`partition ${p.id} does not match its manifest hash`);
+    }
+    try {
+      for (const [i, p] of manifest.partitions.entries()) {
+        await this.store.putReplica(p.sha256, files[i]);
+        this.holds.add(p.sha256);
+      }
+    } catch (e) {
+      if (e instanceof StorageFullError) this.storageFull(e);
+      throw e;
+    }
+    await this.store.putManifest(manifest);
+    this.manifests.set(manifest.model.sha256, manifest);
+    this.offloadedAt = this.deps.mono();
+    this.broadcast({ type: 'manifest', manifest });
+    this.adoptSettings({ ...this.settings, model: manifest.model.sha256, modelAt: Math.max(this.deps.epoch(), this.settings.modelAt + 1), modelBy: this.deps.deviceId }, null);
+    this.announce();
+  }
+
+  setTarget(target: number): void {
+    if (!isTarget(target)) return;
+    this.adoptSettings({ ...this.settings, target, targetAt: Math.max(this.deps.epoch(), this.settings.targetAt + 1), targetBy: this.deps.deviceId }, null);
+    this.announce();
+  }
+
+  async setBudget(bytes: number | null): Promise<void> {
+    await this.settingsStore.saveBudget(bytes);
+    this.budget = bytes === null ? { ...(await this.deps.budgetDefault()), user: false } : { bytes, from: 'set on this device', user: true };
+    this.log('storage', null, `replica budget is now ${(this.budget.bytes / 1048576).toFixed(0)} MiB (${this.budget.from})`);
+    this.changed();
+    this.announce();
+  }
+
+  /** "Forget models": drop every cached replica here; the room re-places what it still needs. */
+  async forget(): Promise<void> {
+    const n = this.holds.size;
+    await this.store.forget();
+    this.holds.clear();
+    this.server.forget();
+    // the room's model stays known (it is metadata the dashboard needs), its copies are gone
+    const m = this.manifest;
+    this.manifests.clear();
+    if (m) {
+      this.manifests.set(m.model.sha256, m);
+      await this.store.putManifest(m);
+    }
+    this.log('copy-retired', null, `forgot ${n} cached cop${n === 1 ? 'y' : 'ies'} on this device`);
+    this.changed();
+    this.announce();
+  }
+
+  // ---- orders ----
+
+  private label(hash: string): string {
+    const p = this.manifest?.partitions.find((x) => x.sha256 === hash);
+    return p ? `P${p.id}` : `replica ${hash.slice(0, 8)}`;
+  }
+
+  /** Fetch `hash` from these holders, in order (a coordinator's order, or a debug request). */
+  order(hash: string, from: string[], by: string | null): void {
+    if (this.holds.has(hash) || !this.ready) return this.announce();
+    const sources = from.filter((d) => d !== this.deps.deviceId);
+    const existing = this.fetches.get(hash);
+    if (existing) return existing.addSources(sources);
+    const maxBytes = Math.max(0, this.budget.bytes - usedBytes(this.manifest, this.holds));
+    const label = this.label(hash);
+    const part = this.manifest?.partitions.find((p) => p.sha256 === hash);
+    if (part && part.bytes > maxBytes) {
+      this.log('storage', by, `${label} (${(part.bytes / 1024).toFixed(0)} KiB) does not fit in what is left of this device's budget`);
+      return;
+    }
+    const f = new ReplicaFetch(hash, label, sources, maxBytes, {
+      now: () => this.deps.mono(),
+      alive: (d) => this.deps.state.peerStates().some((p) => p.deviceId === d && isUp(p.status)),
+      request: (to, h, chunks) => this.send(to, { type: 'replica-request', hash: h, chunks }),
+      log: (kind, detail) => {
+        if (kind === 'resumed') this.resumes++;
+        this.log(kind, null, detail);
+      },
+      digest: sha256Hex,
+    });
+    this.fetches.set(hash, f);
+    this.log('transfer', by, `fetching ${label} from ${sources.join(', ') || 'nobody'}`);
+    this.changed();
+    f.start();
+    void f.done.then(async (r) => {
+      this.fetches.delete(hash);
+      if (r.ok) {
+        try {
+          await this.store.putReplica(hash, r.bytes);
+          this.holds.add(hash);
+          this.log('copy-added', null, `${label} verified and stored (${(r.bytes.length / 1024).toFixed(0)} KiB in ${Math.round(r.ms)} ms from ${r.from.join(' + ')})`);
+        } catch (e) {
+          if (e instanceof StorageFullError) this.storageFull(e);
+          else this.log('storage', null, `could not store ${label}: ${(e as Error).message}`);
+        }
+      }
+      this.changed();
+      this.announce();
+    });
+  }
+
+  private storageFull(e: StorageFullError): void {
+    const used = usedBytes(this.manifest, this.holds);
+    this.budget = { bytes: used, from: 'the browser refused to store more', user: false };
+    this.log('storage', null, `${e.message}; offering only the ${(used / 1048576).toFixed(1)} MiB already used`);
+    this.changed();
+  }
+
+  private async retire(hash: string, by: string | null): Promise<void> {
+    if (!this.holds.has(hash)) return;
+    this.holds.delete(hash);
+    this.server.forget(hash);
+    await this.store.deleteReplica(hash);
+    this.log('copy-retired', by, `${this.label(hash)} retired: the room has enough copies and this device needs the space`);
+    this.changed();
+    this.announce();
+  }
+
+  // ---- the coordinator (FRIM Algorithm 1 over the room) ----
+
+  private roomDevices(): RoomDevice[] {
+    const peers = this.deps.state.peerStates();
+    const selfUp = (this.deps.mono() - this.startedAt) / 1000;
+    const mine: RoomDevice = {
+      id: this.deps.deviceId, alive: true, budgetBytes: this.budget.bytes, availability: availability({ uptimeSec: selfUp, failures: 0 }), speed: 1,
+      holds: this.holds, incoming: new Set(this.fetches.keys()), sending: this.server.sending,
+      rttMs: new Map(peers.filter((p) => p.rttMs !== null).map((p) => [p.deviceId, p.rttMs!])),
+    };
+    const now = this.deps.mono();
+    const ordered = (id: string) => [...this.orders].filter(([k, until]) => until > now && k.endsWith(`>${id}`)).map(([k]) => k.split('>')[0]);
+    const others = peers.filter((p) => this.peers.has(p.deviceId)).map((p): RoomDevice => {
+      const h = this.peers.get(p.deviceId)!;
+      return {
+        id: p.deviceId, alive: isUp(p.status), budgetBytes: h.budget, availability: p.availability, speed: 1,
+        holds: new Set(h.holds), incoming: new Set([...h.fetching.map((f) => f.hash), ...(mine.id < p.deviceId ? ordered(p.deviceId) : [])]),
+        sending: 0, rttMs: new Map(),
+      };
+    });
+    mine.incoming = new Set([...mine.incoming!, ...ordered(mine.id)]);
+    return [mine, ...others];
+  }
+
+  private coordinate(): void {
+    this.coordinateDue = false;
+    const m = this.manifest;
+    if (!this.ready || !m) return;
+    const devices = this.roomDevices();
+    if (coordinatorOf(devices) !== this.deps.deviceId) return;
+    const r = adapt(devices, m.partitions.map((p) => ({ id: p.id, hash: p.sha256, bytes: p.bytes, flops: p.flops })), this.settings.target);
+    const now = this.deps.mono();
+    for (const [k, until] of this.orders) if (until <= now) this.orders.delete(k);
+    for (const t of r.transfers) {
+      const key = `${t.hash}>${t.to}`;
+      if (this.orders.has(key)) continue;
+      const p = m.partitions[t.partition];
+      this.orders.set(key, now + ORDER_GRACE_MS + p.bytes / 200);
+      const added = r.plan.added.find((a) => a.partition === t.partition && a.device === t.to);
+      this.log('copy-ordered', t.to, `P${t.partition} at D = ${added ? added.before.toFixed(4) : '?'} < θ ${this.settings.target}: new copy on ${t.to}, from ${t.from.join(', ')}`);
+      if (t.to === this.deps.deviceId) this.order(t.hash, t.from, null);
+      else this.send(t.to, { type: 'fetch', hash: t.hash, from: t.from });
+    }
+    for (const x of r.retirements) {
+      if (x.device === this.deps.deviceId) void this.retire(x.hash, null);
+      else this.send(x.device, { type: 'retire', hash: x.hash });
+    }
+  }
+
+  // ---- the clock ----
+
+  /** Called by the worker every few hundred ms. */
+  tick(): void {
+    if (!this.ready) return;
+    for (const f of this.fetches.values()) f.check();
+    const now = this.deps.mono();
+    const every = this.fetches.size ? ANNOUNCE_FETCHING_MS : ANNOUNCE_MS;
+    if (this.announceDirty || now - this.lastAnnounce > every) this.announce();
+    if (this.coordinateDue || now - this.lastCoordinate > COORDINATE_MS) {
+      this.lastCoordinate = now;
+      this.coordinate();
+    }
+    this.trackTarget();
+  }
+
+  /** Logs when the target is lost and when it is met again, with how long that took. */
+  private trackTarget(): void {
+    const v = this.view();
+    if (!v.model) return;
+    const now = this.deps.mono();
+    if (!v.met) {
+      if (this.met !== false) {
+        this.belowSince = now;
+        if (this.met === true) {
+          const worst = v.partitions.filter((p) => p.dependability < v.target).map((p) => `P${p.id} ${p.dependability.toFixed(4)}`).join(', ');
+          this.log('target', null, `below target: ${worst} < θ ${v.target}`);
+        }
+      }
+    } else if (this.met !== true) {
+      if (this.wasMet && this.belowSince !== null) {
+        this.lastRestoreMs = now - this.belowSince;
+        this.log('target', null, `every partition meets θ ${v.target} again, ${Math.round(this.lastRestoreMs)} ms after it was lost (D = ${v.modelDependability.toFixed(5)})`);
+      } else {
+        const since = this.offloadedAt !== null ? `, ${Math.round(now - this.offloadedAt)} ms after the model was dropped here` : '';
+        this.log('target', null, `every partition meets θ ${v.target} (D = ${v.modelDependability.toFixed(5)})${since}`);
+      }
+      this.wasMet = true;
+    }
+    this.met = v.met;
+  }
+
+  view(): OffloadView {
+    const m = this.manifest;
+    const peers = this.deps.state.peerStates();
+    const selfUp = (this.deps.mono() - this.startedAt) / 1000;
+    const devices = [
+      { id: this.deps.deviceId, name: 'this device', self: true, alive: true, announced: true, budget: this.budget.bytes, used: usedBytes(m, this.holds), availability: availability({ uptimeSec: selfUp, failures: 0 }), holdings: this.holdings() },
+      ...peers.map((p) => {
+        const h = this.peers.get(p.deviceId) ?? null;
+        return { id: p.deviceId, name: p.name, self: false, alive: isUp(p.status), announced: !!h, budget: h?.budget ?? 0, used: h?.used ?? 0, availability: p.availability, holdings: h };
+      }),
+    ];
+    const pv = m ? partitionViews(m, devices) : { partitions: [], model: 0 };
+    let unmet: OffloadView['unmet'] = [];
+    if (m) {
+      const r = adapt(this.roomDevices(), m.partitions.map((p) => ({ id: p.id, hash: p.sha256, bytes: p.bytes, flops: p.flops })), this.settings.target);
+      unmet = [...r.plan.unmet.map((u) => ({ partition: u.partition, reason: u.reason })), ...r.lost.map((p) => ({ partition: p, reason: 'no live device holds a verified copy' }))];
+    }
+    return {
+      ready: this.ready,
+      coordinator: coordinatorOf(devices.filter((d) => d.self || d.announced)),
+      target: this.settings.target,
+      targetBy: this.settings.targetBy,
+      model: m ? { name: m.model.name, sha256: m.model.sha256, by: this.settings.modelBy, at: this.settings.modelAt, inputs: m.model.inputs.map((i) => `${i.name} [${i.dims.join(', ')}]`).join(', ') } : null,
+      waitingForManifest: !!this.settings.model && !m,
+      modelDependability: pv.model,
+      met: !!m && pv.partitions.every((p) => p.dependability >= this.settings.target),
+      partitions: pv.partitions,
+      devices: devices.map(({ holdings: _h, ...d }) => d),
+      unmet,
+      budget: this.budget,
+      used: usedBytes(m, this.holds),
+      bytesReceived: this.bytesReceived,
+      bytesSent: this.server.bytesSent,
+      mismatches: this.mismatches,
+      resumes: this.resumes,
+      transfers: [...this.fetches.values()].map((f) => ({ hash: f.hash, partition: m?.partitions.find((p) => p.sha256 === f.hash)?.id ?? null, from: f.current, verified: f.verifiedBytes, bytes: m?.partitions.find((p) => p.sha256 === f.hash)?.bytes ?? 0, resumes: f.resumes })),
+      lastRestoreMs: this.lastRestoreMs,
+    };
+  }
+}
