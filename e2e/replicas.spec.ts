@@ -114,6 +114,13 @@ test('four devices: a dropped model reaches the target; corruption is caught; a 
   expect(loaded).toBeTruthy();
   record('rejoin', `${reloaded.id} came back holding P${held.join(', P')} with 0 replica bytes received: ${loaded!.detail}`);
 
+  // "forget models" empties this browser's cache; the room still needs its copies, so they come back over the mesh
+  await reloaded.page.getByTestId('forget-models').click();
+  await expect.poll(async () => (await bytes(reloaded.page)).received, { timeout: 30_000 }).toBeGreaterThan(0);
+  await expectTargetMet(observer.page, 4, survivors.map((s) => s.id), 30_000);
+  await expect.poll(async () => (await partitions(observer.page)).every((p) => p.replicas.includes(reloaded.id)), { timeout: 30_000 }).toBe(true);
+  record('forget', `after "forget models" ${reloaded.id} fetched its copies again: ${(await bytes(reloaded.page)).received} bytes`);
+
   expect(survivors.flatMap((d) => d.errors)).toEqual([]);
   for (const d of survivors) await d.context.close();
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Manifest } from './onnx/manifest.js';
-import { checkManifest, defaultBudget, initialSettings, mergeSettings, partitionViews, usedBytes, type DeviceHoldings } from './room.js';
+import { checkManifest, defaultBudget, manifestKey, initialSettings, mergeSettings, partitionViews, usedBytes, type DeviceHoldings } from './room.js';
 
 const MiB = 1024 * 1024;
 const manifest: Manifest = {
@@ -50,6 +50,15 @@ describe('partition views', () => {
     expect(v.partitions[1].cells.c.state).toBe('missing');
     expect(v.model).toBeCloseTo(0.99 * 0.9, 10);
     expect(usedBytes(manifest, ['02'.repeat(32), 'ff'.repeat(32)])).toBe(200);
+  });
+});
+
+describe('manifest key', () => {
+  it('tells two cuts of one model apart', () => {
+    const recut = { ...manifest, partitions: [{ ...manifest.partitions[0], sha256: '03'.repeat(32) }] };
+    expect(manifestKey(manifest)).toMatch(/^[0-9a-f]{64}$/);
+    expect(manifestKey(recut)).not.toBe(manifestKey(manifest));
+    expect(manifestKey(structuredClone(manifest))).toBe(manifestKey(manifest));
   });
 });
 

@@ -10,11 +10,20 @@
  */
 import type { Manifest, PartitionSpec, TensorSpec } from './onnx/manifest.js';
 import { modelDependability, partitionDependability } from './availability.js';
+import { hashHex } from './hash.js';
 
 export const DEFAULT_TARGET = 0.999;
 
+/**
+ * Names one offload: the model and how it was cut. The same model cut into a different number of
+ * partitions is a different offload, with different replicas.
+ */
+export function manifestKey(m: Manifest): string {
+  return hashHex(new TextEncoder().encode(`${m.model.sha256}:${m.partitions.map((p) => p.sha256).join(',')}`));
+}
+
 export interface RoomSettings {
-  /** SHA-256 of the model the room serves, or null */
+  /** `manifestKey` of the offload the room serves, or null */
   model: string | null;
   modelAt: number;
   modelBy: string;

@@ -14,7 +14,7 @@ describe('ReplicaStore (IndexedDB, keyed by content hash)', () => {
     expect(await store.replicaHashes()).toEqual([hash]);
     expect(await store.getReplica(hash)).toEqual(bytes);
     const manifest = { format: 1, model: { name: 'm', sha256: 'a'.repeat(64), inputs: [], outputs: [] }, partitions: [] } as Manifest;
-    await store.putManifest(manifest);
+    await store.putManifest('k'.repeat(64), manifest);
     expect(await store.allManifests()).toEqual([manifest]);
   });
 

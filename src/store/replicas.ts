@@ -59,8 +59,9 @@ export class ReplicaStore {
     await del(hash, this.replicas);
   }
 
-  async putManifest(manifest: Manifest): Promise<void> {
-    await set(manifest.model.sha256, manifest, this.manifests);
+  /** `key`: the offload's `manifestKey` (model and cut). */
+  async putManifest(key: string, manifest: Manifest): Promise<void> {
+    await set(key, manifest, this.manifests);
   }
 
   async deleteManifest(sha256: string): Promise<void> {

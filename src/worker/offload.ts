@@ -11,7 +11,7 @@
 import { adapt, coordinatorOf, type RoomDevice } from '../core/adaptation.js';
 import type { Manifest } from '../core/onnx/manifest.js';
 import { decodeFrame, encodeFrame, roomTag, type Message } from '../core/protocol.js';
-import { initialSettings, mergeSettings, partitionViews, sameSettings, usedBytes, isTarget, type DeviceHoldings, type RoomSettings } from '../core/room.js';
+import { initialSettings, manifestKey, mergeSettings, partitionViews, sameSettings, usedBytes, isTarget, type DeviceHoldings, type RoomSettings } from '../core/room.js';
 import { availability } from '../core/availability.js';
 import { sha256Hex } from '../store/digest.js';
 import { ReplicaStore, StorageFullError } from '../store/replicas.js';
@@ -105,7 +105,7 @@ export class Offloader {
     ]);
     if (stored) this.settings = mergeSettings(this.settings, stored);
     this.budget = userBudget ? { bytes: userBudget, from: 'set on this device', user: true } : { ...def, user: false };
-    for (const m of manifests) this.manifests.set(m.model.sha256, m);
+    for (const m of manifests) this.manifests.set(manifestKey(m), m);
     const t0 = this.deps.mono();
     let bytes = 0;
     for (const h of hashes) {
@@ -231,7 +231,8 @@ export class Offloader {
   }
 
   private async onManifest(from: string, m: Manifest): Promise<void> {
-    if (this.manifests.has(m.model.sha256)) return;
+    const key = manifestKey(m);
+    if (this.manifests.has(key)) return;
     if (this.manifests.size >= MAX_MANIFESTS) {
       const old = [...this.manifests.keys()].find((k) => k !== this.settings.model);
       if (old) {
@@ -239,9 +240,9 @@ export class Offloader {
         await this.store.deleteManifest(old);
       }
     }
-    this.manifests.set(m.model.sha256, m);
-    await this.store.putManifest(m);
-    if (m.model.sha256 === this.settings.model) this.log('model', from, `the room serves ${m.model.name} (${m.partitions.length} partitions)`);
+    this.manifests.set(key, m);
+    await this.store.putManifest(key, m);
+    if (key === this.settings.model) this.log('model', from, `the room serves ${m.model.name} (${m.partitions.length} partitions)`);
     this.changed();
   }
 
@@ -262,11 +263,12 @@ export class Offloader {
       if (e instanceof StorageFullError) this.storageFull(e);
       throw e;
     }
-    await this.store.putManifest(manifest);
-    this.manifests.set(manifest.model.sha256, manifest);
+    const key = manifestKey(manifest);
+    await this.store.putManifest(key, manifest);
+    this.manifests.set(key, manifest);
     this.offloadedAt = this.deps.mono();
     this.broadcast({ type: 'manifest', manifest });
-    this.adoptSettings({ ...this.settings, model: manifest.model.sha256, modelAt: Math.max(this.deps.epoch(), this.settings.modelAt + 1), modelBy: this.deps.deviceId }, null);
+    this.adoptSettings({ ...this.settings, model: key, modelAt: Math.max(this.deps.epoch(), this.settings.modelAt + 1), modelBy: this.deps.deviceId }, null);
     this.announce();
   }
 
@@ -294,8 +296,9 @@ export class Offloader {
     const m = this.manifest;
     this.manifests.clear();
     if (m) {
-      this.manifests.set(m.model.sha256, m);
-      await this.store.putManifest(m);
+      const key = manifestKey(m);
+      this.manifests.set(key, m);
+      await this.store.putManifest(key, m);
     }
     this.log('copy-retired', null, `forgot ${n} cached cop${n === 1 ? 'y' : 'ies'} on this device`);
     this.changed();
