@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   const creds = parsed.kind === 'ok' ? parsed.creds : createRoom();
   app.room = creds.room;
   const [backend, ice] = await Promise.all([detectBackend(params.get('backend')), iceServers()]);
-  const client = new DeviceClient({ creds, name: deviceName(), backend, iceServers: ice });
+  const client = new DeviceClient({ creds, name: deviceName(), backend, iceServers: ice, benchmarks: params.has('debug') });
   app.client = client;
   client.start();
   if (params.has('debug')) {
@@ -55,6 +55,8 @@ async function main(): Promise<void> {
         sendGarbage: () => client.mesh?.sendGarbage() ?? 0,
         /** fetch one replica from these holders, in this order (tests and benchmarks) */
         fetchReplica: (hash: string, from: string[]) => client.fetchReplica(hash, from),
+        /** the raw data-channel baseline for `npm run bench:replicas` */
+        rawBaseline: (deviceId: string, bytes: number) => client.mesh?.rawBaseline(deviceId, bytes) ?? Promise.reject(new Error('this tab does not hold the connections')),
       },
     });
   }

@@ -13,6 +13,7 @@ import { encodeFrame, roomTag, type Backend } from '../core/protocol.js';
 import type { RoomCredentials } from '../core/share-link.js';
 import type { TabToWorker } from '../worker/messages.js';
 import { Link, type LinkContext } from './link.js';
+import { BENCH_LABEL, acceptBaseline, sendBaseline } from './raw-channel-bench.js';
 
 export interface MeshOptions {
   creds: RoomCredentials;
@@ -24,6 +25,8 @@ export interface MeshOptions {
   iceServers: RTCIceServer[];
   report(msg: TabToWorker): void;
   onRoomFrame(deviceId: string, data: ArrayBuffer): void;
+  /** accept the raw-channel baseline of `npm run bench:replicas` (debug pages only) */
+  benchmarks?: boolean;
 }
 
 const FALLBACK_DIAL_MS = 2500;
@@ -106,6 +109,13 @@ export class Mesh {
     return !!link;
   }
 
+  /** Benchmark baseline: `bytes` over a raw channel to the device's leader tab; ms until acknowledged. */
+  rawBaseline(deviceId: string, bytes: number): Promise<number> {
+    const link = this.verifiedLinks().find((l) => l.remote?.deviceId === deviceId);
+    if (!link || !this.peer) return Promise.reject(new Error(`no verified link to ${deviceId}`));
+    return sendBaseline(this.peer, link.peerId, bytes);
+  }
+
   verifiedLinks(): Link[] {
     return [...this.links].filter((l) => l.verified);
   }
@@ -169,6 +179,11 @@ export class Mesh {
     if (!remote || remote.room !== this.opts.creds.room) {
       this.opts.report({ kind: 'rejected', deviceId: null, peerId: conn.peer, reason: 'connection from outside this room' });
       conn.close();
+      return;
+    }
+    if (conn.label === BENCH_LABEL) {
+      if (this.opts.benchmarks) acceptBaseline(conn);
+      else conn.close();
       return;
     }
     this.links.add(new Link(conn, false, this.ctx));

@@ -16,6 +16,8 @@ export interface ClientOptions {
   name: string;
   backend: BackendInfo;
   iceServers: RTCIceServer[];
+  /** debug pages: accept benchmark baselines */
+  benchmarks?: boolean;
 }
 
 function randomId(length: number): string {
@@ -168,6 +170,7 @@ export class DeviceClient extends EventTarget {
         hmac: hmacSha256,
         iceServers: this.opts.iceServers,
         report: (msg) => this.post(msg),
+        benchmarks: this.opts.benchmarks,
         onRoomFrame: (deviceId, data) => this.post({ kind: 'frame', deviceId, data }, [data]),
       });
       this.mesh.start();

@@ -52,6 +52,8 @@ export class Offloader {
   private readonly manifests = new Map<string, Manifest>();
   private holds = new Set<string>();
   private readonly peers = new Map<string, DeviceHoldings>();
+  /** what each device last announced, kept across its failures, so a rejoin is told apart from new copies */
+  private readonly announcedBefore = new Map<string, Set<string>>();
   private readonly fetches = new Map<string, ReplicaFetch>();
   private readonly orders = new Map<string, number>();
   private budget = { bytes: 256 * 1024 * 1024, from: 'default', user: false };
@@ -155,6 +157,8 @@ export class Offloader {
 
   onMembership(deviceId: string, change: 'joined' | 'failed' | 'recovered'): void {
     if (change === 'failed') {
+      // its copies are gone until it comes back and announces them again
+      this.peers.delete(deviceId);
       for (const f of this.fetches.values()) f.check();
     } else if (this.ready) {
       // the newcomer learns the room's model and our holdings; ordered channel: manifest first
@@ -206,6 +210,16 @@ export class Offloader {
 
   private onAnnounce(from: string, h: DeviceHoldings, room: RoomSettings): void {
     const prev = this.peers.get(from);
+    const m = this.manifest;
+    if (m) {
+      // copies the room can count on from now: a finished transfer, or a device back with its cache
+      const had = new Set(prev?.holds ?? []);
+      const fresh = m.partitions.filter((p) => h.holds.includes(p.sha256) && !had.has(p.sha256));
+      const before = this.announcedBefore.get(from);
+      const back = !prev && before && fresh.every((p) => before.has(p.sha256));
+      if (fresh.length) this.log('copy-added', from, `${back ? 'is back with its copies of' : 'holds a verified copy of'} ${fresh.map((p) => `P${p.id}`).join(', ')}`);
+    }
+    this.announcedBefore.set(from, new Set(h.holds));
     this.peers.set(from, h);
     if (prev && prev.holds.join() !== h.holds.join()) this.coordinateDue = true;
     if (!prev) this.coordinateDue = true;
