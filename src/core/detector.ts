@@ -130,6 +130,14 @@ export class FailureDetector {
     return { from, to: 'alive', at: now };
   }
 
+  /**
+   * We ourselves could not ping for `ms` (our worker was stalled): that silence is ours, not the
+   * peer's, so it does not count against it. A peer already failed stays failed.
+   */
+  excuse(ms: number): void {
+    if (ms > 0 && this._status !== 'failed') this._lastReplyAt += ms;
+  }
+
   /** When the silence started to count as suspicion, and as failure, for the current last reply. */
   get suspectAt(): number { return this._lastReplyAt + this._threshold + this.cfg.heartbeatMs; }
   get failAt(): number { return this.suspectAt + this.cfg.heartbeatMs; }

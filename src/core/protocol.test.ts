@@ -46,6 +46,7 @@ describe('protocol v1 frames', () => {
       { type: 'fetch', hash: 'ab'.repeat(32), from: ['abcdefghijk1', 'zzzzzzzzzzz9'] },
       { type: 'retire', hash: 'ab'.repeat(32) },
       { type: 'replica-missing', hash: 'ab'.repeat(32), reason: 'not held here' },
+      { type: 'manifest-request', key: 'ab'.repeat(32) },
     ];
     for (const m of messages) {
       const payload = new Uint8Array([1, 2, 3]);

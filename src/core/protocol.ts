@@ -43,6 +43,7 @@ export const MessageType = {
   fetch: 12,
   retire: 13,
   'replica-missing': 14,
+  'manifest-request': 15,
 } as const;
 export type MessageKind = keyof typeof MessageType;
 
@@ -69,10 +70,12 @@ export type Message =
   /** the coordinator asks the receiver to drop a copy the room no longer needs */
   | { type: 'retire'; hash: string }
   /** a holder cannot serve a replica it was asked for */
-  | { type: 'replica-missing'; hash: string; reason: string };
+  | { type: 'replica-missing'; hash: string; reason: string }
+  /** the room names an offload (its `manifestKey`) whose manifest this device lacks */
+  | { type: 'manifest-request'; key: string };
 
 /** Messages the room's offloading logic handles (the device worker), as opposed to the link's own. */
-export const ROOM_MESSAGES: ReadonlySet<MessageKind> = new Set(['replica-request', 'replica-offer', 'replica-chunk', 'announce', 'manifest', 'fetch', 'retire', 'replica-missing']);
+export const ROOM_MESSAGES: ReadonlySet<MessageKind> = new Set(['replica-request', 'replica-offer', 'replica-chunk', 'announce', 'manifest', 'fetch', 'retire', 'replica-missing', 'manifest-request']);
 
 export type DecodeError =
   | 'short' | 'magic' | 'version' | 'type' | 'flags' | 'oversized' | 'length' | 'room' | 'body' | 'schema';
@@ -227,5 +230,8 @@ function validateBody(kind: MessageKind, body: unknown): Message | string {
       if (!isHash(f.hash)) return 'bad hash';
       if (!isText(f.reason, 200)) return 'bad reason';
       return keys('hash', 'reason') ?? { type: 'replica-missing', hash: f.hash, reason: f.reason };
+    case 'manifest-request':
+      if (!isHash(f.key)) return 'bad key';
+      return keys('key') ?? { type: 'manifest-request', key: f.key };
   }
 }

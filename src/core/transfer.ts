@@ -38,6 +38,18 @@ export function makeOffer(file: Uint8Array, chunkBytes = CHUNK_BYTES): TransferO
   return { hash: hashHex(file), bytes: file.length, chunkBytes, chunkHashes };
 }
 
+/**
+ * As `makeOffer`, for a file whose SHA-256 is already known (it was verified when stored), with the
+ * chunk digests computed by `digest` (WebCrypto in the worker): nothing blocks the worker's clock.
+ */
+export async function makeOfferWith(file: Uint8Array, hash: string, digest: (b: Uint8Array) => Promise<Uint8Array>, chunkBytes = CHUNK_BYTES): Promise<TransferOffer> {
+  const n = chunkCount(file.length, chunkBytes);
+  const chunkHashes = new Uint8Array(n * CHUNK_HASH_BYTES);
+  const digests = await Promise.all(Array.from({ length: n }, (_, i) => digest(chunkOf(file, chunkBytes, i))));
+  digests.forEach((d, i) => chunkHashes.set(d.subarray(0, CHUNK_HASH_BYTES), i * CHUNK_HASH_BYTES));
+  return { hash, bytes: file.length, chunkBytes, chunkHashes };
+}
+
 export function chunkOf(file: Uint8Array, chunkBytes: number, index: number): Uint8Array {
   return file.subarray(index * chunkBytes, Math.min(file.length, (index + 1) * chunkBytes));
 }

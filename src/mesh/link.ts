@@ -24,8 +24,8 @@ export interface LinkContext {
 }
 
 /** Flow control for bulk frames: stop queueing into the channel above HIGH, resume below LOW. */
-const BUFFER_HIGH = 1024 * 1024;
-const BUFFER_LOW = 256 * 1024;
+const BUFFER_HIGH = 256 * 1024;
+const BUFFER_LOW = 64 * 1024;
 
 export type LinkState = 'connecting' | 'handshake' | 'verified' | 'rejected' | 'closed';
 
@@ -42,6 +42,8 @@ export class Link {
   wasRejected = false;
   /** info that overtook our own verification of their proof (their side verified us first) */
   private earlyInfo: Extract<Message, { type: 'info' }> | null = null;
+  /** room frames that overtook our verification of their proof (they verified us first) */
+  private readonly early: ArrayBuffer[] = [];
   /** frames waiting for the channel's buffer to drain */
   private readonly queue: Uint8Array[] = [];
 
@@ -81,7 +83,7 @@ export class Link {
   /**
    * Sends frames in order without flooding the channel: whatever does not fit under the high-water
    * mark waits for `bufferedamountlow`. Heartbeats use `send` and overtake nothing already
-   * queued here, so the detector sees at most BUFFER_HIGH of bulk data ahead of a ping.
+   * queued here, so at most BUFFER_HIGH of bulk data is ever ahead of a ping (tens of ms on a LAN).
    */
   sendQueued(frames: Uint8Array[]): void {
     for (const f of frames) this.queue.push(faults.corruptChunks ? corrupted(f) : f);
@@ -151,9 +153,12 @@ export class Link {
     }
     const m = d.message;
     if (ROOM_MESSAGES.has(m.type)) {
-      if (!this.verified) return this.drop('unverified frame', `${m.type} before the room key was proven`);
       const buf = data as ArrayBuffer | Uint8Array;
-      this.ctx.onRoomFrame(this, buf instanceof ArrayBuffer ? buf : (buf.slice().buffer as ArrayBuffer));
+      const frame = buf instanceof ArrayBuffer ? buf : (buf.slice().buffer as ArrayBuffer);
+      if (this.verified) return this.ctx.onRoomFrame(this, frame);
+      // the other side may have verified us a moment before we verify it: hold a few, drop the rest
+      if (this.state === 'handshake' && this.theirNonce && this.early.length < 16) this.early.push(frame);
+      else this.drop('unverified frame', `${m.type} before the room key was proven`);
       return;
     }
     if (m.type === 'ping') {
@@ -209,6 +214,7 @@ export class Link {
     this.ctx.onVerified(this);
     if (this.earlyInfo) this.onInfo(this.earlyInfo);
     this.earlyInfo = null;
+    for (const f of this.early.splice(0)) this.ctx.onRoomFrame(this, f);
   }
 }
 

@@ -9,8 +9,8 @@ import type { DataConnection } from 'peerjs';
 
 export const BENCH_LABEL = 'frim-raw-bench';
 const CHUNK = 64 * 1024;
-const HIGH = 1024 * 1024;
-const LOW = 256 * 1024;
+const HIGH = 256 * 1024;
+const LOW = 64 * 1024;
 
 /** Sends `total` bytes to `remotePeerId`; resolves with ms from the channel opening to the receiver's acknowledgement. */
 export function sendBaseline(peer: Peer, remotePeerId: string, total: number): Promise<number> {

@@ -110,6 +110,12 @@ export class DeviceState {
     return changed;
   }
 
+  /** This device could not send heartbeats for `ms` (its worker stalled): excuse every peer's silence over that gap. */
+  excuse(ms: number): void {
+    for (const rec of this.peers.values()) rec.detector?.excuse(ms);
+    this.log('leader', null, `this device's worker stalled for ${Math.round(ms)} ms; peers' silence over that gap is not held against them`);
+  }
+
   /** Earliest monotonic time at which `check` can change anything. */
   nextCheckAt(): number {
     let next = Infinity;

@@ -224,7 +224,16 @@ function handle(port: TabPort, raw: unknown): void {
   scheduleCheck();
 }
 
+let lastTick = clock.mono();
 setInterval(() => {
+  const now = clock.mono();
+  // a tick this late means our own event loop stalled and no pings went out: not the peers' fault
+  const stalled = now - lastTick - 2 * DEFAULT_DETECTOR.heartbeatMs;
+  lastTick = now;
+  if (stalled > 0 && state) {
+    state.excuse(stalled);
+    scheduleCheck();
+  }
   if (leader) post(leader, { kind: 'tick' });
   offloader?.tick();
 }, DEFAULT_DETECTOR.heartbeatMs);

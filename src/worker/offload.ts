@@ -60,6 +60,7 @@ export class Offloader {
   private ready = false;
   private lastAnnounce = -Infinity;
   private lastCoordinate = -Infinity;
+  private lastManifestRequest = -Infinity;
   private wasMet = false;
   private announceDirty = true;
   private coordinateDue = true;
@@ -203,6 +204,11 @@ export class Offloader {
       }
       case 'replica-missing':
         return this.fetches.get(m.hash)?.onMissing(from, m.reason);
+      case 'manifest-request': {
+        const wanted = this.manifests.get(m.key);
+        if (wanted) this.send(from, { type: 'manifest', manifest: wanted });
+        return;
+      }
       default:
         this.deps.state.dropped(from, from, 'unexpected frame', `${m.type} is not for the device worker`);
     }
@@ -225,6 +231,12 @@ export class Offloader {
     if (!prev) this.coordinateDue = true;
     for (const [key] of this.orders) if (key.endsWith(`>${from}`) && h.holds.includes(key.split('>')[0])) this.orders.delete(key);
     this.adoptSettings(room, from);
+    // the room serves an offload we have no manifest for (its first copy was lost): ask who knows it
+    const key = this.settings.model;
+    if (key && !this.manifests.has(key) && room.model === key && this.deps.mono() - this.lastManifestRequest > ANNOUNCE_MS) {
+      this.lastManifestRequest = this.deps.mono();
+      this.send(from, { type: 'manifest-request', key });
+    }
     this.deps.state.dirty = true;
   }
 
@@ -424,7 +436,7 @@ export class Offloader {
       const key = `${t.hash}>${t.to}`;
       if (this.orders.has(key)) continue;
       const p = m.partitions[t.partition];
-      this.orders.set(key, now + ORDER_GRACE_MS + p.bytes / 200);
+      this.orders.set(key, now + ORDER_GRACE_MS + p.bytes / 1000);
       const added = r.plan.added.find((a) => a.partition === t.partition && a.device === t.to);
       this.log('copy-ordered', t.to, `P${t.partition} at D = ${added ? added.before.toFixed(4) : '?'} < θ ${this.settings.target}: new copy on ${t.to}, from ${t.from.join(', ')}`);
       if (t.to === this.deps.deviceId) this.order(t.hash, t.from, null);

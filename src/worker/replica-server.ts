@@ -4,7 +4,8 @@
  * `bufferedAmount` flow control; this side only decides what to send. Recently served files stay
  * in memory, so a restore that asks several holders for the same partition reads IndexedDB once.
  */
-import { chunkCount, chunkOf, makeOffer, type TransferOffer } from '../core/transfer.js';
+import { chunkCount, chunkOf, makeOfferWith, type TransferOffer } from '../core/transfer.js';
+import { sha256Bytes } from '../store/digest.js';
 import type { Message } from '../core/protocol.js';
 
 const CACHE_BYTES = 64 * 1024 * 1024;
@@ -65,7 +66,8 @@ export class ReplicaServer {
     }
     const bytes = await this.io.load(hash);
     if (!bytes) return null;
-    const entry = { bytes, offer: makeOffer(bytes) };
+    // `load` returns only bytes that verified against `hash`
+    const entry = { bytes, offer: await makeOfferWith(bytes, hash, sha256Bytes) };
     this.cache.set(hash, entry);
     let total = 0;
     for (const e of this.cache.values()) total += e.bytes.length;
