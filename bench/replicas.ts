@@ -55,9 +55,13 @@ async function offload(page: Page): Promise<{ target: number; met: boolean; part
   return page.evaluate(() => (window as any).frimDebug.snapshot()?.offload ?? null);
 }
 
+/**
+ * Every partition is at target on live devices only, or (when the detector has marked devices as
+ * flaky and θ cannot be reached) held by every live device: nothing more can be done.
+ */
 async function targetMet(page: Page, count: number, live: string[]): Promise<boolean> {
   const o = await offload(page);
-  return !!o && o.partitions.length === count && o.partitions.every((p) => p.dependability >= o.target && p.replicas.length >= 2 && p.replicas.every((r) => live.includes(r)));
+  return !!o && o.partitions.length === count && o.partitions.every((p) => p.replicas.every((r) => live.includes(r)) && (p.dependability >= o.target ? p.replicas.length >= 2 : live.every((d) => p.replicas.includes(d))));
 }
 
 async function meshUp(devices: Device[]): Promise<boolean> {
@@ -68,8 +72,11 @@ async function meshUp(devices: Device[]): Promise<boolean> {
   return true;
 }
 
-function drop(page: Page, name: string, bytes: Uint8Array): Promise<void> {
-  return page.getByTestId('model-input').setInputFiles({ name, mimeType: 'application/octet-stream', buffer: Buffer.from(bytes) });
+/** Drops a model cut into `parts` partitions (set first, so a momentary view of the room cannot change the cut). */
+async function drop(page: Page, name: string, bytes: Uint8Array, parts: number): Promise<void> {
+  await page.getByTestId('parts').fill(String(parts));
+  await page.getByTestId('parts').dispatchEvent('change');
+  await page.getByTestId('model-input').setInputFiles({ name, mimeType: 'application/octet-stream', buffer: Buffer.from(bytes) });
 }
 
 const median = (xs: number[]) => quantile(xs, 0.5);
@@ -95,13 +102,14 @@ function refetchWindow(log: Ev[], since: number, parts: number): { ms: number; b
 }
 
 async function throughputAndRejoin(browser: Browser) {
+  // built before any browser starts: on two cores this takes the CPU the heartbeats need
+  const model = bigModel();
   const a = await open(browser, `${BASE}/${Q}`);
   const link = (await a.page.getAttribute('[data-testid=share-link]', 'href'))!;
   const url = link.replace('/#', `/${Q}#`);
   const b = await open(browser, url);
   await until(() => meshUp([a, b]), 60_000, 'two-device mesh');
-  const model = bigModel();
-  await drop(a.page, 'mlp16.onnx', model);
+  await drop(a.page, 'mlp16.onnx', model, 2);
   await until(() => targetMet(b.page, 2, [a.id, b.id]).then((ok) => ok || offload(b.page).then((o) => !!o && o.partitions.length === 2 && o.partitions.every((p) => p.replicas.length === 2))), 120_000, 'both replicas on B');
   const parts = (await offload(a.page))!.partitions;
   const total = parts.reduce((s, p) => s + p.bytes, 0);
@@ -162,6 +170,16 @@ async function throughputAndRejoin(browser: Browser) {
   return { totalBytes: total, ours, raw, rejoin, cold };
 }
 
+/** What each device sees, for a benchmark that timed out. */
+async function dump(devices: Device[], t0: number, e: Error): Promise<never> {
+  for (const d of devices) {
+    const o = await offload(d.page);
+    console.log(d.id, JSON.stringify(o?.partitions.map((p) => [p.id, p.replicas, p.dependability.toFixed(4)])), JSON.stringify((o as unknown as { unmet?: unknown })?.unmet));
+    console.log((await events(d.page)).slice(-15).map((x) => `    ${x.at - t0} ${x.kind} ${x.deviceId} ${x.detail}`).join('\n'));
+  }
+  throw e;
+}
+
 async function restore(browser: Browser) {
   const first = await open(browser, `${BASE}/${Q}`);
   const link = (await first.page.getAttribute('[data-testid=share-link]', 'href'))!;
@@ -169,11 +187,11 @@ async function restore(browser: Browser) {
   let devices = [first];
   for (let i = 0; i < 3; i++) devices.push(await open(browser, url));
   await until(() => meshUp(devices), 60_000, 'four-device mesh');
-  await drop(first.page, 'alexnet.onnx', new Uint8Array(readFileSync('public/models/alexnet.onnx')));
+  await drop(first.page, 'alexnet.onnx', new Uint8Array(readFileSync('public/models/alexnet.onnx')), 4);
   await until(async () => {
     for (const d of devices) if (!(await targetMet(d.page, 4, devices.map((x) => x.id)))) return false;
     return true;
-  }, 120_000, 'initial placement');
+  }, 120_000, 'initial placement').catch((e) => dump(devices, Date.now(), e));
   const kills: { victim: string; wasCoordinator: boolean; detectMs: number; restoreMs: number; afterDetectionMs: number; bytesMoved: number }[] = [];
   for (let k = 0; k < KILLS; k++) {
     const observer = devices[0];
@@ -189,10 +207,10 @@ async function restore(browser: Browser) {
     await until(async () => {
       for (const d of survivors) if (!(await targetMet(d.page, 4, survivors.map((s) => s.id)))) return false;
       return true;
-    }, 60_000, 'restore', 25);
+    }, 60_000, 'restore', 25).catch((e) => dump(survivors, killedAt, e));
     const restoredSeen = Date.now();
     const logs = await Promise.all(survivors.map((d) => events(d.page)));
-    const detect = Math.min(...logs.flat().filter((e) => e.kind === 'failed' && e.deviceId === victim.id).map((e) => e.at));
+    const detect = Math.min(...logs.flat().filter((e) => e.kind === 'failed' && e.deviceId === victim.id && e.at >= killedAt).map((e) => e.at));
     const again = logs.flat().filter((e) => e.kind === 'target' && e.at >= killedAt && /again/.test(e.detail)).map((e) => e.at);
     const restoredAt = again.length ? Math.min(Math.max(...again), restoredSeen) : restoredSeen;
     const after = await Promise.all(survivors.map((d) => d.page.evaluate(() => (window as any).frimDebug.snapshot().offload.bytesReceived as number)));
@@ -209,8 +227,12 @@ async function restore(browser: Browser) {
       }, 60_000, 'settled');
     }
   }
+  // failures declared for devices nobody killed: heartbeats starved by transfers on this 2-core machine
+  const killed = new Set(kills.map((k) => k.victim));
+  const falseAlarms = (await Promise.all(devices.map((d) => events(d.page)))).flat().filter((e) => e.kind === 'failed' && !killed.has(e.deviceId!)).length;
+  console.log(`  false failures seen by the last ${devices.length} devices during the phase: ${falseAlarms}`);
   for (const d of devices) await d.context.close();
-  return { model: 'alexnet', kills };
+  return { model: 'alexnet', kills, falseAlarms };
 }
 
 async function main(): Promise<void> {
@@ -219,7 +241,7 @@ async function main(): Promise<void> {
   let result: Record<string, unknown>;
   try {
     console.log('throughput and rejoin (2 devices)');
-    const t = await throughputAndRejoin(browser);
+    const t = process.env.BENCH_ONLY === 'restore' ? { totalBytes: 0, ours: [], raw: [], rejoin: [], cold: [] } : await throughputAndRejoin(browser);
     console.log('restore after a holder dies (4 devices)');
     const r = await restore(browser);
     const ratio = median(t.ours.map((x) => x.mbps)) / median(t.raw.map((x) => x.mbps));

@@ -23,6 +23,12 @@ export interface LinkContext {
   onRoomFrame(link: Link, data: ArrayBuffer): void;
 }
 
+/**
+ * Bulk frames (replicas, later activations) travel on a second data channel of the same
+ * connection, negotiated out of band with a fixed stream id on both sides: SCTP schedules the two
+ * streams side by side, so a heartbeat never waits behind megabytes of replica in a send buffer.
+ */
+const BULK_STREAM_ID = 1023;
 /** Flow control for bulk frames: stop queueing into the channel above HIGH, resume below LOW. */
 const BUFFER_HIGH = 256 * 1024;
 const BUFFER_LOW = 64 * 1024;
@@ -46,6 +52,7 @@ export class Link {
   private readonly early: ArrayBuffer[] = [];
   /** frames waiting for the channel's buffer to drain */
   private readonly queue: Uint8Array[] = [];
+  private bulk: RTCDataChannel | null = null;
 
   constructor(readonly conn: DataConnection, readonly outgoing: boolean, private readonly ctx: LinkContext) {
     this.remote = parsePeerId(conn.peer);
@@ -91,7 +98,7 @@ export class Link {
   }
 
   private drain(): void {
-    const dc = this.conn.dataChannel;
+    const dc = this.bulk?.readyState === 'open' ? this.bulk : this.conn.dataChannel;
     if (!dc || dc.readyState !== 'open') return;
     if (dc.bufferedAmountLowThreshold !== BUFFER_LOW) {
       dc.bufferedAmountLowThreshold = BUFFER_LOW;
@@ -113,7 +120,21 @@ export class Link {
   private onOpen(): void {
     if (this.state !== 'connecting') return;
     this.state = 'handshake';
+    this.openBulk();
     this.send({ type: 'hello', deviceId: this.ctx.self.deviceId, nonce: this.nonce });
+  }
+
+  private openBulk(): void {
+    try {
+      const bulk = this.conn.peerConnection.createDataChannel('frim-bulk', { negotiated: true, id: BULK_STREAM_ID, ordered: true });
+      bulk.binaryType = 'arraybuffer';
+      bulk.onmessage = (e) => this.onFrame(e.data);
+      bulk.onopen = () => this.drain();
+      this.bulk = bulk;
+    } catch {
+      // no second channel: bulk frames share the main one, paced all the same
+      this.bulk = null;
+    }
   }
 
   private onClose(reason: string): void {
@@ -121,6 +142,7 @@ export class Link {
     const wasVerified = this.state === 'verified';
     this.state = 'closed';
     this.queue.length = 0;
+    this.bulk?.close();
     clearTimeout(this.timer);
     if (wasVerified && this.remote) this.ctx.report({ kind: 'link-down', deviceId: this.remote.deviceId, peerId: this.peerId, reason });
     this.ctx.onClosed(this);

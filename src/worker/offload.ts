@@ -39,6 +39,8 @@ const ANNOUNCE_FETCHING_MS = 500;
 const ORDER_GRACE_MS = 8000;
 const MAX_MANIFESTS = 16;
 const COORDINATE_MS = 1000;
+/** a receiver announces an order it accepted within one tick; this leaves room for a busy device */
+const ORDER_ACK_MS = 1500;
 
 /** A suspected device still counts: its copies are not written off before the detector declares it failed. */
 const isUp = (status: string) => status === 'alive' || status === 'suspected';
@@ -55,7 +57,8 @@ export class Offloader {
   /** what each device last announced, kept across its failures, so a rejoin is told apart from new copies */
   private readonly announcedBefore = new Map<string, Set<string>>();
   private readonly fetches = new Map<string, ReplicaFetch>();
-  private readonly orders = new Map<string, number>();
+  /** `${hash}>${device}` -> when the coordinator sent the order, and until when it counts as on its way */
+  private readonly orders = new Map<string, { sentAt: number; until: number }>();
   private budget = { bytes: 256 * 1024 * 1024, from: 'default', user: false };
   private ready = false;
   private lastAnnounce = -Infinity;
@@ -158,8 +161,9 @@ export class Offloader {
 
   onMembership(deviceId: string, change: 'joined' | 'failed' | 'recovered'): void {
     if (change === 'failed') {
-      // its copies are gone until it comes back and announces them again
+      // its copies are gone until it comes back and announces them again, and so are orders to it
       this.peers.delete(deviceId);
+      for (const key of [...this.orders.keys()]) if (key.endsWith(`>${deviceId}`)) this.orders.delete(key);
       for (const f of this.fetches.values()) f.check();
     } else if (this.ready) {
       // the newcomer learns the room's model and our holdings; ordered channel: manifest first
@@ -229,7 +233,15 @@ export class Offloader {
     this.peers.set(from, h);
     if (prev && prev.holds.join() !== h.holds.join()) this.coordinateDue = true;
     if (!prev) this.coordinateDue = true;
-    for (const [key] of this.orders) if (key.endsWith(`>${from}`) && h.holds.includes(key.split('>')[0])) this.orders.delete(key);
+    // an order is done once the copy is announced, and lost if a later announcement shows no trace of it
+    // (the receiver reloaded or gave up): then the coordinator may order it again at once
+    const now = this.deps.mono();
+    for (const [key, o] of this.orders) {
+      const [hash, to] = key.split('>');
+      if (to !== from) continue;
+      const traced = h.fetching.some((f) => f.hash === hash);
+      if (h.holds.includes(hash) || (!traced && now - o.sentAt > ORDER_ACK_MS)) this.orders.delete(key);
+    }
     this.adoptSettings(room, from);
     // the room serves an offload we have no manifest for (its first copy was lost): ask who knows it
     const key = this.settings.model;
@@ -410,12 +422,12 @@ export class Offloader {
       rttMs: new Map(peers.filter((p) => p.rttMs !== null).map((p) => [p.deviceId, p.rttMs!])),
     };
     const now = this.deps.mono();
-    const ordered = (id: string) => [...this.orders].filter(([k, until]) => until > now && k.endsWith(`>${id}`)).map(([k]) => k.split('>')[0]);
+    const ordered = (id: string) => [...this.orders].filter(([k, o]) => o.until > now && k.endsWith(`>${id}`)).map(([k]) => k.split('>')[0]);
     const others = peers.filter((p) => this.peers.has(p.deviceId)).map((p): RoomDevice => {
       const h = this.peers.get(p.deviceId)!;
       return {
         id: p.deviceId, alive: isUp(p.status), budgetBytes: h.budget, availability: p.availability, speed: 1,
-        holds: new Set(h.holds), incoming: new Set([...h.fetching.map((f) => f.hash), ...(mine.id < p.deviceId ? ordered(p.deviceId) : [])]),
+        holds: new Set(h.holds), incoming: new Set([...h.fetching.map((f) => f.hash), ...ordered(p.deviceId)]),
         sending: 0, rttMs: new Map(),
       };
     });
@@ -431,12 +443,12 @@ export class Offloader {
     if (coordinatorOf(devices) !== this.deps.deviceId) return;
     const r = adapt(devices, m.partitions.map((p) => ({ id: p.id, hash: p.sha256, bytes: p.bytes, flops: p.flops })), this.settings.target);
     const now = this.deps.mono();
-    for (const [k, until] of this.orders) if (until <= now) this.orders.delete(k);
+    for (const [k, o] of this.orders) if (o.until <= now) this.orders.delete(k);
     for (const t of r.transfers) {
       const key = `${t.hash}>${t.to}`;
       if (this.orders.has(key)) continue;
       const p = m.partitions[t.partition];
-      this.orders.set(key, now + ORDER_GRACE_MS + p.bytes / 1000);
+      this.orders.set(key, { sentAt: now, until: now + ORDER_GRACE_MS + p.bytes / 1000 });
       const added = r.plan.added.find((a) => a.partition === t.partition && a.device === t.to);
       this.log('copy-ordered', t.to, `P${t.partition} at D = ${added ? added.before.toFixed(4) : '?'} < θ ${this.settings.target}: new copy on ${t.to}, from ${t.from.join(', ')}`);
       if (t.to === this.deps.deviceId) this.order(t.hash, t.from, null);
