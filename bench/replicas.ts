@@ -187,7 +187,22 @@ async function restore(browser: Browser) {
   let devices = [first];
   for (let i = 0; i < 3; i++) devices.push(await open(browser, url));
   await until(() => meshUp(devices), 60_000, 'four-device mesh');
-  await drop(first.page, 'alexnet.onnx', new Uint8Array(readFileSync('public/models/alexnet.onnx')), 4);
+  // each shipped model in turn becomes the room's model: copies and dependability per partition
+  const placements: Record<string, { partition: number; bytes: number; copies: number; dependability: number }[] & { model?: number }> = {};
+  const modelD: Record<string, number> = {};
+  for (const name of ['resnet', 'vgg', 'alexnet']) {
+    await drop(first.page, `${name}.onnx`, new Uint8Array(readFileSync(`public/models/${name}.onnx`)), 4);
+    await until(async () => {
+      const o = await offload(first.page);
+      if (!o || !o.partitions.length || (o as unknown as { model: { name: string } | null }).model?.name !== name) return false;
+      for (const d of devices) if (!(await targetMet(d.page, 4, devices.map((x) => x.id)))) return false;
+      return true;
+    }, 120_000, `placement of ${name}`).catch((e) => dump(devices, Date.now(), e));
+    const o = (await offload(first.page))!;
+    placements[name] = o.partitions.map((p) => ({ partition: p.id, bytes: p.bytes, copies: p.replicas.length, dependability: p.dependability }));
+    modelD[name] = (o as unknown as { modelDependability: number }).modelDependability;
+    console.log(`  ${name}: ${placements[name].map((p) => `P${p.partition} ${(p.bytes / 1024).toFixed(0)} KiB x${p.copies} D=${p.dependability.toFixed(5)}`).join(', ')}; model D = ${modelD[name].toFixed(5)}`);
+  }
   await until(async () => {
     for (const d of devices) if (!(await targetMet(d.page, 4, devices.map((x) => x.id)))) return false;
     return true;
@@ -197,9 +212,13 @@ async function restore(browser: Browser) {
     const observer = devices[0];
     const o = (await offload(observer.page))!;
     const coordinator: string = await observer.page.evaluate(() => (window as any).frimDebug.snapshot().offload.coordinator);
-    // alternate: an ordinary holder, then the coordinator itself
-    const holders = devices.filter((d) => d !== observer && o.partitions.some((p) => p.replicas.includes(d.id)));
-    const victim = (k % 2 === 1 ? holders.find((d) => d.id === coordinator) : holders.find((d) => d.id !== coordinator)) ?? holders[0];
+    // a victim whose copies the room needs: it holds the most partitions that are at their fewest
+    // copies (so its death drops them below θ); on odd kills the coordinator itself when it qualifies
+    const fewest = Math.min(...o.partitions.map((p) => p.replicas.length));
+    const need = (d: Device) => o.partitions.filter((p) => p.replicas.length === fewest && p.replicas.includes(d.id)).length;
+    const holders = devices.filter((d) => d !== observer && need(d) > 0).sort((x, y) => need(y) - need(x));
+    const victim = (k % 2 === 1 ? holders.find((d) => d.id === coordinator) : holders.find((d) => d.id !== coordinator)) ?? holders[0] ?? devices[1];
+    console.log(`  before kill ${k + 1}: copies per partition ${o.partitions.map((p) => p.replicas.length).join('/')}, D ${o.partitions.map((p) => p.dependability.toFixed(4)).join('/')}`);
     const survivors = devices.filter((d) => d !== victim);
     const sentBefore = await Promise.all(survivors.map((d) => d.page.evaluate(() => (window as any).frimDebug.snapshot().offload.bytesReceived as number)));
     const killedAt = Date.now();
@@ -232,7 +251,7 @@ async function restore(browser: Browser) {
   const falseAlarms = (await Promise.all(devices.map((d) => events(d.page)))).flat().filter((e) => e.kind === 'failed' && !killed.has(e.deviceId!)).length;
   console.log(`  false failures seen by the last ${devices.length} devices during the phase: ${falseAlarms}`);
   for (const d of devices) await d.context.close();
-  return { model: 'alexnet', kills, falseAlarms };
+  return { model: 'alexnet', kills, falseAlarms, placements, modelDependability: modelD };
 }
 
 async function main(): Promise<void> {

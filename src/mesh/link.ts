@@ -98,7 +98,9 @@ export class Link {
   }
 
   private drain(): void {
-    const dc = this.bulk?.readyState === 'open' ? this.bulk : this.conn.dataChannel;
+    // once there is a bulk channel everything queued goes there (wait for it to open): frames split
+    // across two channels could overtake each other, a chunk arriving before its offer
+    const dc = this.bulk && this.bulk.readyState !== 'closed' ? this.bulk : this.conn.dataChannel;
     if (!dc || dc.readyState !== 'open') return;
     if (dc.bufferedAmountLowThreshold !== BUFFER_LOW) {
       dc.bufferedAmountLowThreshold = BUFFER_LOW;
