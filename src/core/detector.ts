@@ -38,7 +38,7 @@ export const DEFAULT_DETECTOR: DetectorConfig = Object.freeze({
   ringSize: 20,
   resamples: 200,
   confidence: 0.999,
-  defaultThresholdMs: 400,
+  defaultThresholdMs: 1000,
 });
 
 export function validateDetectorConfig(cfg: DetectorConfig): void {

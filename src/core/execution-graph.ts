@@ -71,7 +71,7 @@ export function shortestPath(g: ExecutionGraph, start: Position, banned: Readonl
       if (best) toSink.set(key(i, d), best);
     }
   }
-  const from = start.stage === -1 ? g.requester : start.device;
+  const from = 'device' in start ? start.device : g.requester;
   if (start.stage === n - 1) return { hops: [], costMs: transferMs(g, from, g.requester, g.outBytes) };
   const first = start.stage + 1;
   let choice: { device: string; cost: number } | null = null;
@@ -88,7 +88,7 @@ export function shortestPath(g: ExecutionGraph, start: Position, banned: Readonl
 }
 
 function pathCost(g: ExecutionGraph, start: Position, hops: Hop[]): number {
-  let at = start.stage === -1 ? g.requester : start.device;
+  let at = 'device' in start ? start.device : g.requester;
   let cost = 0;
   for (const h of hops) {
     cost += transferMs(g, at, h.device, g.stages[h.stage].inBytes) + g.computeMs(h.stage, h.device);

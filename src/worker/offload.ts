@@ -166,6 +166,8 @@ export class Offloader {
       for (const key of [...this.orders.keys()]) if (key.endsWith(`>${deviceId}`)) this.orders.delete(key);
       for (const f of this.fetches.values()) f.check();
     } else if (this.ready) {
+      // a (re)joining tab starts with nothing in flight: orders sent to its predecessor are void
+      for (const key of [...this.orders.keys()]) if (key.endsWith(`>${deviceId}`)) this.orders.delete(key);
       // the newcomer learns the room's model and our holdings; ordered channel: manifest first
       const m = this.manifest;
       if (m) this.send(deviceId, { type: 'manifest', manifest: m });

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_DEADLINE, RequestTracker, SeenResults, StageTimes } from './hedging.js';
+
+describe('stage deadlines', () => {
+  it('use a default until measured, then a multiple of the p99, never below the floor', () => {
+    const t = new StageTimes();
+    expect(t.deadlineMs(0)).toBe(DEFAULT_DEADLINE.defaultMs);
+    for (const ms of [100, 120, 110, 130, 400]) t.record(0, ms);
+    expect(t.deadlineMs(0)).toBe(3 * 400);
+    const fast = new StageTimes();
+    for (let i = 0; i < 10; i++) fast.record(1, 1);
+    expect(fast.deadlineMs(1)).toBe(DEFAULT_DEADLINE.floorMs);
+    fast.record(1, Number.NaN);
+    expect(fast.deadlineMs(1)).toBe(DEFAULT_DEADLINE.floorMs);
+  });
+});
+
+describe('duplicate suppression', () => {
+  it('takes the first result of a (request, stage) and drops the rest, in bounded memory', () => {
+    const s = new SeenResults(3);
+    expect(s.first('r1', 0)).toBe(true);
+    expect(s.first('r1', 0)).toBe(false);
+    expect(s.first('r1', 1)).toBe(true);
+    expect(s.first('r2', 0)).toBe(true);
+    expect(s.first('r3', 0)).toBe(true);
+    // r1#0 has been forgotten (capacity 3); r2#0 is still remembered
+    expect(s.first('r2', 0)).toBe(false);
+    expect(s.first('r1', 0)).toBe(true);
+  });
+});
+
+describe('request tracking', () => {
+  it('finds overdue stages and stages orphaned by failed devices, and counts re-issues', () => {
+    const t = new RequestTracker();
+    t.wait('a', 0, ['d1', 'd2'], 0, 100);
+    t.wait('b', 1, ['d2'], 0, 500);
+    expect(t.overdue(99)).toEqual([]);
+    expect(t.overdue(100).map((p) => p.requestId)).toEqual(['a']);
+    expect(t.orphanedBy(new Set(['d2'])).map((p) => p.requestId)).toEqual(['b']);
+    expect(t.orphanedBy(new Set(['d1'])).map((p) => p.requestId)).toEqual([]);
+    expect(t.wait('a', 0, ['d3'], 100, 100).attempts).toBe(2);
+    expect(t.wait('a', 1, ['d3'], 150, 100).attempts).toBe(1);
+    expect(t.nextDeadline()).toBe(250);
+    expect(t.finish('a')?.stage).toBe(1);
+    expect(t.size).toBe(1);
+  });
+});

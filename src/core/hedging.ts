@@ -1,0 +1,112 @@
+/**
+ * Bookkeeping for hedged execution (FRIM section 4.3): how long a stage may take before the
+ * requester re-issues it, which (request, stage) results were already taken, and which requests
+ * wait on what. Pure: time comes in as arguments.
+ */
+import { quantile } from './stats.js';
+
+export interface DeadlinePolicy {
+  /** deadline = factor x p99 of the measured stage times ... */
+  factor: number;
+  /** ... but never below this */
+  floorMs: number;
+  /** until this many samples exist, use `defaultMs` */
+  minSamples: number;
+  defaultMs: number;
+}
+
+export const DEFAULT_DEADLINE: DeadlinePolicy = Object.freeze({ factor: 3, floorMs: 300, minSamples: 5, defaultMs: 4000 });
+
+/** Recent end-to-end times per stage (request sent -> result back), for deadlines. */
+export class StageTimes {
+  private readonly samples = new Map<number, number[]>();
+
+  constructor(private readonly keep = 64, private readonly policy: DeadlinePolicy = DEFAULT_DEADLINE) {}
+
+  record(stage: number, ms: number): void {
+    if (!(ms >= 0) || !Number.isFinite(ms)) return;
+    const xs = this.samples.get(stage) ?? [];
+    xs.push(ms);
+    if (xs.length > this.keep) xs.shift();
+    this.samples.set(stage, xs);
+  }
+
+  deadlineMs(stage: number): number {
+    const xs = this.samples.get(stage) ?? [];
+    if (xs.length < this.policy.minSamples) return this.policy.defaultMs;
+    return Math.max(this.policy.floorMs, this.policy.factor * quantile(xs, 0.99));
+  }
+}
+
+/** Remembers which (request, stage) results were taken, so the slower copy's result is dropped. Bounded. */
+export class SeenResults {
+  private readonly seen = new Set<string>();
+  private readonly order: string[] = [];
+
+  constructor(private readonly capacity = 4096) {}
+
+  /** true the first time a result for (request, stage) arrives, false for every duplicate */
+  first(requestId: string, stage: number): boolean {
+    const k = `${requestId}#${stage}`;
+    if (this.seen.has(k)) return false;
+    this.seen.add(k);
+    this.order.push(k);
+    if (this.order.length > this.capacity) this.seen.delete(this.order.shift()!);
+    return true;
+  }
+}
+
+export interface PendingStage {
+  requestId: string;
+  stage: number;
+  /** devices running this stage */
+  devices: string[];
+  issuedAt: number;
+  deadlineAt: number;
+  attempts: number;
+}
+
+/** What the requester waits for: one entry per request in flight, at the stage it has reached. */
+export class RequestTracker {
+  private readonly pending = new Map<string, PendingStage>();
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  /** The request now waits for `stage`, running on `devices` (a first issue, progress, or a re-issue). */
+  wait(requestId: string, stage: number, devices: string[], now: number, deadlineMs: number): PendingStage {
+    const before = this.pending.get(requestId);
+    const attempts = before && before.stage === stage ? before.attempts + 1 : 1;
+    const p = { requestId, stage, devices: [...devices], issuedAt: now, deadlineAt: now + deadlineMs, attempts };
+    this.pending.set(requestId, p);
+    return p;
+  }
+
+  get(requestId: string): PendingStage | undefined {
+    return this.pending.get(requestId);
+  }
+
+  finish(requestId: string): PendingStage | undefined {
+    const p = this.pending.get(requestId);
+    this.pending.delete(requestId);
+    return p;
+  }
+
+  /** Stages past their deadline: to re-issue on the next path. */
+  overdue(now: number): PendingStage[] {
+    return [...this.pending.values()].filter((p) => now >= p.deadlineAt);
+  }
+
+  /** Stages whose every copy ran on failed devices: to re-issue at once, not at the deadline. */
+  orphanedBy(failed: ReadonlySet<string>): PendingStage[] {
+    return [...this.pending.values()].filter((p) => p.devices.length > 0 && p.devices.every((d) => failed.has(d)));
+  }
+
+  /** Earliest deadline, for the caller's timer. */
+  nextDeadline(): number {
+    let t = Infinity;
+    for (const p of this.pending.values()) t = Math.min(t, p.deadlineAt);
+    return t;
+  }
+}
