@@ -19,6 +19,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { DEVICE_ID_RE } from './ids.js';
 import type { Manifest } from './onnx/manifest.js';
 import { checkHoldings, checkManifest, checkSettings, type DeviceHoldings, type RoomSettings } from './room.js';
+import type { TensorEntry } from './tensors.js';
 
 export const PROTOCOL_VERSION = 1;
 export const MAGIC = 0xf7;
@@ -44,7 +45,15 @@ export const MessageType = {
   retire: 13,
   'replica-missing': 14,
   'manifest-request': 15,
+  'stage-confirm': 16,
+  'stage-ack': 17,
+  'stage-run': 18,
+  'stage-done': 19,
+  'stage-result': 20,
+  'stage-error': 21,
 } as const;
+
+export type InferenceMode = 'frim' | 'no-config';
 export type MessageKind = keyof typeof MessageType;
 
 export type Backend = 'webgpu' | 'wasm';
@@ -72,10 +81,26 @@ export type Message =
   /** a holder cannot serve a replica it was asked for */
   | { type: 'replica-missing'; hash: string; reason: string }
   /** the room names an offload (its `manifestKey`) whose manifest this device lacks */
-  | { type: 'manifest-request'; key: string };
+  | { type: 'manifest-request'; key: string }
+  // ---- distributed inference (FRIM 4.3) ----
+  /** may you run `stage` of offload `key` for request `req` now? (resource confirmation) */
+  | { type: 'stage-confirm'; req: string; stage: number; key: string }
+  /** `queued`: jobs ahead of it; `ok` false when the device is full or lacks the copy */
+  | { type: 'stage-ack'; req: string; stage: number; ok: boolean; queued: number }
+  /**
+   * Run `stage` on the carried tensors (payload; `table` in part 0). `twin`: the other device given
+   * the same stage ('' for none). `path`: the fixed device per stage in `no-config` mode, else [].
+   */
+  | { type: 'stage-run'; req: string; stage: number; key: string; requester: string; twin: string; mode: InferenceMode; path: string[]; part: number; parts: number; table: TensorEntry[] | null }
+  /** `by` finished `stage` first: its twin drops the job, every device learns its compute time */
+  | { type: 'stage-done'; req: string; stage: number; by: string; computeMs: number }
+  /** the model outputs, back to the requester (payload; `table` in part 0) */
+  | { type: 'stage-result'; req: string; by: string; part: number; parts: number; table: TensorEntry[] | null }
+  | { type: 'stage-error'; req: string; stage: number; reason: string };
 
 /** Messages the room's offloading logic handles (the device worker), as opposed to the link's own. */
-export const ROOM_MESSAGES: ReadonlySet<MessageKind> = new Set(['replica-request', 'replica-offer', 'replica-chunk', 'announce', 'manifest', 'fetch', 'retire', 'replica-missing', 'manifest-request']);
+export const ROOM_MESSAGES: ReadonlySet<MessageKind> = new Set(['replica-request', 'replica-offer', 'replica-chunk', 'announce', 'manifest', 'fetch', 'retire', 'replica-missing', 'manifest-request',
+  'stage-confirm', 'stage-ack', 'stage-run', 'stage-done', 'stage-result', 'stage-error']);
 
 export type DecodeError =
   | 'short' | 'magic' | 'version' | 'type' | 'flags' | 'oversized' | 'length' | 'room' | 'body' | 'schema';
@@ -162,6 +187,24 @@ function isTime(v: unknown): v is number {
 function isHash(v: unknown): v is string {
   return typeof v === 'string' && /^[0-9a-f]{64}$/.test(v);
 }
+/** request ids: `<requester device>-<number>` */
+function isReq(v: unknown): v is string {
+  return typeof v === 'string' && /^[a-z0-9]{12}-[0-9]{1,12}$/.test(v);
+}
+function isStage(v: unknown): v is number {
+  return isUint(v) && v < 64;
+}
+function isDevice(v: unknown): v is string {
+  return typeof v === 'string' && DEVICE_ID_RE.test(v);
+}
+/** a tensor set split into at most 1024 parts of one frame each */
+function isParts(part: unknown, parts: unknown): boolean {
+  return isUint(part) && isUint(parts) && parts >= 1 && parts <= 1024 && part < parts;
+}
+/** the table travels with part 0 only; its entries are checked in full when the set is unpacked */
+function isTable(table: unknown, part: unknown): boolean {
+  return part === 0 ? Array.isArray(table) && table.length <= 256 : table === null;
+}
 function isText(v: unknown, max: number): v is string {
   return typeof v === 'string' && v.length <= max;
 }
@@ -233,5 +276,29 @@ function validateBody(kind: MessageKind, body: unknown): Message | string {
     case 'manifest-request':
       if (!isHash(f.key)) return 'bad key';
       return keys('key') ?? { type: 'manifest-request', key: f.key };
+    case 'stage-confirm':
+      if (!isReq(f.req) || !isStage(f.stage) || !isHash(f.key)) return 'bad stage reference';
+      return keys('req', 'stage', 'key') ?? { type: 'stage-confirm', req: f.req, stage: f.stage, key: f.key };
+    case 'stage-ack':
+      if (!isReq(f.req) || !isStage(f.stage) || typeof f.ok !== 'boolean' || !isUint(f.queued)) return 'bad ack';
+      return keys('req', 'stage', 'ok', 'queued') ?? { type: 'stage-ack', req: f.req, stage: f.stage, ok: f.ok, queued: f.queued };
+    case 'stage-run':
+      if (!isReq(f.req) || !isStage(f.stage) || !isHash(f.key)) return 'bad stage reference';
+      if (!isDevice(f.requester) || !(f.twin === '' || isDevice(f.twin))) return 'bad device';
+      if (f.mode !== 'frim' && f.mode !== 'no-config') return 'bad mode';
+      if (!Array.isArray(f.path) || f.path.length > 64 || !f.path.every(isDevice)) return 'bad path';
+      if (!isParts(f.part, f.parts) || !isTable(f.table, f.part)) return 'bad parts';
+      return keys('req', 'stage', 'key', 'requester', 'twin', 'mode', 'path', 'part', 'parts', 'table')
+        ?? { type: 'stage-run', req: f.req, stage: f.stage, key: f.key, requester: f.requester, twin: f.twin, mode: f.mode, path: f.path as string[], part: f.part as number, parts: f.parts as number, table: f.table as TensorEntry[] | null };
+    case 'stage-done':
+      if (!isReq(f.req) || !isStage(f.stage) || !isDevice(f.by) || !isTime(f.computeMs)) return 'bad done';
+      return keys('req', 'stage', 'by', 'computeMs') ?? { type: 'stage-done', req: f.req, stage: f.stage, by: f.by, computeMs: f.computeMs };
+    case 'stage-result':
+      if (!isReq(f.req) || !isDevice(f.by)) return 'bad result';
+      if (!isParts(f.part, f.parts) || !isTable(f.table, f.part)) return 'bad parts';
+      return keys('req', 'by', 'part', 'parts', 'table') ?? { type: 'stage-result', req: f.req, by: f.by, part: f.part as number, parts: f.parts as number, table: f.table as TensorEntry[] | null };
+    case 'stage-error':
+      if (!isReq(f.req) || !isStage(f.stage) || !isText(f.reason, 200)) return 'bad error';
+      return keys('req', 'stage', 'reason') ?? { type: 'stage-error', req: f.req, stage: f.stage, reason: f.reason };
   }
 }
