@@ -45,6 +45,10 @@ export class SeenResults {
 
   constructor(private readonly capacity = 4096) {}
 
+  has(requestId: string, stage: number): boolean {
+    return this.seen.has(`${requestId}#${stage}`);
+  }
+
   /** true the first time a result for (request, stage) arrives, false for every duplicate */
   first(requestId: string, stage: number): boolean {
     const k = `${requestId}#${stage}`;

@@ -51,7 +51,7 @@ describe('protocol v1 frames', () => {
       { type: 'stage-ack', req: 'abcdefghijk1-17', stage: 2, ok: false, queued: 3 },
       { type: 'stage-run', req: 'abcdefghijk1-17', stage: 1, key: 'ab'.repeat(32), requester: 'abcdefghijk1', twin: '', mode: 'frim', path: [], part: 0, parts: 2, table: [{ name: 'h', type: 'float32', dims: [1, 8], bytes: 32 }] },
       { type: 'stage-run', req: 'abcdefghijk1-17', stage: 1, key: 'ab'.repeat(32), requester: 'abcdefghijk1', twin: 'zzzzzzzzzzz9', mode: 'no-config', path: ['abcdefghijk1', 'zzzzzzzzzzz9'], part: 1, parts: 2, table: null },
-      { type: 'stage-done', req: 'abcdefghijk1-17', stage: 1, by: 'zzzzzzzzzzz9', computeMs: 3.5 },
+      { type: 'stage-done', req: 'abcdefghijk1-17', stage: 1, by: 'zzzzzzzzzzz9', computeMs: 3.5, next: ['abcdefghijk1'] },
       { type: 'stage-result', req: 'abcdefghijk1-17', by: 'zzzzzzzzzzz9', part: 0, parts: 1, table: [] },
       { type: 'stage-error', req: 'abcdefghijk1-17', stage: 0, reason: 'no copy here' },
     ];
@@ -121,7 +121,7 @@ describe('protocol v1 frames', () => {
       [MessageType['stage-run'], { req: 'abcdefghijk1-1', stage: 0, key: 'ab'.repeat(32), requester: 'abcdefghijk1', twin: '', mode: 'frim', path: [], part: 1, parts: 2, table: [] }, /bad parts/],
       [MessageType['stage-run'], { req: 'abcdefghijk1-1', stage: 0, key: 'ab'.repeat(32), requester: 'abcdefghijk1', twin: '', mode: 'fast', path: [], part: 0, parts: 1, table: [] }, /bad mode/],
       [MessageType['stage-confirm'], { req: '../../etc', stage: 0, key: 'ab'.repeat(32) }, /bad stage reference/],
-      [MessageType['stage-done'], { req: 'abcdefghijk1-1', stage: 99, by: 'abcdefghijk1', computeMs: 1 }, /bad done/],
+      [MessageType['stage-done'], { req: 'abcdefghijk1-1', stage: 99, by: 'abcdefghijk1', computeMs: 1, next: [] }, /bad done/],
     ];
     for (const [type, body, why] of bad) {
       const d = decodeFrame(rawFrame(type, body), TAG);

@@ -92,8 +92,8 @@ export type Message =
    * the same stage ('' for none). `path`: the fixed device per stage in `no-config` mode, else [].
    */
   | { type: 'stage-run'; req: string; stage: number; key: string; requester: string; twin: string; mode: InferenceMode; path: string[]; part: number; parts: number; table: TensorEntry[] | null }
-  /** `by` finished `stage` first: its twin drops the job, every device learns its compute time */
-  | { type: 'stage-done'; req: string; stage: number; by: string; computeMs: number }
+  /** `by` finished `stage` first: its twin drops the job, every device learns its compute time; `next`: where it sent the stage after */
+  | { type: 'stage-done'; req: string; stage: number; by: string; computeMs: number; next: string[] }
   /** the model outputs, back to the requester (payload; `table` in part 0) */
   | { type: 'stage-result'; req: string; by: string; part: number; parts: number; table: TensorEntry[] | null }
   | { type: 'stage-error'; req: string; stage: number; reason: string };
@@ -292,7 +292,8 @@ function validateBody(kind: MessageKind, body: unknown): Message | string {
         ?? { type: 'stage-run', req: f.req, stage: f.stage, key: f.key, requester: f.requester, twin: f.twin, mode: f.mode, path: f.path as string[], part: f.part as number, parts: f.parts as number, table: f.table as TensorEntry[] | null };
     case 'stage-done':
       if (!isReq(f.req) || !isStage(f.stage) || !isDevice(f.by) || !isTime(f.computeMs)) return 'bad done';
-      return keys('req', 'stage', 'by', 'computeMs') ?? { type: 'stage-done', req: f.req, stage: f.stage, by: f.by, computeMs: f.computeMs };
+      if (!Array.isArray(f.next) || f.next.length > 8 || !f.next.every(isDevice)) return 'bad next';
+      return keys('req', 'stage', 'by', 'computeMs', 'next') ?? { type: 'stage-done', req: f.req, stage: f.stage, by: f.by, computeMs: f.computeMs, next: f.next as string[] };
     case 'stage-result':
       if (!isReq(f.req) || !isDevice(f.by)) return 'bad result';
       if (!isParts(f.part, f.parts) || !isTable(f.table, f.part)) return 'bad parts';

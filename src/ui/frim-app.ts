@@ -9,6 +9,7 @@ import './event-log.js';
 import { MAX_MODEL_BYTES, type ModelPanel } from './model-panel.js';
 import './peer-table.js';
 import './placement-panel.js';
+import './inference-panel.js';
 import './rtt-chart.js';
 import './share-panel.js';
 import { card } from './theme.js';
@@ -49,6 +50,10 @@ export class FrimApp extends LitElement {
     this.addEventListener('frim-target', (e) => this.client?.setTarget((e as CustomEvent<number>).detail));
     this.addEventListener('frim-budget', (e) => this.client?.setBudget((e as CustomEvent<number | null>).detail));
     this.addEventListener('frim-forget', () => this.client?.forget());
+    this.addEventListener('frim-infer', (e) => {
+      const { count, ratePerSec, mode } = (e as CustomEvent<{ count: number; ratePerSec: number; mode: 'frim' | 'no-config' }>).detail;
+      this.client?.infer(count, ratePerSec, mode);
+    });
     // a model file dropped anywhere on the page
     this.addEventListener('dragover', (e) => e.preventDefault());
     this.addEventListener('drop', (e) => void this.onDrop(e));
@@ -111,6 +116,7 @@ export class FrimApp extends LitElement {
         ${charted.length ? html`<section class="card" style="margin-bottom:12px"><h2>Heartbeat RTT and detection threshold</h2>
           <div class="charts">${repeat(charted, (p) => p.deviceId, (p) => html`<rtt-chart .peer=${p} .series=${s!.series[p.deviceId]}></rtt-chart>`)}</div></section>` : null}
         <div style="margin-bottom:12px"><placement-panel .view=${s?.offload ?? null} .names=${names}></placement-panel></div>
+        <div style="margin-bottom:12px"><inference-panel .view=${s?.inference ?? null} .hasModel=${!!s?.offload?.model}></inference-panel></div>
         <div style="margin-bottom:12px"><model-panel .backend=${c.opts.backend.backend} .devices=${devices}></model-panel></div>
         <event-log .events=${s?.events ?? []} .names=${names}></event-log>
       ` : null}

@@ -8,6 +8,8 @@ import { hmacSha256 } from '../mesh/hmac.js';
 import { Mesh } from '../mesh/mesh.js';
 import type { BackendInfo } from '../runtime/backend.js';
 import type { Manifest } from '../core/onnx/manifest.js';
+import type { InferenceMode } from '../core/protocol.js';
+import { PartitionRunner } from '../runtime/partition-runner.js';
 import { WORKER_PROTOCOL, isWorkerToTab, type TabToWorker, type WorkerKind, type WorkerToTab } from './messages.js';
 import type { DeviceSnapshot } from './snapshot.js';
 
@@ -46,6 +48,7 @@ export class DeviceClient extends EventTarget {
   /** the worker's answer to this tab's last request (an offload that failed), or null */
   notice: string | null = null;
   private post!: (m: TabToWorker, transfer?: Transferable[]) => void;
+  private runner: PartitionRunner | null = null;
 
   constructor(readonly opts: ClientOptions) {
     super();
@@ -131,6 +134,13 @@ export class DeviceClient extends EventTarget {
       case 'notice':
         this.notice = m.error;
         break;
+      case 'compute':
+        void this.compute(m);
+        return;
+      case 'warm':
+        this.runner ??= new PartitionRunner(this.opts.backend.backend);
+        void this.runner.warm(m.hashes);
+        return;
     }
     this.emit();
   }
@@ -151,6 +161,21 @@ export class DeviceClient extends EventTarget {
 
   forget(): void {
     this.post({ kind: 'forget' });
+  }
+
+  /** Streams `count` test images into the room at `ratePerSec`, this device as the requester. */
+  infer(count: number, ratePerSec: number, mode: InferenceMode): void {
+    this.post({ kind: 'infer', count, ratePerSec, mode });
+  }
+
+  private async compute(m: Extract<WorkerToTab, { kind: 'compute' }>): Promise<void> {
+    this.runner ??= new PartitionRunner(this.opts.backend.backend);
+    try {
+      const r = await this.runner.run(m.hash, m.feeds);
+      this.post({ kind: 'computed', job: m.job, outputs: r.outputs, ms: r.ms }, Object.values(r.outputs).map((o) => o.data));
+    } catch (e) {
+      this.post({ kind: 'compute-failed', job: m.job, message: (e as Error).message });
+    }
   }
 
   fetchReplica(hash: string, from: string[]): void {

@@ -9,7 +9,7 @@ function setup() {
   return { state, advance: (ms: number) => (t += ms), now: () => t };
 }
 
-const snap = (s: DeviceState) => s.snapshot({ name: 'me', backend: 'wasm', backendDetail: '', workerKind: 'shared', tabs: 1, leaderTabId: null, signalling: 'open', heartbeatMs: 250, offload: null });
+const snap = (s: DeviceState) => s.snapshot({ name: 'me', backend: 'wasm', backendDetail: '', workerKind: 'shared', tabs: 1, leaderTabId: null, signalling: 'open', heartbeatMs: 250, offload: null, inference: null });
 
 describe('DeviceState', () => {
   it('follows a peer from joined through failed to recovered, logging each step', () => {

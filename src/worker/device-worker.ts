@@ -12,6 +12,11 @@ import { defaultBudget } from '../core/room.js';
 import { checkManifest } from '../core/room.js';
 import { DeviceState } from './device-state.js';
 import { Offloader } from './offload.js';
+import { Inference } from './inference.js';
+import { MessageType } from '../core/protocol.js';
+import type { Tensor } from '../core/tensors.js';
+
+const INFERENCE_CODES = new Set<number>([MessageType['stage-confirm'], MessageType['stage-ack'], MessageType['stage-run'], MessageType['stage-done'], MessageType['stage-result'], MessageType['stage-error']]);
 import { WORKER_PROTOCOL, isTabToWorker, type TabToWorker, type WorkerKind, type WorkerToTab } from './messages.js';
 import type { Backend } from '../core/protocol.js';
 
@@ -40,6 +45,11 @@ let tabs: Tab[] = [];
 let leader: Tab | null = null;
 let state: DeviceState | null = null;
 let offloader: Offloader | null = null;
+let inference: Inference | null = null;
+/** compute jobs handed to the leader tab, by job number */
+const computeJobs = new Map<number, { resolve(r: { outputs: Record<string, Tensor>; ms: number }): void; reject(e: Error): void; timer: ReturnType<typeof setTimeout> }>();
+let nextJob = 1;
+const COMPUTE_TIMEOUT_MS = 30_000;
 let identity: { deviceId: string; room: string; name: string; backend: Backend; backendDetail: string; workerKind: WorkerKind } | null = null;
 let signalling = 'connecting';
 let checkTimer: ReturnType<typeof setTimeout> | undefined;
@@ -61,6 +71,7 @@ function snapshot() {
     signalling,
     heartbeatMs: DEFAULT_DETECTOR.heartbeatMs,
     offload: offloader?.view() ?? null,
+    inference: inference?.view() ?? null,
   });
 }
 
@@ -69,6 +80,43 @@ async function browserBudget(): Promise<{ bytes: number; from: string }> {
   const nav = self.navigator as Navigator & { deviceMemory?: number };
   const est = await nav.storage?.estimate?.().catch(() => undefined);
   return defaultBudget({ deviceMemoryGiB: nav.deviceMemory, quotaBytes: est?.quota, usageBytes: est?.usage });
+}
+
+/** Runs one partition in the leader tab's compute worker (the device worker itself must stay responsive). */
+function runOnLeader(hash: string, feeds: Record<string, Tensor>): Promise<{ outputs: Record<string, Tensor>; ms: number }> {
+  const tab = leader;
+  if (!tab) return Promise.reject(new Error('no tab holds the connections'));
+  const job = nextJob++;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      computeJobs.delete(job);
+      reject(new Error('the compute worker did not answer in time'));
+    }, COMPUTE_TIMEOUT_MS);
+    computeJobs.set(job, { resolve, reject, timer });
+    const wire = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, { type: t.type, dims: t.dims, data: t.data.slice().buffer as ArrayBuffer }]));
+    tab.port.post({ kind: 'compute', job, hash, feeds: wire }, Object.values(wire).map((w) => w.data));
+  });
+}
+
+let warmed = '';
+/** Has the leader tab load the partitions this device holds for the room's model, once per change. */
+function warmLeader(): void {
+  const s = offloader?.serving();
+  if (!leader || !s) return;
+  const hashes = s.manifest.partitions.map((p) => p.sha256).filter((h) => s.holds(h));
+  const key = `${leader.id}:${hashes.join()}`;
+  if (key === warmed) return;
+  warmed = key;
+  leader.port.post({ kind: 'warm', hashes });
+}
+
+/** A leader tab that leaves takes its compute jobs with it. */
+function failComputeJobs(why: string): void {
+  for (const [id, j] of computeJobs) {
+    clearTimeout(j.timer);
+    j.reject(new Error(why));
+    computeJobs.delete(id);
+  }
 }
 
 function sendFrames(to: string, frames: Uint8Array[]): void {
@@ -113,6 +161,7 @@ function dropTab(tab: Tab): void {
   tabs = tabs.filter((t) => t !== tab);
   if (leader === tab) {
     leader = null;
+    failComputeJobs('the tab running it closed');
     // if it is only stalled, it must not keep a second set of connections when it wakes
     post(tab, { kind: 'role', leader: false });
   }
@@ -131,7 +180,11 @@ async function register(port: TabPort, msg: Extract<TabToWorker, { kind: 'regist
       identity = { deviceId, room: msg.room, name: msg.name, backend: msg.backend, backendDetail: msg.backendDetail, workerKind: msg.workerKind };
       state = new DeviceState(deviceId, msg.room, DEFAULT_DETECTOR, clock);
       offloader = new Offloader({ deviceId, room: msg.room, state, send: sendFrames, mono: clock.mono, epoch: clock.epoch, budgetDefault: browserBudget });
-      state.onMembership = (id, change) => offloader?.onMembership(id, change);
+      inference = new Inference({ deviceId, room: msg.room, state, serving: () => offloader?.serving() ?? null, send: sendFrames, compute: runOnLeader, canCompute: () => !!leader, mono: clock.mono, epoch: clock.epoch });
+      state.onMembership = (id, change) => {
+        offloader?.onMembership(id, change);
+        if (change === 'failed') inference?.onFailed(id);
+      };
       void offloader.start().catch((e: unknown) => state?.log('storage', null, `could not read this browser's replica cache: ${(e as Error).message}`));
     }
   }
@@ -193,8 +246,23 @@ function handle(port: TabPort, raw: unknown): void {
       state.ice(msg.deviceId, msg.state);
       break;
     case 'frame':
-      if (tab === leader) offloader?.onFrame(msg.deviceId, msg.data);
+      if (tab !== leader) return;
+      if (INFERENCE_CODES.has(new Uint8Array(msg.data, 0, Math.min(3, msg.data.byteLength))[2])) inference?.onFrame(msg.deviceId, msg.data);
+      else offloader?.onFrame(msg.deviceId, msg.data);
       return;
+    case 'infer':
+      inference?.run({ count: msg.count, ratePerSec: msg.ratePerSec, mode: msg.mode });
+      break;
+    case 'computed':
+    case 'compute-failed': {
+      const job = computeJobs.get(msg.job);
+      if (!job) return;
+      computeJobs.delete(msg.job);
+      clearTimeout(job.timer);
+      if (msg.kind === 'computed') job.resolve({ outputs: Object.fromEntries(Object.entries(msg.outputs).map(([k, t]) => [k, { type: t.type, dims: t.dims, data: new Uint8Array(t.data) }])), ms: msg.ms });
+      else job.reject(new Error(msg.message));
+      return;
+    }
     case 'offload': {
       const manifest = checkManifest(msg.manifest);
       if (typeof manifest === 'string' || !offloader) return;
@@ -236,6 +304,8 @@ setInterval(() => {
   }
   if (leader) post(leader, { kind: 'tick' });
   offloader?.tick();
+  inference?.tick();
+  warmLeader();
 }, DEFAULT_DETECTOR.heartbeatMs);
 
 setInterval(() => {

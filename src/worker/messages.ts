@@ -2,9 +2,10 @@
  * The one typed protocol between a tab and its device worker (SharedWorker, or a dedicated
  * worker where SharedWorker is missing). Versioned; every message is checked on arrival.
  */
-import type { Backend } from '../core/protocol.js';
+import type { Backend, InferenceMode } from '../core/protocol.js';
 import type { Manifest } from '../core/onnx/manifest.js';
 import { checkManifest, isTarget } from '../core/room.js';
+import type { WireTensor } from '../runtime/compute-messages.js';
 import type { DeviceSnapshot } from './snapshot.js';
 
 export const WORKER_PROTOCOL = 1;
@@ -32,7 +33,12 @@ export type TabToWorker =
   | { kind: 'set-budget'; bytes: number | null }
   | { kind: 'forget' }
   /** fetch a replica from these holders in this order (debug API and benchmarks) */
-  | { kind: 'fetch-replica'; hash: string; from: string[] };
+  | { kind: 'fetch-replica'; hash: string; from: string[] }
+  /** stream images of the test sample into the room (this device is the requester) */
+  | { kind: 'infer'; count: number; ratePerSec: number; mode: InferenceMode }
+  /** the leader tab's answer to `compute` */
+  | { kind: 'computed'; job: number; outputs: Record<string, WireTensor>; ms: number }
+  | { kind: 'compute-failed'; job: number; message: string };
 
 export type WorkerToTab =
   | { kind: 'welcome'; v: number; deviceId: string; tabId: string }
@@ -44,7 +50,11 @@ export type WorkerToTab =
   /** frames for the leader tab to send to one device, in order */
   | { kind: 'send'; to: string; frames: ArrayBuffer[] }
   /** the answer to something this tab asked for, for its error banner */
-  | { kind: 'notice'; error: string | null };
+  | { kind: 'notice'; error: string | null }
+  /** run one partition (by its replica hash) in the leader tab's compute worker */
+  | { kind: 'compute'; job: number; hash: string; feeds: Record<string, WireTensor> }
+  /** load sessions for these partitions now, so the first request does not wait for them */
+  | { kind: 'warm'; hashes: string[] };
 
 const str = (v: unknown): v is string => typeof v === 'string' && v.length <= 256;
 const strOrNull = (v: unknown): boolean => v === null || str(v);
@@ -67,6 +77,9 @@ const TAB_SHAPES: Record<TabToWorker['kind'], (m: Record<string, unknown>) => bo
   'set-target': (m) => isTarget(m.target),
   'set-budget': (m) => m.bytes === null || (num(m.bytes) && m.bytes >= 0 && m.bytes <= 2 ** 45),
   forget: () => true,
+  infer: (m) => num(m.count) && Number.isInteger(m.count) && m.count >= 1 && m.count <= 100_000 && num(m.ratePerSec) && m.ratePerSec > 0 && m.ratePerSec <= 1000 && (m.mode === 'frim' || m.mode === 'no-config'),
+  computed: (m) => num(m.job) && num(m.ms) && isTensorMap(m.outputs),
+  'compute-failed': (m) => num(m.job) && str(m.message),
   'fetch-replica': (m) => typeof m.hash === 'string' && /^[0-9a-f]{64}$/.test(m.hash) && Array.isArray(m.from) && m.from.length <= 64 && m.from.every(str),
 };
 
@@ -77,7 +90,15 @@ export function isTabToWorker(x: unknown): x is TabToWorker {
   return typeof check === 'function' && check(m);
 }
 
-const WORKER_KINDS = new Set(['welcome', 'role', 'tick', 'tab-ping', 'state', 'fatal', 'send', 'notice']);
+function isTensorMap(x: unknown): boolean {
+  if (typeof x !== 'object' || x === null) return false;
+  return Object.values(x).every((t) => {
+    const w = t as Record<string, unknown>;
+    return typeof w === 'object' && w !== null && typeof w.type === 'string' && Array.isArray(w.dims) && w.data instanceof ArrayBuffer;
+  });
+}
+
+const WORKER_KINDS = new Set(['welcome', 'role', 'tick', 'tab-ping', 'state', 'fatal', 'send', 'notice', 'compute', 'warm']);
 
 export function isWorkerToTab(x: unknown): x is WorkerToTab {
   return typeof x === 'object' && x !== null && WORKER_KINDS.has((x as { kind: string }).kind);

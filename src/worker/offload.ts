@@ -19,6 +19,7 @@ import { SettingsStore } from '../store/settings.js';
 import type { DeviceState } from './device-state.js';
 import { ReplicaFetch } from './replica-fetch.js';
 import { ReplicaServer } from './replica-server.js';
+import type { Serving } from './inference.js';
 import type { OffloadView } from './snapshot.js';
 
 export interface OffloadDeps {
@@ -502,6 +503,19 @@ export class Offloader {
       this.wasMet = true;
     }
     this.met = v.met;
+  }
+
+  /** The room's offload as inference needs it, or null while there is none (or no manifest yet). */
+  serving(): Serving | null {
+    const m = this.manifest;
+    const key = this.settings.model;
+    if (!m || !key) return null;
+    const peers = this.deps.state.peerStates().filter((p) => isUp(p.status));
+    const replicas = m.partitions.map((p) => [
+      ...(this.holds.has(p.sha256) ? [this.deps.deviceId] : []),
+      ...peers.filter((x) => this.peers.get(x.deviceId)?.holds.includes(p.sha256)).map((x) => x.deviceId),
+    ].sort());
+    return { key, manifest: m, replicas, holds: (h) => this.holds.has(h) };
   }
 
   view(): OffloadView {

@@ -28,7 +28,9 @@ export type EventKind =
   | 'joined' | 'suspected' | 'cleared' | 'failed' | 'recovered' | 'rejected' | 'dropped'
   | 'closed' | 'ice' | 'leader' | 'signalling'
   // offloading (FRIM 4.2)
-  | 'model' | 'target' | 'copy-ordered' | 'copy-added' | 'copy-retired' | 'transfer' | 'resumed' | 'mismatch' | 'storage';
+  | 'model' | 'target' | 'copy-ordered' | 'copy-added' | 'copy-retired' | 'transfer' | 'resumed' | 'mismatch' | 'storage'
+  // distributed inference (FRIM 4.3)
+  | 'inference';
 
 export interface MeshEvent {
   seq: number;
@@ -62,6 +64,36 @@ export interface DeviceSnapshot {
   droppedTotal: number;
   series: Record<string, PeerSeries>;
   offload: OffloadView | null;
+  inference: InferenceView | null;
+}
+
+/** The requester's view of a stream of inference requests, and what this device ran for others. */
+export interface InferenceView {
+  mode: 'frim' | 'no-config';
+  /** a run is in progress */
+  active: boolean;
+  count: number;
+  sent: number;
+  answered: number;
+  correct: number;
+  lost: number;
+  reissued: number;
+  inFlight: number;
+  p50: number | null;
+  p99: number | null;
+  error: string | null;
+  /** per answered (ok) or lost request: when it was issued (epoch s) and how long it took */
+  points: { t: number; ms: number; ok: boolean }[];
+  /** detector failures during the run (epoch s) */
+  failures: { t: number; device: string }[];
+  /** the last requests: image, label, prediction, latency, which device's copy won each stage, attempts */
+  recent: { image: number; label: number; predicted: number | null; ms: number | null; path: string[]; attempts: number; note: string }[];
+  /** no-config: the fixed path */
+  path: string[];
+  /** top-1 per request in the order they were sent; null while unanswered or when lost */
+  predictions: (number | null)[];
+  /** stages this device ran for the room */
+  running: { queued: number; ran: number; cancelled: number; computeMs: number };
 }
 
 export interface OffloadDevice {

@@ -1,0 +1,90 @@
+/**
+ * Asking the room (FRIM 4.3): stream test images through the offloaded model at a chosen rate in
+ * `frim` or `no-config` mode, and watch sent / answered / correct / lost, latency percentiles, the
+ * latency plot with failures marked, and for recent requests the copy that won each stage.
+ */
+import { LitElement, css, html } from 'lit';
+import type { InferenceMode } from '../core/protocol.js';
+import type { InferenceView } from '../worker/snapshot.js';
+import './latency-chart.js';
+import { card } from './theme.js';
+
+const LABELS = ['T-shirt', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+
+export class InferencePanel extends LitElement {
+  static properties = { view: { attribute: false }, hasModel: { type: Boolean }, count: { state: true }, rate: { state: true }, mode: { state: true } };
+  declare view: InferenceView | null;
+  declare hasModel: boolean;
+  declare count: number;
+  declare rate: number;
+  declare mode: InferenceMode;
+
+  static styles = [card, css`
+    .row { display: flex; gap: 14px; flex-wrap: wrap; align-items: center; margin-bottom: 8px; }
+    input[type=number] { width: 6em; }
+    .stats { display: grid; grid-template-columns: repeat(auto-fit, minmax(95px, 1fr)); gap: 6px; margin: 8px 0; }
+    .stat { border: 1px solid color-mix(in srgb, CanvasText 12%, transparent); border-radius: 8px; padding: 4px 8px; }
+    .stat b { display: block; font-size: 18px; font-variant-numeric: tabular-nums; }
+    .bad { color: #d6383a; }
+    table { border-collapse: collapse; font-size: 12px; }
+    th, td { padding: 2px 8px; border-bottom: 1px solid color-mix(in srgb, CanvasText 10%, transparent); text-align: left; white-space: nowrap; }
+  `];
+
+  constructor() {
+    super();
+    this.view = null;
+    this.hasModel = false;
+    this.count = 200;
+    this.rate = 20;
+    this.mode = 'frim';
+  }
+
+  private start(): void {
+    this.dispatchEvent(new CustomEvent('frim-infer', { detail: { count: this.count, ratePerSec: this.rate, mode: this.mode }, bubbles: true, composed: true }));
+  }
+
+  private num(e: Event, min: number, max: number, fallback: number): number {
+    const v = Number((e.target as HTMLInputElement).value);
+    return Number.isFinite(v) ? Math.min(max, Math.max(min, v)) : fallback;
+  }
+
+  render() {
+    const v = this.view;
+    const ms = (x: number | null | undefined) => (x === null || x === undefined ? '–' : x.toFixed(1));
+    const acc = v && v.count ? `${((100 * v.correct) / Math.max(1, v.answered + v.lost)).toFixed(1)} %` : '–';
+    return html`<section class="card">
+      <h2>Ask the room</h2>
+      <div class="row">
+        <label>Images: <input data-testid="request-count" type="number" min="1" max="100000" .value=${String(this.count)} @change=${(e: Event) => (this.count = Math.round(this.num(e, 1, 100000, 200)))} /></label>
+        <label>per second: <input data-testid="request-rate" type="number" min="0.1" max="1000" step="0.1" .value=${String(this.rate)} @change=${(e: Event) => (this.rate = this.num(e, 0.1, 1000, 20))} /></label>
+        <label>Mode: <select data-testid="mode" @change=${(e: Event) => (this.mode = (e.target as HTMLSelectElement).value as InferenceMode)}>
+          <option value="frim" ?selected=${this.mode === 'frim'}>frim (two copies per stage, re-issue)</option>
+          <option value="no-config" ?selected=${this.mode === 'no-config'}>no-config (one fixed path, the paper's baseline)</option>
+        </select></label>
+        <button data-testid="run" ?disabled=${!this.hasModel || !!v?.active} @click=${this.start}>Run</button>
+        ${!this.hasModel ? html`<span class="muted">offload a model first</span>` : null}
+      </div>
+      ${v?.error ? html`<p class="bad">${v.error}</p>` : null}
+      <div class="stats" data-testid="stats" data-mode=${v?.mode ?? ''} data-active=${String(!!v?.active)} data-count=${v?.count ?? 0} data-sent=${v?.sent ?? 0} data-answered=${v?.answered ?? 0} data-correct=${v?.correct ?? 0} data-lost=${v?.lost ?? 0} data-reissued=${v?.reissued ?? 0} data-in-flight=${v?.inFlight ?? 0} data-p50-ms=${v?.p50 ?? ''} data-p99-ms=${v?.p99 ?? ''} data-path=${(v?.path ?? []).join(',')} data-predictions=${(v?.predictions ?? []).map((p) => (p === null ? '' : p)).join(',')}>
+        <div class="stat">sent<b>${v?.sent ?? 0}</b></div>
+        <div class="stat">answered<b>${v?.answered ?? 0}</b></div>
+        <div class="stat">correct<b>${v?.correct ?? 0}</b></div>
+        <div class="stat">lost<b class=${v?.lost ? 'bad' : ''}>${v?.lost ?? 0}</b></div>
+        <div class="stat">accuracy<b>${acc}</b></div>
+        <div class="stat">p50 ms<b>${ms(v?.p50)}</b></div>
+        <div class="stat">p99 ms<b>${ms(v?.p99)}</b></div>
+        <div class="stat">re-issued<b>${v?.reissued ?? 0}</b></div>
+      </div>
+      ${v && v.points.length ? html`<latency-chart .view=${v}></latency-chart>` : null}
+      ${v?.running ? html`<p class="muted">This device ran ${v.running.ran} stages for the room (${v.running.cancelled} dropped because the other copy finished first), ${v.running.queued} waiting.</p>` : null}
+      ${v && v.recent.length ? html`<table data-testid="recent-requests">
+        <thead><tr><th>image</th><th>label</th><th>answer</th><th>ms</th><th>copy that won each stage</th><th>attempts</th></tr></thead>
+        <tbody>${[...v.recent].reverse().slice(0, 12).map((r) => html`<tr>
+          <td>#${r.image}</td><td>${LABELS[r.label] ?? r.label}</td>
+          <td class=${r.predicted !== null && r.predicted !== r.label ? 'bad' : ''}>${r.predicted === null ? html`<span class="bad">lost</span>` : LABELS[r.predicted] ?? r.predicted}</td>
+          <td>${ms(r.ms)}</td><td class="mono">${r.path.map((d, i) => `P${i} ${d}`).join(' → ')}</td><td>${r.attempts}${r.note ? ` (${r.note})` : ''}</td></tr>`)}</tbody>
+      </table>` : null}
+    </section>`;
+  }
+}
+customElements.define('inference-panel', InferencePanel);

@@ -1,0 +1,167 @@
+/**
+ * Running stages for others (FRIM 4.3, hedged execution): accept a stage only when there is room
+ * in a bounded queue, assemble its activations, run the partition, and — if the twin given the
+ * same stage has not finished first — tell the room, then send the carried tensors on to two
+ * confirmed devices for the next stage (or the outputs to the requester after the last one). A
+ * twin's `stage-done` drops the job here whether it is still queued or already running.
+ */
+import type { Message } from '../core/protocol.js';
+import { SeenResults } from '../core/hedging.js';
+import { PartsAssembler, carriedTensors, unpackTensors, type Tensor } from '../core/tensors.js';
+import type { Inference } from './inference.js';
+
+/** jobs running or waiting here; beyond this the device refuses in the confirmation step */
+export const MAX_JOBS = 6;
+
+type Run = Extract<Message, { type: 'stage-run' }>;
+
+interface Job {
+  run: Run;
+  tensors: Record<string, Tensor>;
+  cancelled: boolean;
+  receivedAt: number;
+}
+
+export class StageRunner {
+  private readonly assembling = new Map<string, { asm: PartsAssembler; first: Run | null; at: number }>();
+  private readonly queue: Job[] = [];
+  private running: Job | null = null;
+  private readonly accepted = new SeenResults(8192);
+  /** (req, stage) some device already finished: a job for it that is still here is dropped */
+  private readonly finished = new SeenResults(8192);
+  ran = 0;
+  cancelled = 0;
+  computeMsTotal = 0;
+
+  constructor(private readonly ctx: Inference) {}
+
+  get queued(): number {
+    return this.queue.length + (this.running ? 1 : 0);
+  }
+
+  canRun(key: string, stage: number): boolean {
+    const s = this.ctx.deps.serving();
+    const p = s?.manifest.partitions[stage];
+    return !!s && !!p && s.key === key && s.holds(p.sha256) && this.ctx.deps.canCompute() && this.queued < MAX_JOBS;
+  }
+
+  onRun(from: string, m: Run, payload: Uint8Array): void {
+    const id = `${m.req}#${m.stage}`;
+    let a = this.assembling.get(id);
+    if (!a) {
+      a = { asm: new PartsAssembler(m.parts), first: null, at: this.ctx.deps.mono() };
+      this.assembling.set(id, a);
+    }
+    if (a.asm.count !== m.parts || !a.asm.add(m.part, payload, m.table)) return;
+    if (m.part === 0) a.first = m;
+    if (!a.asm.complete) return;
+    this.assembling.delete(id);
+    const run = a.first!;
+    // a second copy of a stage we already took (a re-send, or two forwarders racing) is dropped
+    if (!this.accepted.first(run.req, run.stage)) return;
+    const tensors = unpackTensors(a.asm.table, a.asm.payload());
+    if (typeof tensors === 'string') {
+      this.ctx.deps.state.dropped(from, from, 'malformed frame', `stage ${run.stage} activations: ${tensors}`);
+      this.ctx.send(run.requester, { type: 'stage-error', req: run.req, stage: run.stage, reason: `bad activations: ${tensors}` });
+      return;
+    }
+    this.ctx.stats.recordInput(run.stage, a.asm.payload().length);
+    // its twin may have finished before this copy of the activations even arrived
+    this.queue.push({ run, tensors, cancelled: this.finished.has(run.req, run.stage), receivedAt: this.ctx.deps.mono() });
+    this.pump();
+  }
+
+  onDone(m: Extract<Message, { type: 'stage-done' }>): void {
+    if (m.by === this.ctx.self) return;
+    this.finished.first(m.req, m.stage);
+    for (const j of [...this.queue, ...(this.running ? [this.running] : [])]) {
+      if (j.run.req === m.req && j.run.stage === m.stage && !j.cancelled) {
+        j.cancelled = true;
+        this.cancelled++;
+      }
+    }
+    const before = this.queue.length;
+    for (let i = this.queue.length - 1; i >= 0; i--) if (this.queue[i].cancelled) this.queue.splice(i, 1);
+    if (before !== this.queue.length) this.ctx.deps.state.dirty = true;
+  }
+
+  private pump(): void {
+    while (!this.running && this.queue.length) {
+      const job = this.queue.shift()!;
+      if (job.cancelled) continue;
+      this.running = job;
+      void this.execute(job).finally(() => {
+        this.running = null;
+        this.pump();
+      });
+    }
+  }
+
+  private async execute(job: Job): Promise<void> {
+    const { run } = job;
+    const s = this.ctx.deps.serving();
+    const p = s?.manifest.partitions[run.stage];
+    if (!s || !p || s.key !== run.key || !s.holds(p.sha256)) {
+      this.ctx.send(run.requester, { type: 'stage-error', req: run.req, stage: run.stage, reason: 'this device no longer holds that partition' });
+      return;
+    }
+    const feeds: Record<string, Tensor> = {};
+    for (const name of p.inputs) {
+      if (!job.tensors[name]) {
+        this.ctx.send(run.requester, { type: 'stage-error', req: run.req, stage: run.stage, reason: `activation ${name} is missing` });
+        return;
+      }
+      feeds[name] = job.tensors[name];
+    }
+    let result: { outputs: Record<string, Tensor>; ms: number };
+    try {
+      result = await this.ctx.deps.compute(p.sha256, feeds);
+    } catch (e) {
+      this.ctx.send(run.requester, { type: 'stage-error', req: run.req, stage: run.stage, reason: `compute failed: ${(e as Error).message}` });
+      return;
+    }
+    this.ran++;
+    this.computeMsTotal += result.ms;
+    this.ctx.stats.recordCompute(run.stage, this.ctx.self, result.ms);
+    // the twin finished first: forward nothing
+    if (job.cancelled) return;
+    const done = (next: string[]): Message => ({ type: 'stage-done', req: run.req, stage: run.stage, by: this.ctx.self, computeMs: result.ms, next });
+    if (run.twin) this.ctx.send(run.twin, done([]));
+    const all = { ...job.tensors, ...result.outputs };
+    const n = s.manifest.partitions.length;
+    const carry = (names: string[]) => Object.fromEntries(names.filter((t) => all[t]).map((t) => [t, all[t]]));
+    let next: string[] = [];
+    if (run.stage === n - 1) {
+      this.ctx.sendTensors(run.requester, carry(s.manifest.model.outputs.map((o) => o.name)), (part, parts, table) => ({ type: 'stage-result', req: run.req, by: this.ctx.self, part, parts, table }));
+    } else {
+      const tensors = carry(carriedTensors(s.manifest)[run.stage + 1]);
+      if (run.mode === 'no-config') next = [run.path[run.stage + 1]].filter(Boolean);
+      else {
+        // every copy busy: wait a little for a queue to drain rather than bounce the request back
+        for (const pause of [0, 20, 50, 100, 200, 400]) {
+          if (pause) await new Promise((r) => setTimeout(r, pause));
+          next = await this.ctx.chooseNext(s, run.req, run.requester, { stage: run.stage, device: this.ctx.self }, 2);
+          if (next.length) break;
+        }
+      }
+      if (!next.length) {
+        this.ctx.send(run.requester, { type: 'stage-error', req: run.req, stage: run.stage + 1, reason: 'no device could take the next stage' });
+      }
+      for (const to of next) {
+        const twin = next.find((d) => d !== to) ?? '';
+        this.ctx.sendTensors(to, tensors, (part, parts, table) => ({ type: 'stage-run', req: run.req, stage: run.stage + 1, key: run.key, requester: run.requester, twin, mode: run.mode, path: run.path, part, parts, table }));
+      }
+    }
+    // progress for the requester, compute time for everyone's graph
+    for (const d of new Set([run.requester, ...this.ctx.upPeers()])) if (d !== run.twin) this.ctx.send(d, done(next));
+  }
+
+  /** Drops half-assembled stages whose sender went quiet. */
+  tick(now: number): void {
+    for (const [id, a] of this.assembling) if (now - a.at > 10_000) this.assembling.delete(id);
+  }
+
+  view(): { queued: number; ran: number; cancelled: number; computeMs: number } {
+    return { queued: this.queued, ran: this.ran, cancelled: this.cancelled, computeMs: this.computeMsTotal };
+  }
+}
