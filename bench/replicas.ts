@@ -14,7 +14,7 @@
  *
  * Env: BENCH_REPS (5), BENCH_KILLS (4), BENCH_PORT (8798).
  */
-import { chromium, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { chromium, type Browser, type Page } from '@playwright/test';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHROMIUM_ARGS } from '../playwright.config.js';
@@ -22,33 +22,14 @@ import { events } from '../e2e/helpers.js';
 import { buildModel, floatTensor, node } from '../src/core/onnx/synthetic.js';
 import { quantile } from '../src/core/stats.js';
 import { startServer, stopServer } from './lib/server.js';
+import { DEBUG_QUERY as Q, drop, meshUp, open, until, type Device } from './lib/room.js';
 
 const REPS = Number(process.env.BENCH_REPS ?? 5);
 const KILLS = Number(process.env.BENCH_KILLS ?? 4);
 const PORT = Number(process.env.BENCH_PORT ?? 8798);
 const BASE = `http://127.0.0.1:${PORT}`;
-const Q = '?debug=1&backend=wasm';
 
-interface Device { context: BrowserContext; page: Page; id: string }
 type Ev = Awaited<ReturnType<typeof events>>[number];
-
-async function open(browser: Browser, url: string): Promise<Device> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto(url);
-  await page.waitForSelector('[data-testid=self][data-device-id]:not([data-device-id=""])');
-  return { context, page, id: (await page.getAttribute('[data-testid=self]', 'data-device-id'))! };
-}
-
-async function until<T>(fn: () => Promise<T | null | undefined | false>, timeoutMs: number, what: string, everyMs = 50): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    const v = await fn().catch(() => null);
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 interface Part { id: number; hash: string; bytes: number; dependability: number; replicas: string[] }
 async function offload(page: Page): Promise<{ target: number; met: boolean; partitions: Part[] } | null> {
@@ -62,21 +43,6 @@ async function offload(page: Page): Promise<{ target: number; met: boolean; part
 async function targetMet(page: Page, count: number, live: string[]): Promise<boolean> {
   const o = await offload(page);
   return !!o && o.partitions.length === count && o.partitions.every((p) => p.replicas.every((r) => live.includes(r)) && (p.dependability >= o.target ? p.replicas.length >= 2 : live.every((d) => p.replicas.includes(d))));
-}
-
-async function meshUp(devices: Device[]): Promise<boolean> {
-  for (const d of devices) {
-    const peers: { deviceId: string; status: string }[] = await d.page.evaluate(() => (window as any).frimDebug.snapshot()?.peers ?? []);
-    for (const o of devices) if (o !== d && peers.find((p) => p.deviceId === o.id)?.status !== 'alive') return false;
-  }
-  return true;
-}
-
-/** Drops a model cut into `parts` partitions (set first, so a momentary view of the room cannot change the cut). */
-async function drop(page: Page, name: string, bytes: Uint8Array, parts: number): Promise<void> {
-  await page.getByTestId('parts').fill(String(parts));
-  await page.getByTestId('parts').dispatchEvent('change');
-  await page.getByTestId('model-input').setInputFiles({ name, mimeType: 'application/octet-stream', buffer: Buffer.from(bytes) });
 }
 
 const median = (xs: number[]) => quantile(xs, 0.5);

@@ -4,6 +4,7 @@ import { base64url, randomName } from './core/ids.js';
 import { parseShareFragment, shareFragment, type RoomCredentials } from './core/share-link.js';
 import { faults } from './mesh/faults.js';
 import { detectBackend } from './runtime/backend.js';
+import { localLatencies } from './runtime/latency-probe.js';
 import type { FrimApp } from './ui/frim-app.js';
 import { DeviceClient } from './worker/client.js';
 
@@ -55,6 +56,8 @@ async function main(): Promise<void> {
         sendGarbage: () => client.mesh?.sendGarbage() ?? 0,
         /** fetch one replica from these holders, in this order (tests and benchmarks) */
         fetchReplica: (hash: string, from: string[]) => client.fetchReplica(hash, from),
+        /** whole-model latency here, through the compute worker (`npm run bench:inference`) */
+        localLatencies: (modelUrl: string, count: number) => localLatencies(modelUrl, count, backend.backend),
         /** the raw data-channel baseline for `npm run bench:replicas` */
         rawBaseline: (deviceId: string, bytes: number) => client.mesh?.rawBaseline(deviceId, bytes) ?? Promise.reject(new Error('this tab does not hold the connections')),
       },

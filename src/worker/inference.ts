@@ -12,7 +12,7 @@ import { packTensors, splitParts, type Tensor, type TensorEntry } from '../core/
 import type { DeviceState } from './device-state.js';
 import { Requester } from './requester.js';
 import type { InferenceView } from './snapshot.js';
-import { StageRunner } from './stage-runner.js';
+import { MAX_JOBS, StageRunner } from './stage-runner.js';
 
 /** The room's offload as inference needs it. */
 export interface Serving {
@@ -40,13 +40,16 @@ export interface InferenceDeps {
 const PART_BYTES = MAX_FRAME_BYTES - 8 * 1024;
 const CONFIRM_TIMEOUT_MS = 300;
 const UNRESPONSIVE_MS = 2000;
+/** how long an acknowledgement with room to spare stands for further jobs */
+const LEASE_MS = 1000;
 
 export class Inference {
   readonly tag: number;
   readonly stats = new RouteStats();
   readonly runner: StageRunner;
   readonly requester: Requester;
-  private readonly acks = new Map<string, (ok: boolean) => void>();
+  private readonly acks = new Map<string, (ok: boolean, queued: number) => void>();
+  private readonly leases = new Map<string, { until: number; slots: number }>();
 
   constructor(readonly deps: InferenceDeps) {
     this.tag = roomTag(deps.room);
@@ -118,22 +121,47 @@ export class Inference {
     const now = this.deps.mono();
     const skip = new Set([...exclude, ...[...this.unresponsive].filter(([, until]) => until > now).map(([d]) => d)]);
     const ranked = rankNextStage(this.graphFor(s, requester, skip), from).map((r) => r.device);
-    // ask the best few at once, keep the best `want` that accept: one round trip, not one per refusal
-    const asked = ranked.slice(0, want + 1);
-    const answers = await Promise.all(asked.map((d) => this.confirm(d, req, stage, s.key)));
-    const chosen = asked.filter((_, i) => answers[i]).slice(0, want);
+    // ask the best few at once and take the first `want` that accept: a dead or drowning device
+    // costs nothing while others answer; the rest of the ranking is the fall-through
+    const chosen = await this.firstAccepting(ranked.slice(0, want + 1), want, req, stage, s.key);
     for (const d of ranked.slice(want + 1)) {
       if (chosen.length >= want) break;
       if (await this.confirm(d, req, stage, s.key)) chosen.push(d);
     }
-    return chosen;
+    // best-ranked first, so the primary copy is the one the graph prefers
+    return chosen.sort((a, b) => ranked.indexOf(a) - ranked.indexOf(b));
+  }
+
+  private firstAccepting(devices: string[], want: number, req: string, stage: number, key: string): Promise<string[]> {
+    return new Promise((resolve) => {
+      const ok: string[] = [];
+      let pending = devices.length;
+      if (!pending) return resolve(ok);
+      for (const d of devices) {
+        void this.confirm(d, req, stage, key).then((yes) => {
+          pending--;
+          if (yes) ok.push(d);
+          if (ok.length >= want || pending === 0) resolve(ok.slice(0, want));
+        });
+      }
+    });
   }
 
   /** devices that let a confirmation time out, skipped until then (they are dead or drowning) */
   private readonly unresponsive = new Map<string, number>();
 
+  /**
+   * Resource confirmation. A device that acknowledged with room to spare moments ago is taken at
+   * its word for a few more jobs (a short lease), so a steady stream does not pay a round trip per
+   * stage; anything else is asked.
+   */
   private confirm(to: string, req: string, stage: number, key: string): Promise<boolean> {
     if (to === this.self) return Promise.resolve(this.runner.canRun(key, stage));
+    const lease = this.leases.get(`${to}#${stage}`);
+    if (lease && lease.until > this.deps.mono() && lease.slots > 0) {
+      lease.slots--;
+      return Promise.resolve(true);
+    }
     const k = `${req}#${stage}@${to}`;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
@@ -141,9 +169,11 @@ export class Inference {
         this.unresponsive.set(to, this.deps.mono() + UNRESPONSIVE_MS);
         resolve(false);
       }, CONFIRM_TIMEOUT_MS);
-      this.acks.set(k, (ok) => {
+      this.acks.set(k, (ok, queued) => {
         clearTimeout(timer);
         this.acks.delete(k);
+        if (ok) this.leases.set(`${to}#${stage}`, { until: this.deps.mono() + LEASE_MS, slots: Math.max(0, MAX_JOBS - 2 - queued) });
+        else this.leases.delete(`${to}#${stage}`);
         resolve(ok);
       });
       this.send(to, { type: 'stage-confirm', req, stage, key });
@@ -163,7 +193,7 @@ export class Inference {
       case 'stage-confirm':
         return this.send(from, { type: 'stage-ack', req: m.req, stage: m.stage, ok: this.runner.canRun(m.key, m.stage), queued: this.runner.queued });
       case 'stage-ack':
-        return this.acks.get(`${m.req}#${m.stage}@${from}`)?.(m.ok);
+        return this.acks.get(`${m.req}#${m.stage}@${from}`)?.(m.ok, m.queued);
       case 'stage-run':
         return this.runner.onRun(from, m, payload);
       case 'stage-done':

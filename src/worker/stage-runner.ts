@@ -123,37 +123,38 @@ export class StageRunner {
     this.ran++;
     this.computeMsTotal += result.ms;
     this.ctx.stats.recordCompute(run.stage, this.ctx.self, result.ms);
-    // the twin finished first: forward nothing
-    if (job.cancelled) return;
+    // the twin (or another copy) finished first: forward nothing
+    if (job.cancelled || this.finished.has(run.req, run.stage)) return;
+    this.finished.first(run.req, run.stage);
+    // tell every copy of this stage at once that it can stop, before spending time on the next hop
     const done = (next: string[]): Message => ({ type: 'stage-done', req: run.req, stage: run.stage, by: this.ctx.self, computeMs: result.ms, next });
-    if (run.twin) this.ctx.send(run.twin, done([]));
+    for (const d of this.ctx.upPeers()) if (d !== run.requester) this.ctx.send(d, done([]));
     const all = { ...job.tensors, ...result.outputs };
     const n = s.manifest.partitions.length;
     const carry = (names: string[]) => Object.fromEntries(names.filter((t) => all[t]).map((t) => [t, all[t]]));
     let next: string[] = [];
     if (run.stage === n - 1) {
+      this.ctx.send(run.requester, done([]));
       this.ctx.sendTensors(run.requester, carry(s.manifest.model.outputs.map((o) => o.name)), (part, parts, table) => ({ type: 'stage-result', req: run.req, by: this.ctx.self, part, parts, table }));
-    } else {
-      const tensors = carry(carriedTensors(s.manifest)[run.stage + 1]);
-      if (run.mode === 'no-config') next = [run.path[run.stage + 1]].filter(Boolean);
-      else {
-        // every copy busy: wait a little for a queue to drain rather than bounce the request back
-        for (const pause of [0, 20, 50, 100, 200, 400]) {
-          if (pause) await new Promise((r) => setTimeout(r, pause));
-          next = await this.ctx.chooseNext(s, run.req, run.requester, { stage: run.stage, device: this.ctx.self }, 2);
-          if (next.length) break;
-        }
-      }
-      if (!next.length) {
-        this.ctx.send(run.requester, { type: 'stage-error', req: run.req, stage: run.stage + 1, reason: 'no device could take the next stage' });
-      }
-      for (const to of next) {
-        const twin = next.find((d) => d !== to) ?? '';
-        this.ctx.sendTensors(to, tensors, (part, parts, table) => ({ type: 'stage-run', req: run.req, stage: run.stage + 1, key: run.key, requester: run.requester, twin, mode: run.mode, path: run.path, part, parts, table }));
+      return;
+    }
+    const tensors = carry(carriedTensors(s.manifest)[run.stage + 1]);
+    if (run.mode === 'no-config') next = [run.path[run.stage + 1]].filter(Boolean);
+    else {
+      // every copy busy: wait a little for a queue to drain rather than bounce the request back
+      for (const pause of [0, 20, 50, 100, 200, 400]) {
+        if (pause) await new Promise((r) => setTimeout(r, pause));
+        next = await this.ctx.chooseNext(s, run.req, run.requester, { stage: run.stage, device: this.ctx.self }, 2);
+        if (next.length) break;
       }
     }
-    // progress for the requester, compute time for everyone's graph
-    for (const d of new Set([run.requester, ...this.ctx.upPeers()])) if (d !== run.twin) this.ctx.send(d, done(next));
+    if (!next.length) this.ctx.send(run.requester, { type: 'stage-error', req: run.req, stage: run.stage + 1, reason: 'no device could take the next stage' });
+    for (const to of next) {
+      const twin = next.find((d) => d !== to) ?? '';
+      this.ctx.sendTensors(to, tensors, (part, parts, table) => ({ type: 'stage-run', req: run.req, stage: run.stage + 1, key: run.key, requester: run.requester, twin, mode: run.mode, path: run.path, part, parts, table }));
+    }
+    // progress for the requester: who runs the next stage, so it can re-issue the moment they fail
+    this.ctx.send(run.requester, done(next));
   }
 
   /** Drops half-assembled stages whose sender went quiet. */

@@ -1,0 +1,55 @@
+/** Browser-side helpers the benchmarks share: open a device, wait for a condition, read the worker's state, drop a model. */
+import type { Browser, BrowserContext, Page } from '@playwright/test';
+
+export interface Device { context: BrowserContext; page: Page; id: string }
+
+export const DEBUG_QUERY = '?debug=1&backend=wasm';
+
+export async function open(browser: Browser, url: string): Promise<Device> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(url);
+  await page.waitForSelector('[data-testid=self][data-device-id]:not([data-device-id=""])');
+  return { context, page, id: (await page.getAttribute('[data-testid=self]', 'data-device-id'))! };
+}
+
+/** Opens a new room at `base` and `n - 1` more devices on its share link. */
+export async function openRoom(browser: Browser, base: string, n: number): Promise<{ devices: Device[]; url: string }> {
+  const first = await open(browser, `${base}/${DEBUG_QUERY}`);
+  const link = (await first.page.getAttribute('[data-testid=share-link]', 'href'))!;
+  const url = link.replace('/#', `/${DEBUG_QUERY}#`);
+  const devices = [first];
+  for (let i = 1; i < n; i++) devices.push(await open(browser, url));
+  await until(() => meshUp(devices), 60_000, `${n}-device mesh`);
+  return { devices, url };
+}
+
+export async function until<T>(fn: () => Promise<T | null | undefined | false>, timeoutMs: number, what: string, everyMs = 50): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const v = await fn().catch(() => null);
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** The device worker's published state, through the debug handle. */
+export function snapshot<T = any>(page: Page): Promise<T> {
+  return page.evaluate(() => (window as any).frimDebug.snapshot());
+}
+
+export async function meshUp(devices: Device[]): Promise<boolean> {
+  for (const d of devices) {
+    const peers: { deviceId: string; status: string }[] = (await snapshot(d.page))?.peers ?? [];
+    for (const o of devices) if (o !== d && peers.find((p) => p.deviceId === o.id)?.status !== 'alive') return false;
+  }
+  return true;
+}
+
+/** Drops a model cut into `parts` partitions (set first, so a momentary view of the room cannot change the cut). */
+export async function drop(page: Page, name: string, bytes: Uint8Array, parts: number): Promise<void> {
+  await page.getByTestId('parts').fill(String(parts));
+  await page.getByTestId('parts').dispatchEvent('change');
+  await page.getByTestId('model-input').setInputFiles({ name, mimeType: 'application/octet-stream', buffer: Buffer.from(bytes) });
+}
