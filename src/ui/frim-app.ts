@@ -9,6 +9,7 @@ import './event-log.js';
 import { MAX_MODEL_BYTES, type ModelPanel } from './model-panel.js';
 import './peer-table.js';
 import './placement-panel.js';
+import type { InferencePanel } from './inference-panel.js';
 import './inference-panel.js';
 import './rtt-chart.js';
 import './share-panel.js';
@@ -50,6 +51,7 @@ export class FrimApp extends LitElement {
     this.addEventListener('frim-target', (e) => this.client?.setTarget((e as CustomEvent<number>).detail));
     this.addEventListener('frim-budget', (e) => this.client?.setBudget((e as CustomEvent<number | null>).detail));
     this.addEventListener('frim-forget', () => this.client?.forget());
+    this.addEventListener('frim-classify', (e) => this.client?.classify((e as CustomEvent<Float32Array>).detail));
     this.addEventListener('frim-infer', (e) => {
       const { count, ratePerSec, mode } = (e as CustomEvent<{ count: number; ratePerSec: number; mode: 'frim' | 'no-config' }>).detail;
       this.client?.infer(count, ratePerSec, mode);
@@ -64,6 +66,9 @@ export class FrimApp extends LitElement {
     const file = e.dataTransfer?.files?.[0];
     const panel = this.renderRoot.querySelector('model-panel') as ModelPanel | null;
     if (!file || !panel) return;
+    // a picture dropped on the page is a question for the room, not a model
+    const asker = this.renderRoot.querySelector('inference-panel') as InferencePanel | null;
+    if (file.type.startsWith('image/') && asker) return asker.classifyFile(file);
     if (file.size > MAX_MODEL_BYTES) {
       this.modelError = `"${file.name}" is ${formatBytes(file.size)}, over the ${formatBytes(MAX_MODEL_BYTES)} limit.`;
       return;

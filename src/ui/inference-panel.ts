@@ -39,6 +39,40 @@ export class InferencePanel extends LitElement {
     this.mode = 'frim';
   }
 
+  /**
+   * A picture the user gave, as the shipped models see images: 28x28 grey in [0, 1], a light item
+   * on a dark background (a photo on a light background is inverted).
+   */
+  private async onImage(e: Event): Promise<void> {
+    const input = e.target as HTMLInputElement;
+    const file = input.files?.[0];
+    input.value = '';
+    if (file) await this.classifyFile(file);
+  }
+
+  /** Also the way in for a picture dropped anywhere on the page. */
+  async classifyFile(file: File): Promise<void> {
+    if (!this.hasModel) return void this.dispatchEvent(new CustomEvent('frim-error', { detail: 'Offload a model before asking the room about a picture.', bubbles: true, composed: true }));
+    const fail = (message: string): void => void this.dispatchEvent(new CustomEvent('frim-error', { detail: message, bubbles: true, composed: true }));
+    let bitmap: ImageBitmap;
+    try {
+      bitmap = await createImageBitmap(file);
+    } catch {
+      return fail(`"${file.name}" is not an image this browser can read.`);
+    }
+    const canvas = this.renderRoot.querySelector('canvas.preview') as HTMLCanvasElement;
+    const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
+    ctx.drawImage(bitmap, 0, 0, 28, 28);
+    const rgba = ctx.getImageData(0, 0, 28, 28).data;
+    const grey = Float32Array.from({ length: 784 }, (_, i) => (0.299 * rgba[4 * i] + 0.587 * rgba[4 * i + 1] + 0.114 * rgba[4 * i + 2]) / 255);
+    const mean = grey.reduce((a, b) => a + b, 0) / grey.length;
+    const pixels = mean > 0.5 ? grey.map((v) => 1 - v) : grey;
+    const img = ctx.createImageData(28, 28);
+    pixels.forEach((v, i) => img.data.set([v * 255, v * 255, v * 255, 255], 4 * i));
+    ctx.putImageData(img, 0, 0);
+    this.dispatchEvent(new CustomEvent('frim-classify', { detail: pixels, bubbles: true, composed: true }));
+  }
+
   private start(): void {
     this.dispatchEvent(new CustomEvent('frim-infer', { detail: { count: this.count, ratePerSec: this.rate, mode: this.mode }, bubbles: true, composed: true }));
   }
@@ -63,6 +97,13 @@ export class InferencePanel extends LitElement {
         </select></label>
         <button data-testid="run" ?disabled=${!this.hasModel || !!v?.active} @click=${this.start}>Run</button>
         ${!this.hasModel ? html`<span class="muted">offload a model first</span>` : null}
+      </div>
+      <div class="row">
+        <label>or classify a picture: <input data-testid="image-input" type="file" accept="image/*" ?disabled=${!this.hasModel} @change=${this.onImage} /></label>
+        <canvas class="preview" width="28" height="28" style="width:56px;height:56px;image-rendering:pixelated;border:1px solid color-mix(in srgb, CanvasText 20%, transparent)"></canvas>
+        ${v?.classified ? html`<span data-testid="classify-result" data-predicted=${v.classified.predicted ?? ''}>${v.classified.predicted === null
+          ? html`<span class="bad">no answer: ${v.classified.note}</span>`
+          : html`<b>${LABELS[v.classified.predicted] ?? v.classified.predicted}</b> in ${ms(v.classified.ms)} ms, via ${v.classified.path.map((d, i) => `P${i} ${d}`).join(' → ')}`}</span>` : null}
       </div>
       ${v?.error ? html`<p class="bad">${v.error}</p>` : null}
       <div class="stats" data-testid="stats" data-mode=${v?.mode ?? ''} data-active=${String(!!v?.active)} data-count=${v?.count ?? 0} data-sent=${v?.sent ?? 0} data-answered=${v?.answered ?? 0} data-correct=${v?.correct ?? 0} data-lost=${v?.lost ?? 0} data-reissued=${v?.reissued ?? 0} data-in-flight=${v?.inFlight ?? 0} data-p50-ms=${v?.p50 ?? ''} data-p99-ms=${v?.p99 ?? ''} data-path=${(v?.path ?? []).join(',')} data-predictions=${(v?.predictions ?? []).map((p) => (p === null ? '' : p)).join(',')}>

@@ -168,6 +168,11 @@ export class DeviceClient extends EventTarget {
     this.post({ kind: 'infer', count, ratePerSec, mode });
   }
 
+  classify(pixels: Float32Array): void {
+    const buf = pixels.slice().buffer;
+    this.post({ kind: 'classify', pixels: buf }, [buf]);
+  }
+
   private async compute(m: Extract<WorkerToTab, { kind: 'compute' }>): Promise<void> {
     this.runner ??= new PartitionRunner(this.opts.backend.backend);
     try {

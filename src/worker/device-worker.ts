@@ -253,6 +253,9 @@ function handle(port: TabPort, raw: unknown): void {
     case 'infer':
       inference?.run({ count: msg.count, ratePerSec: msg.ratePerSec, mode: msg.mode });
       break;
+    case 'classify':
+      inference?.requester.classify(new Float32Array(msg.pixels));
+      break;
     case 'computed':
     case 'compute-failed': {
       const job = computeJobs.get(msg.job);

@@ -36,6 +36,8 @@ export type TabToWorker =
   | { kind: 'fetch-replica'; hash: string; from: string[] }
   /** stream images of the test sample into the room (this device is the requester) */
   | { kind: 'infer'; count: number; ratePerSec: number; mode: InferenceMode }
+  /** classify one image the user gave: grey pixels in [0, 1], row by row (float32) */
+  | { kind: 'classify'; pixels: ArrayBuffer }
   /** the leader tab's answer to `compute` */
   | { kind: 'computed'; job: number; outputs: Record<string, WireTensor>; ms: number }
   | { kind: 'compute-failed'; job: number; message: string };
@@ -78,6 +80,7 @@ const TAB_SHAPES: Record<TabToWorker['kind'], (m: Record<string, unknown>) => bo
   'set-budget': (m) => m.bytes === null || (num(m.bytes) && m.bytes >= 0 && m.bytes <= 2 ** 45),
   forget: () => true,
   infer: (m) => num(m.count) && Number.isInteger(m.count) && m.count >= 1 && m.count <= 100_000 && num(m.ratePerSec) && m.ratePerSec > 0 && m.ratePerSec <= 1000 && (m.mode === 'frim' || m.mode === 'no-config'),
+  classify: (m) => m.pixels instanceof ArrayBuffer && m.pixels.byteLength > 0 && m.pixels.byteLength <= 4 * 1024 * 1024 && m.pixels.byteLength % 4 === 0,
   computed: (m) => num(m.job) && num(m.ms) && isTensorMap(m.outputs),
   'compute-failed': (m) => num(m.job) && str(m.message),
   'fetch-replica': (m) => typeof m.hash === 'string' && /^[0-9a-f]{64}$/.test(m.hash) && Array.isArray(m.from) && m.from.length <= 64 && m.from.every(str),

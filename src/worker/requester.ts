@@ -27,8 +27,13 @@ const MAX_IN_FLIGHT = 6;
 const NO_CONFIG_LOST_MS = 8000;
 
 interface Logical {
+  /** index into the test sample, or -1 for an image the user gave */
   image: number;
+  /** -1 when unknown */
   label: number;
+  mode: InferenceMode;
+  /** the user's image, [rows x cols] grey in [0, 1]; absent for test-sample images */
+  pixels?: Float32Array;
   issuedAt: number;
   issuedEpoch: number;
   attempts: number;
@@ -68,10 +73,10 @@ export class Requester {
 
   async run(opts: { count: number; ratePerSec: number; mode: InferenceMode }): Promise<void> {
     clearTimeout(this.timer);
-    for (const [i] of this.requests) this.tracker.finish(String(i));
+    for (const [i] of this.requests) if (i >= 0) this.tracker.finish(String(i));
     Object.assign(this, { error: null, answered: 0, correct: 0, lost: 0, reissued: 0, latencies: [], points: [], failures: [], recent: [], predictions: [], runFinished: false });
-    this.requests.clear();
-    this.attemptOf.clear();
+    for (const i of [...this.requests.keys()]) if (i >= 0) this.requests.delete(i);
+    for (const [k, v] of this.attemptOf) if (v >= 0) this.attemptOf.delete(k);
     this.results.clear();
     const s = this.ctx.deps.serving();
     if (!s) return this.fail('no model is offloaded in this room yet');
@@ -105,7 +110,7 @@ export class Requester {
       const i = r.issued++;
       // due at its slot in the stream: waiting here for room counts towards its latency
       const due = t0 + i * gap;
-      this.requests.set(i, { image: i % this.sample!.count, label: this.sample!.labels[i % this.sample!.count], issuedAt: due, issuedEpoch: e0 + i * gap, attempts: 0, lastProgress: this.ctx.deps.mono(), winners: [], done: false });
+      this.requests.set(i, { image: i % this.sample!.count, label: this.sample!.labels[i % this.sample!.count], mode: r.mode, issuedAt: due, issuedEpoch: e0 + i * gap, attempts: 0, lastProgress: this.ctx.deps.mono(), winners: [], done: false });
       void this.attempt(i);
       this.timer = setTimeout(next, Math.max(0, t0 + (i + 1) * gap - this.ctx.deps.mono()));
     };
@@ -121,15 +126,16 @@ export class Requester {
   private async attempt(i: number): Promise<void> {
     const L = this.requests.get(i)!;
     const s = this.ctx.deps.serving();
-    const r = this.run_!;
+    const r = i < 0 ? { mode: 'frim' as const, path: [] as string[] } : this.run_!;
     if (!s) return this.lose(i, 'the room no longer serves a model');
     L.attempts++;
     L.lastProgress = this.ctx.deps.mono();
     const req = `${this.ctx.self}-${++this.seq}`;
     this.attemptOf.set(req, i);
     const input = s.manifest.model.inputs[0];
-    const pixels = imageTensor(this.sample!, L.image);
-    const tensors: Record<string, Tensor> = { [input.name]: { type: 'float32', dims: [1, 1, this.sample!.rows, this.sample!.cols], data: new Uint8Array(pixels.buffer) } };
+    const pixels = L.pixels ?? imageTensor(this.sample!, L.image);
+    const [rows, cols] = input.dims.slice(2).map(Number);
+    const tensors: Record<string, Tensor> = { [input.name]: { type: 'float32', dims: [1, 1, rows, cols], data: new Uint8Array(pixels.slice().buffer) } };
     if (r.mode === 'no-config') {
       const broken = r.path.find((d) => this.failed().has(d));
       if (broken) return this.lose(i, `the fixed path runs through ${broken}, which failed`);
@@ -170,6 +176,11 @@ export class Requester {
     if (!L || L.done) return;
     L.done = true;
     this.tracker.finish(String(i));
+    if (i < 0) {
+      this.classified = { predicted: null, ms: null, path: L.winners, note: why };
+      this.ctx.deps.state.dirty = true;
+      return;
+    }
     this.lost++;
     this.points.push({ t: L.issuedEpoch / 1000, ms: this.ctx.deps.mono() - L.issuedAt, ok: false });
     this.recent.push({ image: L.image, label: L.label, predicted: null, ms: null, path: L.winners, attempts: L.attempts, note: why });
@@ -182,7 +193,7 @@ export class Requester {
       this.tracker.finish(String(i));
       return;
     }
-    if (this.mode === 'no-config') return this.lose(i, why);
+    if (L.mode === 'no-config') return this.lose(i, why);
     if (L.attempts >= MAX_ATTEMPTS) return this.lose(i, `${why}; gave up after ${L.attempts} attempts`);
     this.reissued++;
     void this.attempt(i);
@@ -202,8 +213,8 @@ export class Requester {
     }
     const p = this.tracker.get(String(i));
     if (!p || m.stage + 1 < p.stage) return;
-    if (m.stage === n - 1) this.tracker.wait(String(i), n, [m.by], now, this.mode === 'no-config' ? NO_CONFIG_LOST_MS : this.deadline(n, L));
-    else if (m.next.length) this.tracker.wait(String(i), m.stage + 1, m.next, now, this.mode === 'no-config' ? NO_CONFIG_LOST_MS : this.deadline(m.stage + 1, L));
+    if (m.stage === n - 1) this.tracker.wait(String(i), n, [m.by], now, L.mode === 'no-config' ? NO_CONFIG_LOST_MS : this.deadline(n, L));
+    else if (m.next.length) this.tracker.wait(String(i), m.stage + 1, m.next, now, L.mode === 'no-config' ? NO_CONFIG_LOST_MS : this.deadline(m.stage + 1, L));
   }
 
   onResult(m: Extract<Message, { type: 'stage-result' }>, payload: Uint8Array): void {
@@ -225,6 +236,11 @@ export class Requester {
     const ms = this.ctx.deps.mono() - L.issuedAt;
     L.done = true;
     this.tracker.finish(String(i));
+    if (i < 0) {
+      this.classified = { predicted, ms, path: L.winners, note: '' };
+      this.ctx.deps.state.dirty = true;
+      return;
+    }
     this.answered++;
     this.predictions[i] = predicted;
     if (predicted === L.label) this.correct++;
@@ -271,6 +287,23 @@ export class Requester {
   }
 
   private runFinished = false;
+  private classified: InferenceView['classified'] = null;
+  private classifySeq = 0;
+
+  /** One image the user gave, `rows x cols` grey in [0, 1], through the room like any request. */
+  classify(pixels: Float32Array): void {
+    const s = this.ctx.deps.serving();
+    if (!s) return this.fail('no model is offloaded in this room yet');
+    const dims = s.manifest.model.inputs[0]?.dims ?? [];
+    if (s.manifest.model.inputs.length !== 1 || dims.length !== 4 || Number(dims[1]) !== 1 || Number(dims[2]) * Number(dims[3]) !== pixels.length) {
+      return this.fail(`${s.manifest.model.name} does not take a ${Math.sqrt(pixels.length)}x${Math.sqrt(pixels.length)} grey image`);
+    }
+    this.error = null;
+    const i = -++this.classifySeq;
+    this.classified = null;
+    this.requests.set(i, { image: -1, label: -1, mode: 'frim', pixels, issuedAt: this.ctx.deps.mono(), issuedEpoch: this.ctx.deps.epoch(), attempts: 0, lastProgress: this.ctx.deps.mono(), winners: [], done: false });
+    void this.attempt(i);
+  }
 
   view(): Omit<InferenceView, 'running'> {
     const r = this.run_;
@@ -292,6 +325,7 @@ export class Requester {
       failures: this.failures.slice(-50),
       recent: this.recent.slice(-40),
       path: r?.path ?? [],
+      classified: this.classified,
       predictions: Array.from({ length: r?.issued ?? 0 }, (_, k) => this.predictions[k] ?? null),
     };
   }

@@ -90,6 +90,8 @@ export interface InferenceView {
   recent: { image: number; label: number; predicted: number | null; ms: number | null; path: string[]; attempts: number; note: string }[];
   /** no-config: the fixed path */
   path: string[];
+  /** the last image the user gave: its answer (null if lost), latency, the copy that won each stage */
+  classified: { predicted: number | null; ms: number | null; path: string[]; note: string } | null;
   /** top-1 per request in the order they were sent; null while unanswered or when lost */
   predictions: (number | null)[];
   /** stages this device ran for the room */
