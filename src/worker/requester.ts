@@ -221,10 +221,12 @@ export class Requester {
     const i = this.attemptOf.get(m.req);
     const L = i === undefined ? undefined : this.requests.get(i);
     if (i === undefined || !L || L.done) return;
-    let a = this.results.get(m.req);
-    if (!a) this.results.set(m.req, (a = new PartsAssembler(m.parts)));
+    // per sender: two last-stage copies that both finished must not mix their parts
+    const id = `${m.req}@${m.by}`;
+    let a = this.results.get(id);
+    if (!a) this.results.set(id, (a = new PartsAssembler(m.parts)));
     if (a.count !== m.parts || !a.add(m.part, payload, m.table) || !a.complete) return;
-    this.results.delete(m.req);
+    this.results.delete(id);
     const out = unpackTensors(a.table, a.payload());
     const s = this.ctx.deps.serving();
     const name = s?.manifest.model.outputs[0]?.name ?? '';

@@ -46,7 +46,8 @@ export class StageRunner {
   }
 
   onRun(from: string, m: Run, payload: Uint8Array): void {
-    const id = `${m.req}#${m.stage}`;
+    // per sender: two devices racing to forward the same stage must not mix their parts
+    const id = `${m.req}#${m.stage}@${from}`;
     let a = this.assembling.get(id);
     if (!a) {
       a = { asm: new PartsAssembler(m.parts), first: null, at: this.ctx.deps.mono() };
