@@ -3,29 +3,28 @@
  * the top, and a red line where the detector declared a device failed, so a failover shows where
  * it happened.
  */
-import { LitElement, css, html, unsafeCSS } from 'lit';
+import { css, html, unsafeCSS } from 'lit';
 import uPlot from 'uplot';
 import uplotCss from 'uplot/dist/uPlot.min.css?inline';
 import type { InferenceView } from '../worker/snapshot.js';
 import { STATUS_COLOURS } from './theme.js';
+import { ThrottledPlot } from './throttled-plot.js';
 
-export class LatencyChart extends LitElement {
+export class LatencyChart extends ThrottledPlot {
   static properties = { view: { attribute: false } };
   declare view: InferenceView | null;
-  private plot: uPlot | null = null;
-  private drawnAt = 0;
 
   static styles = [unsafeCSS(uplotCss), css`:host { display: block; }`];
 
-  private data(): uPlot.AlignedData {
+  protected data(): uPlot.AlignedData {
     const pts = [...(this.view?.points ?? [])].sort((a, b) => a.t - b.t);
     const top = Math.max(10, ...pts.filter((p) => p.ok).map((p) => p.ms)) * 1.1;
     return [pts.map((p) => p.t), pts.map((p) => (p.ok ? p.ms : null)), pts.map((p) => (p.ok ? null : top))] as uPlot.AlignedData;
   }
 
-  private create(): void {
+  protected createPlot(target: HTMLElement): uPlot {
     const failures = () => this.view?.failures ?? [];
-    this.plot = new uPlot({
+    return new uPlot({
       width: 560,
       height: 200,
       cursor: { show: false },
@@ -54,21 +53,7 @@ export class LatencyChart extends LitElement {
           ctx.restore();
         }],
       },
-    }, this.data(), this.renderRoot.querySelector('.plot') as HTMLElement);
-  }
-
-  protected updated(): void {
-    if (!this.plot) return this.create();
-    const now = performance.now();
-    if (now - this.drawnAt < 1000) return;
-    this.drawnAt = now;
-    this.plot.setData(this.data());
-  }
-
-  disconnectedCallback(): void {
-    super.disconnectedCallback();
-    this.plot?.destroy();
-    this.plot = null;
+    }, this.data(), target);
   }
 
   render() {

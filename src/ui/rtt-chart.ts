@@ -1,18 +1,18 @@
 /** One peer's heartbeat RTT against the detector threshold over the last minute and a half (uPlot). */
-import { LitElement, css, html, unsafeCSS } from 'lit';
+import { css, html, unsafeCSS } from 'lit';
 import uPlot from 'uplot';
 import uplotCss from 'uplot/dist/uPlot.min.css?inline';
 import type { PeerSeries, PeerView } from '../worker/snapshot.js';
 import { STATUS_COLOURS, card } from './theme.js';
+import { ThrottledPlot } from './throttled-plot.js';
 
 const WIDTH = 340;
 const HEIGHT = 150;
 
-export class RttChart extends LitElement {
+export class RttChart extends ThrottledPlot {
   static properties = { peer: { attribute: false }, series: { attribute: false } };
   declare peer: PeerView;
   declare series: PeerSeries | undefined;
-  private plot: uPlot | null = null;
 
   static styles = [card, unsafeCSS(uplotCss), css`
     :host { display: block; }
@@ -20,9 +20,8 @@ export class RttChart extends LitElement {
     .title { display: flex; justify-content: space-between; gap: 8px; font-size: 12px; margin-bottom: 4px; }
   `];
 
-  private create(): void {
-    const target = this.renderRoot.querySelector('.plot') as HTMLElement;
-    this.plot = new uPlot(
+  protected createPlot(target: HTMLElement): uPlot {
+    return new uPlot(
       {
         width: WIDTH,
         height: HEIGHT,
@@ -41,26 +40,9 @@ export class RttChart extends LitElement {
     );
   }
 
-  private data(): uPlot.AlignedData {
+  protected data(): uPlot.AlignedData {
     const s = this.series;
     return s ? [s.t, s.rtt as number[], s.threshold] : [[], [], []];
-  }
-
-  private drawnAt = 0;
-
-  protected updated(): void {
-    if (!this.plot) return this.create();
-    // redraw at most once a second: on a phone the chart must not steal time from heartbeats
-    const now = performance.now();
-    if (now - this.drawnAt < 1000) return;
-    this.drawnAt = now;
-    this.plot.setData(this.data());
-  }
-
-  disconnectedCallback(): void {
-    super.disconnectedCallback();
-    this.plot?.destroy();
-    this.plot = null;
   }
 
   render() {
