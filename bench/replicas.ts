@@ -22,7 +22,7 @@ import { events } from '../e2e/helpers.js';
 import { buildModel, floatTensor, node } from '../src/core/onnx/synthetic.js';
 import { quantile } from '../src/core/stats.js';
 import { startServer, stopServer } from './lib/server.js';
-import { DEBUG_QUERY as Q, drop, meshUp, open, until, type Device } from './lib/room.js';
+import { DEBUG_QUERY as Q, drop, meshUp, open, snapshot, until, type Device } from './lib/room.js';
 
 const REPS = Number(process.env.BENCH_REPS ?? 5);
 const KILLS = Number(process.env.BENCH_KILLS ?? 4);
@@ -33,7 +33,7 @@ type Ev = Awaited<ReturnType<typeof events>>[number];
 
 interface Part { id: number; hash: string; bytes: number; dependability: number; replicas: string[] }
 async function offload(page: Page): Promise<{ target: number; met: boolean; partitions: Part[] } | null> {
-  return page.evaluate(() => (window as any).frimDebug.snapshot()?.offload ?? null);
+  return (await snapshot(page))?.offload ?? null;
 }
 
 /**
@@ -178,7 +178,7 @@ async function restore(browser: Browser) {
   for (let k = 0; k < KILLS; k++) {
     const observer = devices[0];
     const o = (await offload(observer.page))!;
-    const coordinator: string = await observer.page.evaluate(() => (window as any).frimDebug.snapshot().offload.coordinator);
+    const coordinator: string = (await snapshot(observer.page)).offload.coordinator;
     // a victim whose copies the room needs: it holds the most partitions that are at their fewest
     // copies (so its death drops them below θ); on odd kills the coordinator itself when it qualifies
     const fewest = Math.min(...o.partitions.map((p) => p.replicas.length));
@@ -187,7 +187,7 @@ async function restore(browser: Browser) {
     const victim = (k % 2 === 1 ? holders.find((d) => d.id === coordinator) : holders.find((d) => d.id !== coordinator)) ?? holders[0] ?? devices[1];
     console.log(`  before kill ${k + 1}: copies per partition ${o.partitions.map((p) => p.replicas.length).join('/')}, D ${o.partitions.map((p) => p.dependability.toFixed(4)).join('/')}`);
     const survivors = devices.filter((d) => d !== victim);
-    const sentBefore = await Promise.all(survivors.map((d) => d.page.evaluate(() => (window as any).frimDebug.snapshot().offload.bytesReceived as number)));
+    const sentBefore = await Promise.all(survivors.map(async (d) => (await snapshot(d.page)).offload.bytesReceived as number));
     const killedAt = Date.now();
     await victim.context.close();
     await until(async () => {
@@ -199,7 +199,7 @@ async function restore(browser: Browser) {
     const detect = Math.min(...logs.flat().filter((e) => e.kind === 'failed' && e.deviceId === victim.id && e.at >= killedAt).map((e) => e.at));
     const again = logs.flat().filter((e) => e.kind === 'target' && e.at >= killedAt && /again/.test(e.detail)).map((e) => e.at);
     const restoredAt = again.length ? Math.min(Math.max(...again), restoredSeen) : restoredSeen;
-    const after = await Promise.all(survivors.map((d) => d.page.evaluate(() => (window as any).frimDebug.snapshot().offload.bytesReceived as number)));
+    const after = await Promise.all(survivors.map(async (d) => (await snapshot(d.page)).offload.bytesReceived as number));
     const bytesMoved = after.reduce((s, x, i) => s + x - sentBefore[i], 0);
     kills.push({ victim: victim.id, wasCoordinator: victim.id === coordinator, detectMs: detect - killedAt, restoreMs: restoredAt - killedAt, afterDetectionMs: restoredAt - detect, bytesMoved });
     console.log(`  kill ${k + 1}: ${victim.id}${victim.id === coordinator ? ' (coordinator)' : ''} detected ${detect - killedAt} ms, target restored ${restoredAt - killedAt} ms after the kill (${restoredAt - detect} ms after detection), ${(bytesMoved / 1048576).toFixed(2)} MiB moved`);

@@ -8,8 +8,7 @@
 import { DEFAULT_DETECTOR } from '../core/detector.js';
 import { randomName } from '../core/ids.js';
 import { loadDeviceId } from '../store/identity.js';
-import { defaultBudget } from '../core/room.js';
-import { checkManifest } from '../core/room.js';
+import { checkManifest, defaultBudget } from '../core/room.js';
 import { DeviceState } from './device-state.js';
 import { Offloader } from './offload.js';
 import { Inference } from './inference.js';

@@ -46,6 +46,9 @@ const ORDER_ACK_MS = 1500;
 /** A suspected device still counts: its copies are not written off before the detector declares it failed. */
 const isUp = (status: string) => status === 'alive' || status === 'suspected';
 
+/** The manifest's partitions as Algorithm 1 sees them. */
+const roomPartitions = (m: Manifest) => m.partitions.map((p) => ({ id: p.id, hash: p.sha256, bytes: p.bytes, flops: p.flops }));
+
 export class Offloader {
   private readonly tag: number;
   private readonly store = new ReplicaStore();
@@ -204,7 +207,7 @@ export class Offloader {
         const f = this.fetches.get(m.hash);
         if (!f) return;
         const before = f.corruptChunks;
-        f.onChunk(from, m.index, d.payload.slice());
+        f.onChunk(from, m.index, d.payload);
         this.mismatches += f.corruptChunks - before;
         this.deps.state.dirty = true;
         return;
@@ -418,14 +421,15 @@ export class Offloader {
 
   private roomDevices(): RoomDevice[] {
     const peers = this.deps.state.peerStates();
+    const now = this.deps.mono();
+    // copies this coordinator ordered that have not been announced yet
+    const ordered = (id: string) => [...this.orders].filter(([k, o]) => o.until > now && k.endsWith(`>${id}`)).map(([k]) => k.split('>')[0]);
     const selfUp = (this.deps.mono() - this.startedAt) / 1000;
     const mine: RoomDevice = {
       id: this.deps.deviceId, alive: true, budgetBytes: this.budget.bytes, availability: availability({ uptimeSec: selfUp, failures: 0 }), speed: 1,
-      holds: this.holds, incoming: new Set(this.fetches.keys()), sending: this.server.sending,
+      holds: this.holds, incoming: new Set([...this.fetches.keys(), ...ordered(this.deps.deviceId)]), sending: this.server.sending,
       rttMs: new Map(peers.filter((p) => p.rttMs !== null).map((p) => [p.deviceId, p.rttMs!])),
     };
-    const now = this.deps.mono();
-    const ordered = (id: string) => [...this.orders].filter(([k, o]) => o.until > now && k.endsWith(`>${id}`)).map(([k]) => k.split('>')[0]);
     const others = peers.filter((p) => this.peers.has(p.deviceId)).map((p): RoomDevice => {
       const h = this.peers.get(p.deviceId)!;
       return {
@@ -434,7 +438,6 @@ export class Offloader {
         sending: 0, rttMs: new Map(),
       };
     });
-    mine.incoming = new Set([...mine.incoming!, ...ordered(mine.id)]);
     return [mine, ...others];
   }
 
@@ -444,7 +447,7 @@ export class Offloader {
     if (!this.ready || !m) return;
     const devices = this.roomDevices();
     if (coordinatorOf(devices) !== this.deps.deviceId) return;
-    const r = adapt(devices, m.partitions.map((p) => ({ id: p.id, hash: p.sha256, bytes: p.bytes, flops: p.flops })), this.settings.target);
+    const r = adapt(devices, roomPartitions(m), this.settings.target);
     const now = this.deps.mono();
     for (const [k, o] of this.orders) if (o.until <= now) this.orders.delete(k);
     for (const t of r.transfers) {
@@ -481,8 +484,10 @@ export class Offloader {
 
   /** Logs when the target is lost and when it is met again, with how long that took. */
   private trackTarget(): void {
-    const v = this.view();
-    if (!v.model) return;
+    const m = this.manifest;
+    if (!m) return;
+    const pv = partitionViews(m, this.devicesNow());
+    const v = { partitions: pv.partitions, modelDependability: pv.model, target: this.settings.target, met: pv.partitions.every((p) => p.dependability >= this.settings.target) };
     const now = this.deps.mono();
     if (!v.met) {
       if (this.met !== false) {
@@ -518,21 +523,26 @@ export class Offloader {
     return { key, manifest: m, replicas, holds: (h) => this.holds.has(h) };
   }
 
-  view(): OffloadView {
+  /** This device and every peer, with what each holds, for the placement matrix and D. */
+  private devicesNow() {
     const m = this.manifest;
-    const peers = this.deps.state.peerStates();
     const selfUp = (this.deps.mono() - this.startedAt) / 1000;
-    const devices = [
+    return [
       { id: this.deps.deviceId, name: 'this device', self: true, alive: true, announced: true, budget: this.budget.bytes, used: usedBytes(m, this.holds), availability: availability({ uptimeSec: selfUp, failures: 0 }), holdings: this.holdings() },
-      ...peers.map((p) => {
+      ...this.deps.state.peerStates().map((p) => {
         const h = this.peers.get(p.deviceId) ?? null;
         return { id: p.deviceId, name: p.name, self: false, alive: isUp(p.status), announced: !!h, budget: h?.budget ?? 0, used: h?.used ?? 0, availability: p.availability, holdings: h };
       }),
     ];
+  }
+
+  view(): OffloadView {
+    const m = this.manifest;
+    const devices = this.devicesNow();
     const pv = m ? partitionViews(m, devices) : { partitions: [], model: 0 };
     let unmet: OffloadView['unmet'] = [];
     if (m) {
-      const r = adapt(this.roomDevices(), m.partitions.map((p) => ({ id: p.id, hash: p.sha256, bytes: p.bytes, flops: p.flops })), this.settings.target);
+      const r = adapt(this.roomDevices(), roomPartitions(m), this.settings.target);
       unmet = [...r.plan.unmet.map((u) => ({ partition: u.partition, reason: u.reason })), ...r.lost.map((p) => ({ partition: p, reason: 'no live device holds a verified copy' }))];
     }
     return {

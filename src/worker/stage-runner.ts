@@ -19,7 +19,6 @@ interface Job {
   run: Run;
   tensors: Record<string, Tensor>;
   cancelled: boolean;
-  receivedAt: number;
 }
 
 export class StageRunner {
@@ -60,15 +59,16 @@ export class StageRunner {
     const run = a.first!;
     // a second copy of a stage we already took (a re-send, or two forwarders racing) is dropped
     if (!this.accepted.first(run.req, run.stage)) return;
-    const tensors = unpackTensors(a.asm.table, a.asm.payload());
+    const payloadBytes = a.asm.payload();
+    const tensors = unpackTensors(a.asm.table, payloadBytes);
     if (typeof tensors === 'string') {
       this.ctx.deps.state.dropped(from, from, 'malformed frame', `stage ${run.stage} activations: ${tensors}`);
       this.ctx.send(run.requester, { type: 'stage-error', req: run.req, stage: run.stage, reason: `bad activations: ${tensors}` });
       return;
     }
-    this.ctx.stats.recordInput(run.stage, a.asm.payload().length);
+    this.ctx.stats.recordInput(run.stage, payloadBytes.length);
     // its twin may have finished before this copy of the activations even arrived
-    this.queue.push({ run, tensors, cancelled: this.finished.has(run.req, run.stage), receivedAt: this.ctx.deps.mono() });
+    this.queue.push({ run, tensors, cancelled: this.finished.has(run.req, run.stage) });
     this.pump();
   }
 
