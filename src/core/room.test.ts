@@ -7,11 +7,11 @@ const manifest: Manifest = {
   format: 1,
   model: { name: 'm', sha256: 'aa'.repeat(32), inputs: [], outputs: [] },
   partitions: [
-    { id: 0, file: 'm.p0.onnx', sha256: '01'.repeat(32), bytes: 100, inputs: ['x'], outputs: ['h'], flops: 10, paramBytes: 80 },
-    { id: 1, file: 'm.p1.onnx', sha256: '02'.repeat(32), bytes: 200, inputs: ['h'], outputs: ['y'], flops: 20, paramBytes: 180 },
+    { id: 0, file: 'm.p0.onnx', sha256: '01'.repeat(32), bytes: 100, inputs: ['x'], inputShapes: [null], outputs: ['h'], flops: 10, paramBytes: 80 },
+    { id: 1, file: 'm.p1.onnx', sha256: '02'.repeat(32), bytes: 200, inputs: ['h'], inputShapes: [null], outputs: ['y'], flops: 20, paramBytes: 180 },
   ],
 };
-const holding = (holds: string[], fetching: DeviceHoldings['fetching'] = []): DeviceHoldings => ({ holds, fetching, budget: MiB, used: 0 });
+const holding = (holds: string[], fetching: DeviceHoldings['fetching'] = []): DeviceHoldings => ({ holds, fetching, budget: MiB, used: 0, sessions: [] });
 
 describe('room settings', () => {
   it('converge on the newest value whatever the order of merges', () => {
@@ -38,7 +38,7 @@ describe('default replica budget', () => {
 describe('partition views', () => {
   it('count only verified copies on live devices, and show transfers in progress', () => {
     const v = partitionViews(manifest, [
-      { id: 'a', alive: true, availability: 0.9, holdings: holding(['01'.repeat(32), '02'.repeat(32)]) },
+      { id: 'a', alive: true, availability: 0.9, holdings: { ...holding(['01'.repeat(32), '02'.repeat(32)]), sessions: [{ hash: '01'.repeat(32), backend: 'webgpu' }, { hash: '02'.repeat(32), backend: 'wasm' }] } },
       { id: 'b', alive: true, availability: 0.9, holdings: holding(['01'.repeat(32)], [{ hash: '02'.repeat(32), verified: 50 }]) },
       { id: 'c', alive: false, availability: 0.9, holdings: holding(['01'.repeat(32), '02'.repeat(32)]) },
       { id: 'd', alive: true, availability: 0.9, holdings: null },
@@ -46,7 +46,11 @@ describe('partition views', () => {
     expect(v.partitions[0].replicas).toEqual(['a', 'b']);
     expect(v.partitions[0].dependability).toBeCloseTo(0.99, 10);
     expect(v.partitions[1].replicas).toEqual(['a']);
-    expect(v.partitions[1].cells.b).toEqual({ state: 'transferring', fraction: 0.25 });
+    expect(v.partitions[1].cells.b).toEqual({ state: 'transferring', fraction: 0.25, backend: null });
+    // the backend a copy runs on is known once its session is loaded
+    expect(v.partitions[0].cells.a.backend).toBe('webgpu');
+    expect(v.partitions[1].cells.a.backend).toBe('wasm');
+    expect(v.partitions[0].cells.b.backend).toBeNull();
     expect(v.partitions[1].cells.c.state).toBe('missing');
     expect(v.model).toBeCloseTo(0.99 * 0.9, 10);
     expect(usedBytes(manifest, ['02'.repeat(32), 'ff'.repeat(32)])).toBe(200);

@@ -11,6 +11,7 @@
 import type { Manifest, PartitionSpec, TensorSpec } from './onnx/manifest.js';
 import { modelDependability, partitionDependability } from './availability.js';
 import { hashHex } from './hash.js';
+import type { Backend } from './protocol.js';
 
 export const DEFAULT_TARGET = 0.999;
 
@@ -86,6 +87,8 @@ export interface DeviceHoldings {
   budget: number;
   /** bytes its verified replicas of the room's model take */
   used: number;
+  /** partitions whose sessions are loaded in its compute worker, and the backend each got */
+  sessions: { hash: string; backend: Backend }[];
 }
 
 export type CellState = 'verified' | 'transferring' | 'missing';
@@ -98,7 +101,8 @@ export interface PartitionView {
   /** live devices holding a verified copy, sorted */
   replicas: string[];
   dependability: number;
-  cells: Record<string, { state: CellState; fraction: number }>;
+  /** `backend`: what runs the partition there, once its session is loaded */
+  cells: Record<string, { state: CellState; fraction: number; backend: Backend | null }>;
 }
 
 /** Each partition's live verified copies and dependability D_i, and the model's D (FRIM.md). */
@@ -111,11 +115,11 @@ export function partitionViews(manifest: Manifest, devices: { id: string; alive:
       const h = d.holdings;
       const fetching = h?.fetching.find((f) => f.hash === p.sha256);
       if (d.alive && h?.holds.includes(p.sha256)) {
-        cells[d.id] = { state: 'verified', fraction: 1 };
+        cells[d.id] = { state: 'verified', fraction: 1, backend: h.sessions.find((s) => s.hash === p.sha256)?.backend ?? null };
         replicas.push(d.id);
         avail.push(d.availability);
-      } else if (d.alive && fetching) cells[d.id] = { state: 'transferring', fraction: p.bytes ? fetching.verified / p.bytes : 0 };
-      else cells[d.id] = { state: 'missing', fraction: 0 };
+      } else if (d.alive && fetching) cells[d.id] = { state: 'transferring', fraction: p.bytes ? fetching.verified / p.bytes : 0, backend: null };
+      else cells[d.id] = { state: 'missing', fraction: 0, backend: null };
     }
     return { id: p.id, hash: p.sha256, bytes: p.bytes, flops: p.flops, replicas: replicas.sort(), dependability: partitionDependability(avail), cells };
   });
@@ -149,7 +153,9 @@ function checkPartition(x: unknown, index: number): PartitionSpec | null {
   const p = x as Record<string, unknown>;
   if (p.id !== index || !isStr(p.file, 160) || !isHash(p.sha256) || !isCount(p.bytes) || !isNames(p.inputs) || !isNames(p.outputs)) return null;
   if (typeof p.flops !== 'number' || !(p.flops >= 0) || !isCount(p.paramBytes)) return null;
-  return { id: p.id, file: p.file, sha256: p.sha256, bytes: p.bytes, inputs: p.inputs, outputs: p.outputs, flops: p.flops, paramBytes: p.paramBytes };
+  const shapes = p.inputShapes;
+  if (!Array.isArray(shapes) || shapes.length !== p.inputs.length || !shapes.every((d) => d === null || (Array.isArray(d) && d.length <= 16 && d.every((x) => isCount(x) && x <= 2 ** 31)))) return null;
+  return { id: p.id, file: p.file, sha256: p.sha256, bytes: p.bytes, inputs: p.inputs, inputShapes: shapes as (number[] | null)[], outputs: p.outputs, flops: p.flops, paramBytes: p.paramBytes };
 }
 
 /** A manifest from the wire, rebuilt field by field (nothing unchecked passes), or why not. */
@@ -193,5 +199,12 @@ export function checkHoldings(x: unknown): DeviceHoldings | null {
     fetching.push({ hash: r.hash, verified: r.verified });
   }
   if (!isCount(h.budget) || !isCount(h.used)) return null;
-  return { holds: h.holds as string[], fetching, budget: h.budget, used: h.used };
+  if (!Array.isArray(h.sessions) || h.sessions.length > 4096) return null;
+  const sessions: DeviceHoldings['sessions'] = [];
+  for (const x of h.sessions as unknown[]) {
+    const r = x as Record<string, unknown> | null;
+    if (typeof r !== 'object' || r === null || !isHash(r.hash) || (r.backend !== 'webgpu' && r.backend !== 'wasm') || Object.keys(r).length !== 2) return null;
+    sessions.push({ hash: r.hash, backend: r.backend });
+  }
+  return { holds: h.holds as string[], fetching, budget: h.budget, used: h.used, sessions };
 }

@@ -35,9 +35,9 @@ describe('carried tensors', () => {
       format: 1,
       model: { name: 'skip', sha256: '0'.repeat(64), inputs: [{ name: 'x', dims: [1], type: 'float32' }], outputs: [{ name: 'y', dims: [1], type: 'float32' }] },
       partitions: [
-        { id: 0, file: '', sha256: '1'.repeat(64), bytes: 1, inputs: ['x'], outputs: ['a'], flops: 1, paramBytes: 0 },
-        { id: 1, file: '', sha256: '2'.repeat(64), bytes: 1, inputs: ['a'], outputs: ['b'], flops: 1, paramBytes: 0 },
-        { id: 2, file: '', sha256: '3'.repeat(64), bytes: 1, inputs: ['a', 'b'], outputs: ['y'], flops: 1, paramBytes: 0 },
+        { id: 0, file: '', sha256: '1'.repeat(64), bytes: 1, inputs: ['x'], inputShapes: [null], outputs: ['a'], flops: 1, paramBytes: 0 },
+        { id: 1, file: '', sha256: '2'.repeat(64), bytes: 1, inputs: ['a'], inputShapes: [null], outputs: ['b'], flops: 1, paramBytes: 0 },
+        { id: 2, file: '', sha256: '3'.repeat(64), bytes: 1, inputs: ['a', 'b'], inputShapes: [null, null], outputs: ['y'], flops: 1, paramBytes: 0 },
       ],
     };
     expect(carriedTensors(m)).toEqual([['x'], ['a'], ['a', 'b'], ['y']]);

@@ -28,12 +28,24 @@ export type ComputeRequest =
   /** runs sessions one after another, each fed the named tensors produced so far */
   | { kind: 'chain'; id: number; stages: { key: string; inputs: string[] }[]; feeds: Record<string, WireTensor>; want: string[] }
   | { kind: 'run'; id: number; key: string; feeds: Record<string, WireTensor> }
-  | { kind: 'release'; id: number; key: string };
+  | { kind: 'release'; id: number; key: string }
+  /**
+   * Test-only (debug pages): the next `gpuRuns` runs of a WebGPU session start a second run of it
+   * at once, outside the queue: the concurrency onnxruntime's WebGPU EP does not support, so the
+   * run really fails at run time and the fallback to WASM is exercised for real.
+   */
+  | { kind: 'fault'; id: number; gpuRuns: number };
 
 export type ComputeReply =
   | { kind: 'prepared'; id: number; model: PreparedModel }
   | { kind: 'failed-input'; id: number; code: string; message: string }
-  | { kind: 'loaded'; id: number; backend: Backend; fallback: string | null; ms: number; inputs: string[]; outputs: string[] }
-  | { kind: 'ran'; id: number; outputs: Record<string, WireTensor>; ms: number }
+  /** `inputTypes`: element type of each input ('' where it is not a tensor) */
+  | { kind: 'loaded'; id: number; backend: Backend; fallback: string | null; ms: number; inputs: string[]; inputTypes: string[]; outputs: string[] }
+  /** `backends`: what ran each session used, in order (one for `run`, one per stage for `chain`) */
+  | { kind: 'ran'; id: number; outputs: Record<string, WireTensor>; ms: number; backends: Backend[] }
   | { kind: 'released'; id: number }
-  | { kind: 'failed'; id: number; message: string };
+  | { kind: 'fault-set'; id: number }
+  /** a session of this run or chain request has started running (it waited in the queue until now) */
+  | { kind: 'started'; id: number }
+  /** `trap`: the WebAssembly instance itself faulted; nothing more should run in this worker */
+  | { kind: 'failed'; id: number; message: string; trap: boolean };

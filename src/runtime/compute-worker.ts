@@ -2,6 +2,9 @@
  * Compute worker: owns the onnxruntime-web sessions so a long inference never blocks a page's
  * main thread (heartbeats, UI). WebGPU first where the device offers it; a partition that fails
  * to initialise there runs on WASM instead, and the backend actually used is reported.
+ *
+ * Every onnxruntime call (create, run, release) goes through one queue: see `SerialQueue` for why
+ * two runs must never overlap in one worker on WebGPU.
  */
 import * as ort from 'onnxruntime-web/webgpu';
 import { partitionModelBytes } from '../core/onnx/manifest.js';
@@ -9,6 +12,7 @@ import { ModelError } from '../core/onnx/model.js';
 import { PartitionError } from '../core/onnx/partition.js';
 import type { Backend } from '../core/protocol.js';
 import type { ComputeReply, ComputeRequest, WireTensor } from './compute-messages.js';
+import { SerialQueue } from './serial-queue.js';
 
 ort.env.wasm.wasmPaths = new URL('/ort/', self.location.origin).href;
 // Multi-threaded WASM needs cross-origin isolation (COOP/COEP), which would also cut the page off
@@ -16,7 +20,20 @@ ort.env.wasm.wasmPaths = new URL('/ort/', self.location.origin).href;
 ort.env.wasm.numThreads = 1;
 ort.env.logLevel = 'error';
 
-const sessions = new Map<string, ort.InferenceSession>();
+interface Loaded {
+  session: ort.InferenceSession;
+  backend: Backend;
+}
+
+/** The WebAssembly instance faulted: nothing more can run in this worker. */
+class TrapError extends Error {}
+
+const sessions = new Map<string, Loaded>();
+const ortCalls = new SerialQueue();
+/** why this worker's onnxruntime can no longer be trusted, once it cannot */
+let broken: string | null = null;
+/** test-only: WebGPU runs still to break on purpose (see the `fault` request) */
+let gpuRunFaults = 0;
 
 function reply(msg: ComputeReply, transfer: Transferable[] = []): void {
   (self as unknown as Worker).postMessage(msg, transfer);
@@ -36,12 +53,12 @@ function feedsFromWire(feeds: Record<string, WireTensor>): Record<string, ort.Te
 }
 
 /** Replies with the named tensors, moving (not copying) their buffers to the page. */
-function replyRan(id: number, tensors: Record<string, ort.Tensor>, started: number): void {
+function replyRan(id: number, tensors: Record<string, ort.Tensor>, started: number, backends: Backend[]): void {
   const outputs = Object.fromEntries(Object.entries(tensors).map(([k, v]) => [k, toWire(v)]));
-  reply({ kind: 'ran', id, outputs, ms: performance.now() - started }, Object.values(outputs).map((o) => o.data));
+  reply({ kind: 'ran', id, outputs, ms: performance.now() - started, backends }, Object.values(outputs).map((o) => o.data));
 }
 
-function session(key: string): ort.InferenceSession {
+function loaded(key: string): Loaded {
   const s = sessions.get(key);
   if (!s) throw new Error(`no session "${key}" is loaded`);
   return s;
@@ -57,6 +74,30 @@ async function create(bytes: Uint8Array, backend: Backend): Promise<ort.Inferenc
   return ort.InferenceSession.create(bytes, { executionProviders: [backend], graphOptimizationLevel: 'all' });
 }
 
+/** Runs one session; the page is told when it starts, so its watchdog times the run, not the queue. */
+async function run(id: number, s: Loaded, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
+  reply({ kind: 'started', id });
+  if (s.backend === 'webgpu' && gpuRunFaults > 0) {
+    gpuRunFaults--;
+    const [a] = await Promise.all([s.session.run(feeds), s.session.run(feeds)]);
+    return a;
+  }
+  return s.session.run(feeds);
+}
+
+/** One onnxruntime call, after the ones before it; a trap marks the whole worker unusable. */
+function ortCall<T>(fn: () => Promise<T>): Promise<T> {
+  return ortCalls.run(async () => {
+    if (broken) throw new TrapError(broken);
+    try {
+      return await fn();
+    } catch (e) {
+      if (isTrap(e)) broken = (e as Error).message ?? String(e);
+      throw e;
+    }
+  });
+}
+
 async function load(msg: Extract<ComputeRequest, { kind: 'load' }>): Promise<void> {
   const started = performance.now();
   const bytes = new Uint8Array(msg.bytes);
@@ -67,13 +108,13 @@ async function load(msg: Extract<ComputeRequest, { kind: 'load' }>): Promise<voi
     created = await create(bytes, backend);
   } catch (e) {
     if (backend !== 'webgpu') throw e;
-    fallback = `WebGPU could not run it (${(e as Error).message}); using WASM`;
+    fallback = `WebGPU could not load it (${(e as Error).message}); using WASM`;
     backend = 'wasm';
     created = await create(bytes, backend);
   }
-  await sessions.get(msg.key)?.release();
-  sessions.set(msg.key, created);
-  reply({ kind: 'loaded', id: msg.id, backend, fallback, ms: performance.now() - started, inputs: [...created.inputNames], outputs: [...created.outputNames] });
+  await sessions.get(msg.key)?.session.release();
+  sessions.set(msg.key, { session: created, backend });
+  reply({ kind: 'loaded', id: msg.id, backend, fallback, ms: performance.now() - started, inputs: [...created.inputNames], inputTypes: created.inputMetadata.map((m) => (m.isTensor ? String(m.type) : '')), outputs: [...created.outputNames] });
 }
 
 function prepare(msg: Extract<ComputeRequest, { kind: 'prepare' }>): void {
@@ -107,14 +148,25 @@ function prepare(msg: Extract<ComputeRequest, { kind: 'prepare' }>): void {
 async function chain(msg: Extract<ComputeRequest, { kind: 'chain' }>): Promise<void> {
   const started = performance.now();
   const env = feedsFromWire(msg.feeds);
-  for (const stage of msg.stages) Object.assign(env, await session(stage.key).run(Object.fromEntries(stage.inputs.map((n) => [n, env[n]]))));
+  const backends: Backend[] = [];
+  for (const stage of msg.stages) {
+    const s = loaded(stage.key);
+    backends.push(s.backend);
+    Object.assign(env, await run(msg.id, s, Object.fromEntries(stage.inputs.map((n) => [n, env[n]]))));
+  }
   // only what the caller asked for leaves the worker: intermediate activations stay here
-  replyRan(msg.id, Object.fromEntries(msg.want.map((k) => [k, env[k]])), started);
+  replyRan(msg.id, Object.fromEntries(msg.want.map((k) => [k, env[k]])), started, backends);
 }
 
-async function run(msg: Extract<ComputeRequest, { kind: 'run' }>): Promise<void> {
+async function runOne(msg: Extract<ComputeRequest, { kind: 'run' }>): Promise<void> {
   const started = performance.now();
-  replyRan(msg.id, await session(msg.key).run(feedsFromWire(msg.feeds)), started);
+  const s = loaded(msg.key);
+  replyRan(msg.id, await run(msg.id, s, feedsFromWire(msg.feeds)), started, [s.backend]);
+}
+
+/** A fault of the WebAssembly machine itself (as opposed to an error onnxruntime reports). */
+function isTrap(e: unknown): boolean {
+  return e instanceof TrapError || e instanceof WebAssembly.RuntimeError || /memory access out of bounds|unreachable|table index is out of bounds/i.test(String((e as Error)?.message ?? e));
 }
 
 self.onmessage = (ev: MessageEvent<ComputeRequest>) => {
@@ -122,14 +174,19 @@ self.onmessage = (ev: MessageEvent<ComputeRequest>) => {
   const work = (async () => {
     switch (msg.kind) {
       case 'prepare': return prepare(msg);
-      case 'load': return load(msg);
-      case 'run': return run(msg);
-      case 'chain': return chain(msg);
+      case 'load': return ortCall(() => load(msg));
+      case 'run': return ortCall(() => runOne(msg));
+      case 'chain': return ortCall(() => chain(msg));
       case 'release':
-        await sessions.get(msg.key)?.release();
-        sessions.delete(msg.key);
+        await ortCall(async () => {
+          await sessions.get(msg.key)?.session.release();
+          sessions.delete(msg.key);
+        });
         return reply({ kind: 'released', id: msg.id });
+      case 'fault':
+        gpuRunFaults = msg.gpuRuns;
+        return reply({ kind: 'fault-set', id: msg.id });
     }
   })();
-  work.catch((e: unknown) => reply({ kind: 'failed', id: msg.id, message: (e as Error).message ?? String(e) }));
+  work.catch((e: unknown) => reply({ kind: 'failed', id: msg.id, message: (e as Error).message ?? String(e), trap: isTrap(e) }));
 };

@@ -1,40 +1,162 @@
 /**
  * The leader tab's side of running stages for the room: partition sessions loaded from this
  * browser's verified replicas (by hash) into the compute worker once, then run on demand.
+ *
+ * A partition that fails at run time on WebGPU is not given up: that request is run again on
+ * WASM, and the partition stays on WASM from then on (a GPU that failed once is not trusted with
+ * the next request). When the failure was a fault of the WebAssembly instance itself, every
+ * session in that worker is suspect, so the worker is replaced and the sessions reloaded.
  */
 import type { Backend } from '../core/protocol.js';
 import { ReplicaStore } from '../store/replicas.js';
 import type { WireTensor } from './compute-messages.js';
-import { ComputeClient } from './compute-client.js';
+import { ComputeClient, ComputeError, type Ran } from './compute-client.js';
+
+export interface RunnerEvents {
+  /** the backend of every session loaded now, by partition hash (after every change) */
+  sessions(backends: Record<string, Backend>): void;
+  /** a partition moved from WebGPU to WASM: it failed to load there, or failed at run time */
+  switched(hash: string, reason: string): void;
+}
+
+/** A partition to load ahead of requests, with its inputs' batch-1 shapes (null where unknown). */
+export interface WarmPartition {
+  hash: string;
+  inputs: { name: string; dims: number[] | null }[];
+}
+
+const ELEMENT_BYTES: Record<WireTensor['type'], number> = { float32: 4, int64: 8, int32: 4, uint8: 1, bool: 1 };
 
 export class PartitionRunner {
-  private readonly client = new ComputeClient();
+  private client = new ComputeClient();
+  /** bumped whenever the compute worker is replaced: runs in flight then belong to the old one */
+  private generation = 0;
   private readonly store = new ReplicaStore();
-  private readonly loaded = new Map<string, Promise<unknown>>();
+  private readonly loaded = new Map<string, Promise<Backend>>();
+  private readonly backends = new Map<string, Backend>();
+  /** partitions that failed on WebGPU at run time: WASM from now on, in this tab */
+  private readonly wasmOnly = new Set<string>();
+  /** element type of each input, per loaded partition */
+  private readonly inputTypes = new Map<string, Record<string, string>>();
+  private readonly warmed = new Set<string>();
+  /** what each partition needs for its warm-up, as last asked */
+  private readonly warmList = new Map<string, WarmPartition>();
 
-  constructor(private readonly backend: Backend) {}
+  constructor(private readonly backend: Backend, private readonly events: RunnerEvents) {}
 
-  async run(hash: string, feeds: Record<string, WireTensor>): Promise<{ outputs: Record<string, WireTensor>; ms: number }> {
-    await this.load(hash);
-    return this.client.run(hash, feeds);
+  async run(hash: string, feeds: Record<string, WireTensor>): Promise<Ran> {
+    for (let attempt = 0; ; attempt++) {
+      const generation = this.generation;
+      let backend: Backend | null = null;
+      try {
+        backend = await this.load(hash);
+        return await this.client.run(hash, feeds);
+      } catch (e) {
+        // a run caught in a worker replacement is simply run again on the new one
+        if (generation !== this.generation && attempt < 2) continue;
+        const onGpu = backend === 'webgpu';
+        if (onGpu && !this.wasmOnly.has(hash)) {
+          this.wasmOnly.add(hash);
+          this.events.switched(hash, `WebGPU failed at run time (${(e as Error).message}); this request and the ones after it run on WASM`);
+        }
+        if (e instanceof ComputeError && e.trap) this.replaceWorker();
+        else if (onGpu) await this.unload(hash);
+        if (!onGpu || attempt >= 2) throw e;
+      }
+    }
   }
 
-  /** Loads these partitions one after another, ahead of the first request that needs them. */
-  async warm(hashes: string[]): Promise<void> {
-    for (const h of hashes) await this.load(h).catch(() => undefined);
+  /**
+   * Loads these partitions one after another, ahead of the first request that needs them, and runs
+   * each twice on zeros where its input shapes are known: the first run compiles the GPU kernels,
+   * so no request pays for that, and both give the hang watchdog a measure of a normal run.
+   */
+  async warm(parts: WarmPartition[]): Promise<void> {
+    for (const p of parts) this.warmList.set(p.hash, p);
+    for (const p of parts) {
+      try {
+        await this.load(p.hash);
+        const feeds = await this.zeros(p);
+        if (!feeds || this.warmed.has(p.hash)) continue;
+        for (let i = 0; i < 2; i++) await this.run(p.hash, feeds);
+        this.warmed.add(p.hash);
+      } catch {
+        // a copy that cannot load is reported when a request needs it
+      }
+    }
   }
 
-  private load(hash: string): Promise<unknown> {
+  /** Zero tensors for a warm-up run, or null when a shape or type is unknown. */
+  private async zeros(p: WarmPartition): Promise<Record<string, WireTensor> | null> {
+    const types = this.inputTypes.get(p.hash);
+    if (!types || p.inputs.some((i) => !i.dims)) return null;
+    const feeds: Record<string, WireTensor> = {};
+    for (const input of p.inputs) {
+      const type = types[input.name];
+      const size = ELEMENT_BYTES[type as WireTensor['type']];
+      if (!size) return null;
+      const n = input.dims!.reduce((a, b) => a * b, 1);
+      feeds[input.name] = { type: type as WireTensor['type'], dims: input.dims!, data: new ArrayBuffer(n * size) };
+    }
+    return feeds;
+  }
+
+  /** Test-only: the next `gpuRuns` WebGPU runs in this tab fail for real. */
+  async fault(gpuRuns: number): Promise<void> {
+    await this.client.fault(gpuRuns);
+  }
+
+  private async unload(hash: string): Promise<void> {
+    this.warmed.delete(hash);
+    this.loaded.delete(hash);
+    this.backends.delete(hash);
+    await this.client.release(hash).catch(() => undefined);
+  }
+
+  /**
+   * A new compute worker (a fresh WebAssembly instance). The partition that failed is loaded first
+   * by the run that retries it; the other sessions the old worker had follow right after.
+   */
+  private replaceWorker(): void {
+    this.generation++;
+    const had = [...this.backends.keys()].map((hash) => this.warmList.get(hash) ?? { hash, inputs: [] });
+    this.client.terminate();
+    this.client = new ComputeClient();
+    this.loaded.clear();
+    this.backends.clear();
+    this.warmed.clear();
+    this.report();
+    setTimeout(() => void this.warm(had), 0);
+  }
+
+  private load(hash: string): Promise<Backend> {
     let ready = this.loaded.get(hash);
     if (!ready) {
-      ready = this.store.getReplica(hash).then((bytes) => {
+      const client = this.client;
+      ready = this.store.getReplica(hash).then(async (bytes) => {
         if (!bytes) throw new Error('no verified copy of that partition in this browser');
-        return this.client.load(hash, bytes, this.backend);
+        const r = await client.load(hash, bytes, this.wasmOnly.has(hash) ? 'wasm' : this.backend);
+        if (r.fallback && !this.wasmOnly.has(hash)) {
+          this.wasmOnly.add(hash);
+          this.events.switched(hash, r.fallback);
+        }
+        if (client === this.client) {
+          this.inputTypes.set(hash, Object.fromEntries(r.inputs.map((n, i) => [n, r.inputTypes[i]])));
+          this.backends.set(hash, r.backend);
+          this.report();
+        }
+        return r.backend;
       });
       this.loaded.set(hash, ready);
-      ready.catch(() => this.loaded.delete(hash));
+      ready.catch(() => {
+        if (this.loaded.get(hash) === ready) this.loaded.delete(hash);
+      });
     }
     return ready;
+  }
+
+  private report(): void {
+    this.events.sessions(Object.fromEntries(this.backends));
   }
 
   terminate(): void {

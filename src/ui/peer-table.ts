@@ -35,12 +35,13 @@ export class PeerTable extends LitElement {
       ${this.peers.length === 0
         ? html`<p class="empty muted">No other device yet. Open the share link on another browser or phone.</p>`
         : html`<table>
-            <thead><tr><th>Device</th><th>Status</th><th class="num">RTT ms</th><th class="num">Threshold ms</th><th>For</th><th class="num" title="chance it stays up over the next minute, from its uptime and failures in this room">Availability</th><th class="num">Bad frames</th></tr></thead>
+            <thead><tr><th>Device</th><th>Status</th><th>Compute</th><th class="num">RTT ms</th><th class="num">Threshold ms</th><th>For</th><th class="num" title="chance it stays up over the next minute, from its uptime and failures in this room">Availability</th><th class="num">Bad frames</th></tr></thead>
             <tbody>
               ${this.peers.map((p) => html`<tr
                 data-testid="peer"
                 data-device-id=${p.deviceId}
                 data-status=${p.status}
+                data-backend=${p.backend ?? ''}
                 data-rtt-ms=${p.rttMs === null ? '' : p.rttMs.toFixed(2)}
                 data-threshold-ms=${p.thresholdMs.toFixed(1)}
                 data-warm=${String(p.warm)}
@@ -51,6 +52,7 @@ export class PeerTable extends LitElement {
                 <td>${p.status === 'rejected' ? html`<span class="muted">unknown device</span>` : p.name}<br /><span class="mono muted">${p.deviceId}</span></td>
                 <td><span class="pill" style="background:${STATUS_COLOURS[p.status]}">${p.status}</span>
                   ${p.status === 'rejected' ? html`<br /><span class="muted">${p.reason}</span>` : null}</td>
+                <td>${p.backend === 'webgpu' ? 'WebGPU' : p.backend === 'wasm' ? 'WASM' : '–'}</td>
                 <td class="num">${ms(p.rttMs)}</td>
                 <td class="num">${ms(p.thresholdMs)}${p.warm ? '' : html`<br /><span class="muted">default</span>`}</td>
                 <td>${ago(p.since)}</td>

@@ -3,7 +3,7 @@
  * arriving with a progress bar, or missing), each partition's dependability against the target on
  * a "nines" scale, the model's dependability, and this device's budget and cache.
  */
-import { LitElement, css, html } from 'lit';
+import { LitElement, css, html, nothing } from 'lit';
 import { formatBytes } from '../core/format.js';
 import type { OffloadView } from '../worker/snapshot.js';
 import { card } from './theme.js';
@@ -108,8 +108,10 @@ export class PlacementPanel extends LitElement {
           <tbody>${v.partitions.map((p) => html`<tr data-testid="partition" data-partition-id=${p.id} data-dependability=${p.dependability} data-replicas=${p.replicas.join(',')}>
             <td>P${p.id}</td><td>${formatBytes(p.bytes)}</td>
             ${devices.map((d) => {
-              const c = p.cells[d.id] ?? { state: 'missing', fraction: 0 };
-              return html`<td><span class="cell ${c.state}" data-testid="replica-cell" data-device-id=${d.id} data-state=${c.state}>${c.state === 'transferring' ? html`<progress value=${c.fraction} max="1"></progress>` : c.state === 'verified' ? 'verified' : '–'}</span></td>`;
+              const c = p.cells[d.id] ?? { state: 'missing', fraction: 0, backend: null };
+              const what = c.state !== 'verified' ? '–' : c.backend === 'webgpu' ? 'WebGPU' : c.backend === 'wasm' ? 'WASM' : 'verified';
+              return html`<td><span class="cell ${c.state}" data-testid="replica-cell" data-device-id=${d.id} data-state=${c.state} data-backend=${c.backend ?? nothing}
+                title=${c.state === 'verified' ? (c.backend ? `verified copy, running on ${what}` : 'verified copy, not loaded for compute yet') : c.state}>${c.state === 'transferring' ? html`<progress value=${c.fraction} max="1"></progress>` : what}</span></td>`;
             })}
             <td>${p.replicas.length}</td>
             <td>${this.dependabilityBar(p.dependability, v.target)} <span class=${p.dependability >= v.target ? 'good' : 'bad'}>${p.dependability.toFixed(5)}</span></td>

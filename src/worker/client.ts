@@ -138,8 +138,7 @@ export class DeviceClient extends EventTarget {
         void this.compute(m);
         return;
       case 'warm':
-        this.runner ??= new PartitionRunner(this.opts.backend.backend);
-        void this.runner.warm(m.hashes);
+        void this.partitions().warm(m.partitions);
         return;
     }
     this.emit();
@@ -173,10 +172,23 @@ export class DeviceClient extends EventTarget {
     this.post({ kind: 'classify', pixels: buf }, [buf]);
   }
 
+  /** Runs partitions for the room in this tab's compute worker, reporting each session's backend. */
+  private partitions(): PartitionRunner {
+    this.runner ??= new PartitionRunner(this.opts.backend.backend, {
+      sessions: (backends) => this.post({ kind: 'sessions', backends }),
+      switched: (hash, reason) => this.post({ kind: 'backend-switched', hash, reason }),
+    });
+    return this.runner;
+  }
+
+  /** Test-only (debug pages): the next `gpuRuns` WebGPU stage runs in this tab fail for real. */
+  breakGpuRuns(gpuRuns: number): Promise<void> {
+    return this.partitions().fault(gpuRuns);
+  }
+
   private async compute(m: Extract<WorkerToTab, { kind: 'compute' }>): Promise<void> {
-    this.runner ??= new PartitionRunner(this.opts.backend.backend);
     try {
-      const r = await this.runner.run(m.hash, m.feeds);
+      const r = await this.partitions().run(m.hash, m.feeds);
       this.post({ kind: 'computed', job: m.job, outputs: r.outputs, ms: r.ms }, Object.values(r.outputs).map((o) => o.data));
     } catch (e) {
       this.post({ kind: 'compute-failed', job: m.job, message: (e as Error).message });

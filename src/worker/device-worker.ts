@@ -102,11 +102,11 @@ let warmed = '';
 function warmLeader(): void {
   const s = offloader?.serving();
   if (!leader || !s) return;
-  const hashes = s.manifest.partitions.map((p) => p.sha256).filter((h) => s.holds(h));
-  const key = `${leader.id}:${hashes.join()}`;
+  const held = s.manifest.partitions.filter((p) => s.holds(p.sha256));
+  const key = `${leader.id}:${held.map((p) => p.sha256).join()}`;
   if (key === warmed) return;
   warmed = key;
-  leader.port.post({ kind: 'warm', hashes });
+  leader.port.post({ kind: 'warm', partitions: held.map((p) => ({ hash: p.sha256, inputs: p.inputs.map((name, i) => ({ name, dims: p.inputShapes[i] })) })) });
 }
 
 /** A leader tab that leaves takes its compute jobs with it. */
@@ -161,6 +161,8 @@ function dropTab(tab: Tab): void {
   if (leader === tab) {
     leader = null;
     failComputeJobs('the tab running it closed');
+    // its sessions went with it; the next leader reports its own as it loads them
+    offloader?.setSessions({});
     // if it is only stalled, it must not keep a second set of connections when it wakes
     post(tab, { kind: 'role', leader: false });
   }
@@ -265,6 +267,12 @@ function handle(port: TabPort, raw: unknown): void {
       else job.reject(new Error(msg.message));
       return;
     }
+    case 'sessions':
+      if (tab === leader) offloader?.setSessions(msg.backends);
+      return;
+    case 'backend-switched':
+      if (tab === leader) state.log('backend', null, `${offloader?.label(msg.hash) ?? msg.hash.slice(0, 8)} now runs on WASM here: ${msg.reason}`);
+      return;
     case 'offload': {
       const manifest = checkManifest(msg.manifest);
       if (typeof manifest === 'string' || !offloader) return;

@@ -6,6 +6,7 @@ import type { Backend, InferenceMode } from '../core/protocol.js';
 import type { Manifest } from '../core/onnx/manifest.js';
 import { checkManifest, isTarget } from '../core/room.js';
 import type { WireTensor } from '../runtime/compute-messages.js';
+import type { WarmPartition } from '../runtime/partition-runner.js';
 import type { DeviceSnapshot } from './snapshot.js';
 
 export const WORKER_PROTOCOL = 1;
@@ -40,7 +41,11 @@ export type TabToWorker =
   | { kind: 'classify'; pixels: ArrayBuffer }
   /** the leader tab's answer to `compute` */
   | { kind: 'computed'; job: number; outputs: Record<string, WireTensor>; ms: number }
-  | { kind: 'compute-failed'; job: number; message: string };
+  | { kind: 'compute-failed'; job: number; message: string }
+  /** the leader tab's loaded partition sessions and the backend each got, by replica hash */
+  | { kind: 'sessions'; backends: Record<string, Backend> }
+  /** a partition left WebGPU for WASM on this device, and why */
+  | { kind: 'backend-switched'; hash: string; reason: string };
 
 export type WorkerToTab =
   | { kind: 'welcome'; v: number; deviceId: string; tabId: string }
@@ -55,13 +60,14 @@ export type WorkerToTab =
   | { kind: 'notice'; error: string | null }
   /** run one partition (by its replica hash) in the leader tab's compute worker */
   | { kind: 'compute'; job: number; hash: string; feeds: Record<string, WireTensor> }
-  /** load sessions for these partitions now, so the first request does not wait for them */
-  | { kind: 'warm'; hashes: string[] };
+  /** load sessions for these partitions now (and run them once on zeros), so no request waits for that */
+  | { kind: 'warm'; partitions: WarmPartition[] };
 
 const str = (v: unknown): v is string => typeof v === 'string' && v.length <= 256;
 const strOrNull = (v: unknown): boolean => v === null || str(v);
 const num = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const backend = (v: unknown): boolean => v === 'webgpu' || v === 'wasm';
+const isHash = (v: unknown): v is string => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v);
 
 const TAB_SHAPES: Record<TabToWorker['kind'], (m: Record<string, unknown>) => boolean> = {
   register: (m) => m.v === WORKER_PROTOCOL && str(m.tabId) && str(m.room) && strOrNull(m.deviceId) && str(m.name) && backend(m.backend) && str(m.backendDetail) && (m.workerKind === 'shared' || m.workerKind === 'dedicated'),
@@ -83,7 +89,10 @@ const TAB_SHAPES: Record<TabToWorker['kind'], (m: Record<string, unknown>) => bo
   classify: (m) => m.pixels instanceof ArrayBuffer && m.pixels.byteLength > 0 && m.pixels.byteLength <= 4 * 1024 * 1024 && m.pixels.byteLength % 4 === 0,
   computed: (m) => num(m.job) && num(m.ms) && isTensorMap(m.outputs),
   'compute-failed': (m) => num(m.job) && str(m.message),
-  'fetch-replica': (m) => typeof m.hash === 'string' && /^[0-9a-f]{64}$/.test(m.hash) && Array.isArray(m.from) && m.from.length <= 64 && m.from.every(str),
+  sessions: (m) => typeof m.backends === 'object' && m.backends !== null && Object.keys(m.backends).length <= 4096
+    && Object.entries(m.backends).every(([h, b]) => isHash(h) && backend(b)),
+  'backend-switched': (m) => isHash(m.hash) && typeof m.reason === 'string' && m.reason.length <= 1000,
+  'fetch-replica': (m) => isHash(m.hash) && Array.isArray(m.from) && m.from.length <= 64 && m.from.every(str),
 };
 
 export function isTabToWorker(x: unknown): x is TabToWorker {

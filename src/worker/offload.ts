@@ -10,7 +10,7 @@
  */
 import { adapt, coordinatorOf, type RoomDevice } from '../core/adaptation.js';
 import type { Manifest } from '../core/onnx/manifest.js';
-import { decodeFrame, encodeFrame, roomTag, type Message } from '../core/protocol.js';
+import { decodeFrame, encodeFrame, roomTag, type Backend, type Message } from '../core/protocol.js';
 import { initialSettings, manifestKey, mergeSettings, partitionViews, sameSettings, usedBytes, isTarget, type DeviceHoldings, type RoomSettings } from '../core/room.js';
 import { availability } from '../core/availability.js';
 import { sha256Hex } from '../store/digest.js';
@@ -57,6 +57,8 @@ export class Offloader {
   private settings: RoomSettings = initialSettings();
   private readonly manifests = new Map<string, Manifest>();
   private holds = new Set<string>();
+  /** partition sessions the leader tab has loaded, and their backends */
+  private sessions: Record<string, Backend> = {};
   private readonly peers = new Map<string, DeviceHoldings>();
   /** what each device last announced, kept across its failures, so a rejoin is told apart from new copies */
   private readonly announcedBefore = new Map<string, Set<string>>();
@@ -151,7 +153,15 @@ export class Offloader {
       fetching: [...this.fetches.values()].map((f) => ({ hash: f.hash, verified: f.verifiedBytes })),
       budget: this.budget.bytes,
       used: usedBytes(this.manifest, this.holds),
+      sessions: Object.entries(this.sessions).filter(([h]) => this.holds.has(h)).map(([hash, backend]) => ({ hash, backend })).sort((a, b) => a.hash.localeCompare(b.hash)),
     };
+  }
+
+  /** What the leader tab's compute worker has loaded now (empty while no tab leads). */
+  setSessions(backends: Record<string, Backend>): void {
+    const before = JSON.stringify(this.sessions);
+    this.sessions = { ...backends };
+    if (JSON.stringify(this.sessions) !== before) this.changed();
   }
 
   private announce(): void {
@@ -351,7 +361,8 @@ export class Offloader {
 
   // ---- orders ----
 
-  private label(hash: string): string {
+  /** `P2` for a partition of the room's model, else a short hash. */
+  label(hash: string): string {
     const p = this.manifest?.partitions.find((x) => x.sha256 === hash);
     return p ? `P${p.id}` : `replica ${hash.slice(0, 8)}`;
   }

@@ -149,6 +149,8 @@ export class Requester {
       this.tracker.wait(String(i), 0, [], this.ctx.deps.mono(), 100);
       return;
     }
+    // a re-issue is counted when it is sent, not for each poll while every copy was busy
+    if (L.attempts > 1) this.reissued++;
     const deadline = r.mode === 'no-config' ? NO_CONFIG_LOST_MS : this.deadline(0, L);
     this.tracker.wait(String(i), 0, targets, this.ctx.deps.mono(), deadline);
     for (const to of targets) {
@@ -195,7 +197,6 @@ export class Requester {
     }
     if (L.mode === 'no-config') return this.lose(i, why);
     if (L.attempts >= MAX_ATTEMPTS) return this.lose(i, `${why}; gave up after ${L.attempts} attempts`);
-    this.reissued++;
     void this.attempt(i);
   }
 

@@ -30,7 +30,9 @@ export type EventKind =
   // offloading (FRIM 4.2)
   | 'model' | 'target' | 'copy-ordered' | 'copy-added' | 'copy-retired' | 'transfer' | 'resumed' | 'mismatch' | 'storage'
   // distributed inference (FRIM 4.3)
-  | 'inference';
+  | 'inference'
+  // a partition's compute backend changed on this device (WebGPU failed to load or to run it)
+  | 'backend';
 
 export interface MeshEvent {
   seq: number;

@@ -23,6 +23,8 @@ export interface PartitionSpec {
   sha256: string;
   bytes: number;
   inputs: string[];
+  /** each input's dimensions at batch size 1, where shape inference knows them (for warm-up runs) */
+  inputShapes: (number[] | null)[];
   outputs: string[];
   flops: number;
   paramBytes: number;
@@ -78,6 +80,7 @@ export function partitionModelBytes(bytes: Uint8Array, name: string, opts: Parti
       sha256: hashHex(files[i].bytes),
       bytes: files[i].bytes.length,
       inputs: p.inputs,
+      inputShapes: p.inputs.map((n) => analysis.tensors.get(n)?.dims ?? null),
       outputs: p.outputs,
       flops: p.flops,
       paramBytes: p.paramBytes,
