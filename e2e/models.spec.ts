@@ -78,11 +78,16 @@ test('bad model files get one clear message each, and the tab keeps working', as
   const cases: [string, Uint8Array, RegExp][] = [
     ['notes.onnx', new TextEncoder().encode('these are my notes, not a model'), /is not an ONNX model/],
     ['cut.onnx', good.subarray(0, 1_000_000), /cut short/],
-    ['external.onnx', withModel((m) => { m.graph!.initializer![0].dataLocation = onnx.TensorProto.DataLocation.EXTERNAL; }), /weights in a separate file/],
+    ['external.onnx', withModel((m) => { m.graph!.initializer![0].dataLocation = onnx.TensorProto.DataLocation.EXTERNAL; }), /stored outside the file but names no location/],
+    ['weights-apart.onnx', withModel((m) => {
+      const t = m.graph!.initializer![0];
+      t.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
+      t.externalData = [{ key: 'location', value: 'weights-apart.onnx.data' }];
+    }), /keeps its weights in a separate data file \("weights-apart\.onnx\.data"\); give that file together with the \.onnx/],
     ['old.onnx', withModel((m) => { m.opsetImport = [{ domain: '', version: 6 }]; }), /opset 6/],
     ['dynamic.onnx', buildModel({ input: { name: 'x', dims: ['batch', 4, 'h', 'w'] }, initializers: [], nodes: [node('Relu', ['x'], ['y'])], outputs: ['y'] }), /dynamic dimension 2/],
     ['custom.onnx', buildModel({ initializers: [], nodes: [node('MagicOp', ['x'], ['y'], {}, { domain: 'com.example' })], outputs: ['y'] }), /"com\.example\.MagicOp".*neither WebGPU nor WASM/],
-    ['big.onnx', good, /over the 2\.00 MiB limit/],
+    ['big.onnx', good, /over the 2\.0 MiB limit/],
   ];
   const context = await browser.newContext();
   const page = await context.newPage();

@@ -81,4 +81,24 @@ describe('room adaptation', () => {
     // at a target three copies barely meet, nothing can go
     expect(adapt(devices, parts, 0.999999).retirements).toEqual([]);
   });
+
+  it('a device holding more than its budget (the one a model was dropped on): copies go elsewhere first, then its extra ones retire', () => {
+    const big: RoomPartition[] = [{ id: 0, hash: '0'.repeat(64), bytes: 6 * MB, flops: 1e6 }, { id: 1, hash: '1'.repeat(64), bytes: 2 * MB, flops: 1e6 }, { id: 2, hash: '2'.repeat(64), bytes: 2 * MB, flops: 1e6 }];
+    const holdsAll = new Set(big.map((p) => p.hash));
+    const dropper = (holds: ReadonlySet<string>): RoomDevice => ({ ...device('a', []), holds, budgetBytes: 7 * MB, availability: 0.99 });
+    const others = (held: Record<string, number[]>) => ['b', 'c', 'd'].map((id) => ({ ...device(id, []), holds: new Set((held[id] ?? []).map((k) => big[k].hash)), budgetBytes: 7 * MB, availability: 0.99 }));
+    // at first: a keeps its biggest copy that fits (P0) and plans the rest as if already gone
+    const r = adapt([dropper(holdsAll), ...others({})], big, 0.999);
+    expect(r.retirements).toEqual([]);
+    for (const p of [1, 2]) expect(r.transfers.filter((t) => t.partition === p).length).toBeGreaterThanOrEqual(2);
+    expect(r.transfers.every((t) => t.to !== 'a')).toBe(true);
+    // the transfers served from a's extra copies
+    expect(r.transfers.filter((t) => t.partition === 1).every((t) => t.from.includes('a'))).toBe(true);
+    // once the copies arrived, a's extra copies go, and every device is within its budget
+    const placed: Record<string, number[]> = {};
+    for (const t of r.transfers) (placed[t.to] ??= []).push(t.partition);
+    const after = adapt([dropper(holdsAll), ...others(placed)], big, 0.999);
+    expect(after.retirements.map((x) => `${x.device}:P${x.partition}`).sort()).toEqual(['a:P1', 'a:P2']);
+    expect(after.transfers).toEqual([]);
+  });
 });

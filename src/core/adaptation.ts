@@ -9,6 +9,7 @@
  * device, so no state is lost with it). A single decider avoids two devices ordering the same
  * copy when their views of the room briefly differ.
  */
+import { partitionDependability } from './availability.js';
 import { planPlacement, type Placement, type PlacementDevice, type PlacementResult } from './placement.js';
 
 export interface RoomPartition {
@@ -59,10 +60,29 @@ export function coordinatorOf(devices: readonly { id: string; alive: boolean }[]
   return alive[0] ?? null;
 }
 
+/**
+ * Copies a device holds beyond its budget (the device a model was dropped on holds every partition;
+ * a user may lower a budget): it keeps the largest copies that fit, and the rest are leaving.
+ * Leaving copies still serve transfers, but the room plans as if they were gone, so it places
+ * copies elsewhere, and each one is retired once the copies staying elsewhere meet the target.
+ */
+export function leavingCopies(d: RoomDevice, partitions: RoomPartition[]): Set<number> {
+  const held = partitions.filter((p) => d.holds.has(p.hash)).sort((a, b) => b.bytes - a.bytes || a.id - b.id);
+  const leaving = new Set<number>();
+  let room = d.budgetBytes;
+  for (const p of held) {
+    if (p.bytes <= room) room -= p.bytes;
+    else leaving.add(p.id);
+  }
+  return leaving;
+}
+
 export function adapt(devices: RoomDevice[], partitions: RoomPartition[], target: number, minCopies = 2): AdaptationResult {
+  const leaving = new Map(devices.filter((d) => d.alive).map((d) => [d.id, leavingCopies(d, partitions)]));
+  const stays = (d: RoomDevice, p: RoomPartition) => !leaving.get(d.id)?.has(p.id);
   const verified: Placement = new Map(partitions.map((p) => [p.id, new Set(devices.filter((d) => d.alive && d.holds.has(p.hash)).map((d) => d.id))]));
   // a copy on its way counts as placed, so two decisions never order the same copy twice
-  const current: Placement = new Map(partitions.map((p) => [p.id, new Set(devices.filter((d) => d.alive && (d.holds.has(p.hash) || d.incoming?.has(p.hash))).map((d) => d.id))]));
+  const current: Placement = new Map(partitions.map((p) => [p.id, new Set(devices.filter((d) => d.alive && stays(d, p) && (d.holds.has(p.hash) || d.incoming?.has(p.hash))).map((d) => d.id))]));
   const lost = partitions.filter((p) => verified.get(p.id)!.size === 0).map((p) => p.id);
   const plan = planPlacement({ devices, partitions, current, target, minCopies });
   const byId = new Map(devices.map((d) => [d.id, d]));
@@ -81,26 +101,22 @@ export function adapt(devices: RoomDevice[], partitions: RoomPartition[], target
     if (holders[0]) outgoing.set(holders[0], (outgoing.get(holders[0]) ?? 0) + 1);
     return { partition, hash: p.hash, to: device, from: holders };
   });
-  return { coordinator: coordinatorOf(devices), plan, transfers, retirements: overBudget(devices, partitions, plan), lost };
+  return { coordinator: coordinatorOf(devices), plan, transfers, retirements: retire(devices, partitions, leaving, target, minCopies), lost };
 }
 
-/** Lazy retirement (FRIM.md): a copy goes only when its device needs the space and the room can spare it. */
-function overBudget(devices: RoomDevice[], partitions: RoomPartition[], plan: PlacementResult): RetireOrder[] {
+/**
+ * Lazy retirement (FRIM.md): a copy goes only when its device needs the space (it is leaving: over
+ * the device's budget) and the verified copies staying elsewhere already meet the target and the
+ * two-copy floor without it.
+ */
+function retire(devices: RoomDevice[], partitions: RoomPartition[], leaving: Map<string, Set<number>>, target: number, minCopies: number): RetireOrder[] {
   const out: RetireOrder[] = [];
-  const spare = new Set(plan.retirable.map((r) => `${r.partition}:${r.device}`));
-  const retiredFrom = new Set<number>();
-  for (const d of devices) {
-    if (!d.alive) continue;
-    let used = partitions.reduce((s, p) => (d.holds.has(p.hash) ? s + p.bytes : s), 0);
-    // biggest copies first: the fewest retirements free the space
-    for (const p of [...partitions].sort((a, b) => b.bytes - a.bytes || a.id - b.id)) {
-      if (used <= d.budgetBytes) break;
-      // one retirement per partition per decision: `retirable` was computed one copy at a time
-      if (!d.holds.has(p.hash) || !spare.has(`${p.id}:${d.id}`) || retiredFrom.has(p.id)) continue;
-      out.push({ partition: p.id, hash: p.hash, device: d.id });
-      retiredFrom.add(p.id);
-      used -= p.bytes;
-    }
+  for (const p of partitions) {
+    const holders = devices.filter((d) => d.alive && d.holds.has(p.hash));
+    const staying = holders.filter((d) => !leaving.get(d.id)?.has(p.id));
+    if (staying.length === holders.length) continue;
+    if (staying.length < minCopies || partitionDependability(staying.map((d) => d.availability)) < target) continue;
+    for (const d of holders) if (leaving.get(d.id)?.has(p.id)) out.push({ partition: p.id, hash: p.hash, device: d.id });
   }
   return out;
 }

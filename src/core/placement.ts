@@ -3,7 +3,7 @@
  * defines it. Pure and deterministic: the same room state gives the same plan on every device.
  *
  * While some partition's dependability D_i is below the target (or it has fewer than `minCopies`
- * copies), take the partition that is worst off, and add a copy on the device that does not hold
+ * copies), take the partition that is worst off (the largest among equals), and add a copy on the device that does not hold
  * it yet, has the memory (budget minus the copies it already holds), and keeps the execution
  * graph cheapest: least added compute time given what the device already runs, then the most
  * available, then the smallest id. A partition no device can take is reported, never retried in
@@ -79,8 +79,9 @@ export function planPlacement(input: PlacementInput): PlacementResult {
   for (;;) {
     const open = parts.filter((p) => needs(p) && !blocked.has(p.id));
     if (!open.length) break;
-    // the worst-off partition first, so scarce memory goes where it matters most
-    const p = open.reduce((w, x) => (dep(x) < dep(w) ? x : w));
+    // the worst-off partition first, so scarce memory goes where it matters most; among equals the
+    // largest, as in first-fit-decreasing packing: small copies fit in the gaps big ones leave
+    const p = open.reduce((w, x) => (dep(x) < dep(w) || (dep(x) === dep(w) && x.bytes > w.bytes) ? x : w));
     const holders = placement.get(p.id)!;
     const candidates = alive.filter((d) => !holders.has(d.id) && used.get(d.id)! + p.bytes <= d.budgetBytes);
     if (!candidates.length) {

@@ -39,7 +39,9 @@ describe('protocol v1 frames', () => {
       { type: 'info', name: 'Laptop', backend: 'webgpu' },
       { type: 'replica-request', hash: 'ab'.repeat(32), chunks: [0, 5, 9] },
       { type: 'replica-request', hash: 'ab'.repeat(32), chunks: null },
-      { type: 'replica-offer', hash: 'cd'.repeat(32), bytes: 200_000, chunkBytes: 65536, chunkHashes: new Uint8Array(64).fill(3) },
+      { type: 'replica-offer', hash: 'cd'.repeat(32), bytes: 200_000, chunkBytes: 65536, first: 0, chunkHashes: new Uint8Array(64).fill(3) },
+      // the largest offer part: 4096 chunk hashes still fit one frame
+      { type: 'replica-offer', hash: 'cd'.repeat(32), bytes: 2 ** 31 - 1, chunkBytes: 65536, first: 4096, chunkHashes: new Uint8Array(4096 * 16).fill(5) },
       { type: 'replica-chunk', hash: 'ef'.repeat(32), index: 2 },
       { type: 'announce', holdings: { holds: ['ab'.repeat(32)], fetching: [{ hash: 'cd'.repeat(32), verified: 65536 }], budget: 1 << 28, used: 1000, sessions: [{ hash: 'ab'.repeat(32), backend: 'webgpu' }] }, room: { model: 'ab'.repeat(32), modelAt: 17, modelBy: 'abcdefghijk1', target: 0.999, targetAt: 0, targetBy: '' } },
       { type: 'manifest', manifest: MANIFEST },
@@ -91,7 +93,8 @@ describe('protocol v1 frames', () => {
     ['huge name', () => rawFrame(MessageType.info, { name: 'x'.repeat(500), backend: 'wasm' }), 'schema'],
     ['replica hash not hex', () => rawFrame(MessageType['replica-chunk'], { hash: 'z'.repeat(64), index: 1 }), 'schema'],
     ['replica chunk list of strings', () => rawFrame(MessageType['replica-request'], { hash: 'a'.repeat(64), chunks: ['1'] }), 'schema'],
-    ['ragged chunk hashes', () => rawFrame(MessageType['replica-offer'], { hash: 'a'.repeat(64), bytes: 10, chunkBytes: 4, chunkHashes: new Uint8Array(17) }), 'schema'],
+    ['ragged chunk hashes', () => rawFrame(MessageType['replica-offer'], { hash: 'a'.repeat(64), bytes: 10, chunkBytes: 4, first: 0, chunkHashes: new Uint8Array(17) }), 'schema'],
+    ['an offer part with too many hashes', () => rawFrame(MessageType['replica-offer'], { hash: 'a'.repeat(64), bytes: 10, chunkBytes: 4, first: 0, chunkHashes: new Uint8Array(4097 * 16) }), 'schema'],
   ];
   for (const [name, make, error] of cases) {
     it(`rejects ${name} as ${error}`, () => {

@@ -20,6 +20,7 @@ import { DEVICE_ID_RE } from './ids.js';
 import type { Manifest } from './onnx/manifest.js';
 import { checkHoldings, checkManifest, checkSettings, type DeviceHoldings, type RoomSettings } from './room.js';
 import type { TensorEntry } from './tensors.js';
+import { CHUNK_HASH_BYTES, OFFER_PART_HASHES } from './transfer.js';
 
 export const PROTOCOL_VERSION = 1;
 export const MAGIC = 0xf7;
@@ -65,9 +66,10 @@ export type Message =
   | { type: 'ping'; seq: number; t: number }
   | { type: 'pong'; seq: number; t: number }
   | { type: 'info'; name: string; backend: Backend }
-  /** ask a holder for a replica (by its SHA-256), optionally only some chunks (a resume) */
+  /** ask a holder of a replica (by its SHA-256) for its offer (`chunks` null), or for these chunks */
   | { type: 'replica-request'; hash: string; chunks: number[] | null }
-  | { type: 'replica-offer'; hash: string; bytes: number; chunkBytes: number; chunkHashes: Uint8Array }
+  /** the file's size and chunking, and the hashes of chunks `first`.. (an offer may take several frames) */
+  | { type: 'replica-offer'; hash: string; bytes: number; chunkBytes: number; first: number; chunkHashes: Uint8Array }
   /** the chunk's bytes travel as the frame payload */
   | { type: 'replica-chunk'; hash: string; index: number }
   /** what the sender holds and offers, and its view of the room's settings */
@@ -243,9 +245,9 @@ function validateBody(kind: MessageKind, body: unknown): Message | string {
       return keys('hash', 'chunks') ?? { type: 'replica-request', hash: f.hash, chunks: f.chunks as number[] | null };
     case 'replica-offer':
       if (!isHash(f.hash)) return 'bad hash';
-      if (!isUint(f.bytes) || !isUint(f.chunkBytes) || f.chunkBytes === 0) return 'bad sizes';
-      if (!(f.chunkHashes instanceof Uint8Array) || f.chunkHashes.length % 16 !== 0) return 'bad chunk hashes';
-      return keys('hash', 'bytes', 'chunkBytes', 'chunkHashes') ?? { type: 'replica-offer', hash: f.hash, bytes: f.bytes, chunkBytes: f.chunkBytes, chunkHashes: f.chunkHashes };
+      if (!isUint(f.bytes) || !isUint(f.chunkBytes) || f.chunkBytes === 0 || !isUint(f.first)) return 'bad sizes';
+      if (!(f.chunkHashes instanceof Uint8Array) || f.chunkHashes.length % CHUNK_HASH_BYTES !== 0 || f.chunkHashes.length > OFFER_PART_HASHES * CHUNK_HASH_BYTES) return 'bad chunk hashes';
+      return keys('hash', 'bytes', 'chunkBytes', 'first', 'chunkHashes') ?? { type: 'replica-offer', hash: f.hash, bytes: f.bytes, chunkBytes: f.chunkBytes, first: f.first, chunkHashes: f.chunkHashes };
     case 'replica-chunk':
       if (!isHash(f.hash)) return 'bad hash';
       if (!isUint(f.index)) return 'bad index';

@@ -1,3 +1,5 @@
+import { seededRng } from './rng.js';
+
 /**
  * The shipped test sample: 'FMS1', u32 count (LE), u8 rows, u8 cols, u8 labels[count],
  * u8 pixels[count * rows * cols]. Written by scripts/train/train.py.
@@ -32,4 +34,16 @@ export function argmax(xs: ArrayLike<number>): number {
   let best = 0;
   for (let i = 1; i < xs.length; i++) if (xs[i] > xs[best]) best = i;
   return best;
+}
+
+/**
+ * Input `index` for a model the test sample does not fit (ImageNet-shaped models, say): values in
+ * [-1, 1), like a normalised image, from a seeded generator, so every device, onnxruntime-node and every run see the same
+ * tensor for the same index. There are no labels for these, so no accuracy; answers are compared
+ * with the reference runtime's.
+ */
+export function syntheticInput(index: number, dims: number[]): Float32Array {
+  const n = dims.reduce((a, b) => a * b, 1);
+  const next = seededRng(0x5eed0000 + index);
+  return Float32Array.from({ length: n }, () => 2 * next() - 1);
 }

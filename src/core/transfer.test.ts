@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { hashHex } from './hash.js';
-import { ReplicaAssembler, TransferError, chunkCount, chunkOf, makeOffer } from './transfer.js';
+import { OFFER_PART_HASHES, OfferCollector, ReplicaAssembler, TransferError, chunkCount, chunkOf, makeOffer, offerParts } from './transfer.js';
 import { seededRng } from './rng.js';
 
 const CHUNK = 4096;
@@ -65,5 +65,36 @@ describe('replica transfer framing', () => {
     const asm = new ReplicaAssembler(lie, hash);
     for (let i = 0; i < n; i++) asm.accept(i, chunkOf(other, CHUNK, i));
     expect(() => asm.finish()).toThrow(/hash mismatch/);
+  });
+
+  it('passes verified bytes on in file order as soon as they join the verified prefix', () => {
+    const out: Uint8Array[] = [];
+    const asm = new ReplicaAssembler(offer, hash, 1 << 20, (b) => out.push(b));
+    asm.accept(2, chunkOf(bytes, CHUNK, 2));
+    asm.accept(1, chunkOf(bytes, CHUNK, 1));
+    expect(out).toHaveLength(0);
+    asm.accept(0, chunkOf(bytes, CHUNK, 0));
+    expect(out).toHaveLength(3);
+    for (let i = 3; i < n; i++) asm.accept(i, chunkOf(bytes, CHUNK, i));
+    expect(asm.finish()).toHaveLength(0);
+    const joined = new Uint8Array(bytes.length);
+    let at = 0;
+    for (const b of out) { joined.set(b, at); at += b.length; }
+    expect(joined).toEqual(bytes);
+  });
+
+  it('an offer too big for one frame travels in parts and is put back together', () => {
+    const many = new Uint8Array((OFFER_PART_HASHES + 10) * 1024);
+    const o = makeOffer(many, 1024);
+    const parts = offerParts(o);
+    expect(parts.map((p) => p.first)).toEqual([0, OFFER_PART_HASHES]);
+    const c = new OfferCollector(o.hash, o.bytes, o.chunkBytes);
+    expect(c.add({ ...o, ...parts[1] })).toBe(true);
+    expect(c.complete).toBe(false);
+    expect(c.add({ ...o, ...parts[0], first: 5 })).toBe(false);
+    expect(c.add({ ...o, ...parts[0], bytes: 7 })).toBe(false);
+    expect(c.add({ ...o, ...parts[0] })).toBe(true);
+    expect(c.complete).toBe(true);
+    expect(c.offer().chunkHashes).toEqual(o.chunkHashes);
   });
 });

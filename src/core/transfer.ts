@@ -7,8 +7,13 @@
  * again (from another holder if need be) without throwing away the verified ones. The whole file
  * is checked against the manifest hash before anyone stores or runs it. Because chunk hashes
  * depend only on the file and the chunk size, a transfer resumes from another holder's offer.
+ *
+ * The receiver asks for chunks a window at a time (the holder reads only those from storage), and
+ * an offer too large for one frame travels in parts, so replicas of any size move with bounded
+ * memory on both sides.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import { hashHex } from './hash.js';
 
 export const CHUNK_BYTES = 64 * 1024;
@@ -38,16 +43,49 @@ export function makeOffer(file: Uint8Array, chunkBytes = CHUNK_BYTES): TransferO
   return { hash: hashHex(file), bytes: file.length, chunkBytes, chunkHashes };
 }
 
-/**
- * As `makeOffer`, for a file whose SHA-256 is already known (it was verified when stored), with the
- * chunk digests computed by `digest` (WebCrypto in the worker): nothing blocks the worker's clock.
- */
-export async function makeOfferWith(file: Uint8Array, hash: string, digest: (b: Uint8Array) => Promise<Uint8Array>, chunkBytes = CHUNK_BYTES): Promise<TransferOffer> {
-  const n = chunkCount(file.length, chunkBytes);
-  const chunkHashes = new Uint8Array(n * CHUNK_HASH_BYTES);
-  const digests = await Promise.all(Array.from({ length: n }, (_, i) => digest(chunkOf(file, chunkBytes, i))));
-  digests.forEach((d, i) => chunkHashes.set(d.subarray(0, CHUNK_HASH_BYTES), i * CHUNK_HASH_BYTES));
-  return { hash, bytes: file.length, chunkBytes, chunkHashes };
+/** chunk hashes per `replica-offer` frame: 64 KiB of them, so an offer for any file fits in frames */
+export const OFFER_PART_HASHES = 4096;
+
+/** The offer as frames: each carries the hashes of chunks `first` .. `first + n - 1`. */
+export function offerParts(offer: TransferOffer): { first: number; chunkHashes: Uint8Array }[] {
+  const n = chunkCount(offer.bytes, offer.chunkBytes);
+  const parts: { first: number; chunkHashes: Uint8Array }[] = [];
+  for (let first = 0; first < n; first += OFFER_PART_HASHES) {
+    parts.push({ first, chunkHashes: offer.chunkHashes.subarray(first * CHUNK_HASH_BYTES, Math.min(n, first + OFFER_PART_HASHES) * CHUNK_HASH_BYTES) });
+  }
+  return parts;
+}
+
+/** Collects an offer's frames; `complete` once every chunk's hash has arrived. */
+export class OfferCollector {
+  private readonly hashes: Uint8Array;
+  private readonly seen = new Set<number>();
+  private readonly parts: number;
+
+  constructor(readonly hash: string, readonly bytes: number, readonly chunkBytes: number) {
+    const n = chunkCount(bytes, chunkBytes);
+    this.hashes = new Uint8Array(n * CHUNK_HASH_BYTES);
+    this.parts = Math.ceil(n / OFFER_PART_HASHES);
+  }
+
+  /** false when the part does not belong to this offer (another size, or out of place) */
+  add(part: { hash: string; bytes: number; chunkBytes: number; first: number; chunkHashes: Uint8Array }): boolean {
+    if (part.hash !== this.hash || part.bytes !== this.bytes || part.chunkBytes !== this.chunkBytes) return false;
+    const n = chunkCount(this.bytes, this.chunkBytes);
+    const want = Math.min(n, part.first + OFFER_PART_HASHES) - part.first;
+    if (part.first % OFFER_PART_HASHES !== 0 || part.first >= n || part.chunkHashes.length !== want * CHUNK_HASH_BYTES) return false;
+    this.hashes.set(part.chunkHashes, part.first * CHUNK_HASH_BYTES);
+    this.seen.add(part.first);
+    return true;
+  }
+
+  get complete(): boolean {
+    return this.seen.size === this.parts;
+  }
+
+  offer(): TransferOffer {
+    return { hash: this.hash, bytes: this.bytes, chunkBytes: this.chunkBytes, chunkHashes: this.hashes };
+  }
 }
 
 export function chunkOf(file: Uint8Array, chunkBytes: number, index: number): Uint8Array {
@@ -62,20 +100,33 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
+/**
+ * Receives one file's chunks in any order, checking each against the offer on arrival. Verified
+ * chunks are passed on in file order as soon as they join the verified prefix (to `sink`, and into
+ * a running SHA-256), so a large replica never has to sit in memory whole: only chunks that
+ * arrived ahead of a gap wait here.
+ */
 export class ReplicaAssembler {
-  private readonly data: Uint8Array;
   private readonly have: boolean[];
+  private readonly waiting = new Map<number, Uint8Array>();
+  private readonly hasher = sha256.create();
   private received = 0;
+  /** chunks 0 .. next-1 have gone to the sink */
+  private next = 0;
   readonly chunks: number;
   corruptChunks = 0;
 
-  /** `expectedHash` comes from the manifest, never from the sender. */
-  constructor(private offer: TransferOffer, readonly expectedHash: string, maxBytes = 512 * 1024 * 1024) {
+  /**
+   * `expectedHash` comes from the manifest, never from the sender. `sink` gets the file's bytes in
+   * order; without one they are kept here and `finish` returns them (tests, small files).
+   */
+  constructor(private offer: TransferOffer, readonly expectedHash: string, maxBytes = 2 ** 31, private readonly sink?: (bytes: Uint8Array) => void) {
     ReplicaAssembler.check(offer, expectedHash, maxBytes);
     this.chunks = chunkCount(offer.bytes, offer.chunkBytes);
-    this.data = new Uint8Array(offer.bytes);
     this.have = new Array<boolean>(this.chunks).fill(false);
   }
+
+  private readonly kept: Uint8Array[] = [];
 
   private static check(offer: TransferOffer, expectedHash: string, maxBytes: number): void {
     if (offer.hash !== expectedHash) throw new TransferError(`offer is for ${offer.hash.slice(0, 12)}…, not the replica ${expectedHash.slice(0, 12)}…`);
@@ -86,7 +137,7 @@ export class ReplicaAssembler {
 
   /** Continue with another holder's offer for the same file (the sender died mid-transfer). */
   resumeWith(offer: TransferOffer): void {
-    ReplicaAssembler.check(offer, this.expectedHash, this.data.length);
+    ReplicaAssembler.check(offer, this.expectedHash, this.offer.bytes);
     if (offer.bytes !== this.offer.bytes || offer.chunkBytes !== this.offer.chunkBytes || !sameBytes(offer.chunkHashes, this.offer.chunkHashes)) {
       throw new TransferError('the new holder chunks the file differently; start over');
     }
@@ -103,9 +154,16 @@ export class ReplicaAssembler {
       this.corruptChunks++;
       return 'corrupt';
     }
-    this.data.set(chunk, start);
     this.have[index] = true;
     this.received++;
+    // a copy: the frame it came in may be reused
+    this.waiting.set(index, chunk.slice());
+    for (let c = this.waiting.get(this.next); c; c = this.waiting.get(this.next)) {
+      this.waiting.delete(this.next++);
+      this.hasher.update(c);
+      if (this.sink) this.sink(c);
+      else this.kept.push(c);
+    }
     return 'accepted';
   }
 
@@ -121,23 +179,21 @@ export class ReplicaAssembler {
     return this.have.reduce((s, h, i) => (h ? s + Math.min(this.offer.chunkBytes, this.offer.bytes - i * this.offer.chunkBytes) : s), 0);
   }
 
-  /** The whole file, once every chunk is in and its SHA-256 equals the manifest's. */
+  /**
+   * Once every chunk is in: checks the whole file's SHA-256 against the manifest's. Returns the
+   * bytes when no sink took them (else an empty array: the sink has them).
+   */
   finish(): Uint8Array {
-    return this.check(hashHex(this.assembled()));
-  }
-
-  /** As `finish`, with the digest computed elsewhere (WebCrypto in browsers, off the JS thread). */
-  async finishWith(digest: (bytes: Uint8Array) => Promise<string>): Promise<Uint8Array> {
-    return this.check(await digest(this.assembled()));
-  }
-
-  private assembled(): Uint8Array {
     if (!this.complete) throw new TransferError(`${this.chunks - this.received} chunks are still missing`);
-    return this.data;
-  }
-
-  private check(got: string): Uint8Array {
+    const got = bytesToHex(this.hasher.digest());
     if (got !== this.expectedHash) throw new TransferError(`hash mismatch: the assembled replica is ${got.slice(0, 12)}…, the manifest says ${this.expectedHash.slice(0, 12)}…`);
-    return this.data;
+    if (this.sink) return new Uint8Array(0);
+    const out = new Uint8Array(this.offer.bytes);
+    let at = 0;
+    for (const c of this.kept) {
+      out.set(c, at);
+      at += c.length;
+    }
+    return out;
   }
 }

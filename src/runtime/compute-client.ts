@@ -1,8 +1,15 @@
 /** The page's handle on its compute worker: promise-based load / run / release. */
 import type { Backend } from '../core/protocol.js';
+import type { RoomCapacity } from '../core/room-plan.js';
 import type { ComputeReply, ComputeRequest, PreparedModel, WireTensor } from './compute-messages.js';
 
-type Pending = { resolve(r: ComputeReply): void; reject(e: Error): void; keys?: string[]; watchdog?: ReturnType<typeof setTimeout> };
+type Pending = {
+  resolve(r: ComputeReply): void;
+  reject(e: Error): void;
+  keys?: string[];
+  watchdog?: ReturnType<typeof setTimeout>;
+  progress?: (step: string, done: number, total: number) => void;
+};
 
 /**
  * A run that has not finished this long after it started is taken as hung (a GPU or a runtime that
@@ -57,6 +64,7 @@ export class ComputeClient {
       const p = this.pending.get(ev.data.id);
       if (!p) return;
       if (ev.data.kind === 'started') return this.watch(ev.data.id, p);
+      if (ev.data.kind === 'progress') return p.progress?.(ev.data.step, ev.data.done, ev.data.total);
       clearTimeout(p.watchdog);
       this.pending.delete(ev.data.id);
       if (ev.data.kind === 'ran' && p.keys?.length === 1) this.recordRun(p.keys[0], ev.data.ms);
@@ -70,7 +78,7 @@ export class ComputeClient {
   }
 
   /** Sends a request and resolves with the reply of the kind it must get back. */
-  private call<K extends ComputeReply['kind']>(req: Request, expect: K, transfer: Transferable[] = [], keys?: string[]): Promise<Extract<ComputeReply, { kind: K }>> {
+  private call<K extends ComputeReply['kind']>(req: Request, expect: K, transfer: Transferable[] = [], keys?: string[], progress?: Pending['progress']): Promise<Extract<ComputeReply, { kind: K }>> {
     if (this.dead) return Promise.reject(new ComputeError(this.dead, true));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -78,6 +86,7 @@ export class ComputeClient {
         resolve: (r) => (r.kind === expect ? resolve(r as Extract<ComputeReply, { kind: K }>) : reject(new Error(`unexpected reply ${r.kind}`))),
         reject,
         keys,
+        progress,
       });
       this.worker.postMessage({ ...req, id } as ComputeRequest, transfer);
     });
@@ -112,17 +121,21 @@ export class ComputeClient {
     }, limit);
   }
 
-  /** The caller keeps its bytes: the worker gets (and owns) a copy. */
-  load(key: string, bytes: Uint8Array, prefer: Backend): Promise<Loaded> {
+  /**
+   * Loads a session. `give`: the worker takes the caller's buffer instead of a copy (a partition of
+   * hundreds of MiB is not held twice); the caller must not use `bytes` afterwards.
+   */
+  load(key: string, bytes: Uint8Array, prefer: Backend, opts: { give?: boolean; external?: { path: string; data: Blob }[] } = {}): Promise<Loaded> {
     this.ranOnce.delete(key);
     this.runMs.delete(key);
-    const copy = bytes.slice().buffer;
-    return this.call({ kind: 'load', key, bytes: copy, prefer }, 'loaded', [copy]);
+    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+    const buffer = (opts.give && whole ? bytes.buffer : bytes.slice().buffer) as ArrayBuffer;
+    return this.call({ kind: 'load', key, bytes: buffer, prefer, external: opts.external }, 'loaded', [buffer]);
   }
 
-  async prepare(name: string, bytes: Uint8Array, parts: number, maxBytes: number): Promise<PreparedModel> {
-    const copy = bytes.slice().buffer;
-    return (await this.call({ kind: 'prepare', name, bytes: copy, parts, maxBytes }, 'prepared', [copy])).model;
+  /** Analyses and cuts a model given as files (the .onnx and its data files); its partitions land in this browser's store. */
+  async prepare(files: File[], parts: number, maxBytes: number, room: RoomCapacity | null, progress: (step: string, done: number, total: number) => void): Promise<PreparedModel> {
+    return (await this.call({ kind: 'prepare', files, parts, maxBytes, room }, 'prepared', [], undefined, progress)).model;
   }
 
   chain(stages: { key: string; inputs: string[] }[], feeds: Record<string, WireTensor>, want: string[]): Promise<Ran> {

@@ -1,6 +1,7 @@
 /** The typed protocol between a page and its compute worker (onnxruntime-web sessions). */
 import type { Manifest } from '../core/onnx/manifest.js';
 import type { Backend } from '../core/protocol.js';
+import type { RoomCapacity } from '../core/room-plan.js';
 
 export interface WireTensor {
   type: 'float32' | 'int64' | 'int32' | 'uint8' | 'bool';
@@ -8,10 +9,13 @@ export interface WireTensor {
   data: ArrayBuffer;
 }
 
-/** What the page shows of a model: the analysis and the partition plan (files travel separately). */
+/** What the page shows of a model: the analysis and the partition plan (the partitions are in this browser's store). */
 export interface PreparedModel {
   manifest: Manifest;
+  /** the .onnx and its data files, together */
   sizeBytes: number;
+  /** names of the files it came in, the .onnx first */
+  files: string[];
   opset: number;
   operators: number;
   totalFlops: number;
@@ -19,12 +23,15 @@ export interface PreparedModel {
   histogram: [string, number][];
   partitions: { id: number; start: number; end: number; flops: number; paramBytes: number; inputBytes: number; outputBytes: number }[];
   cuts: { after: number; bytes: number; tensors: string[] }[];
-  files: ArrayBuffer[];
+  /** can the room's budgets hold copies of every partition at the target (null: cut without a room) */
+  placeable: boolean | null;
 }
 
 export type ComputeRequest =
-  | { kind: 'prepare'; id: number; name: string; bytes: ArrayBuffer; parts: number; maxBytes: number }
-  | { kind: 'load'; id: number; key: string; bytes: ArrayBuffer; prefer: Backend }
+  /** analyse and cut a model (the .onnx and any data files), storing each partition as it is cut */
+  | { kind: 'prepare'; id: number; files: File[]; parts: number; maxBytes: number; room: RoomCapacity | null }
+  /** `external`: data files the model's weights live in, by the name the model uses */
+  | { kind: 'load'; id: number; key: string; bytes: ArrayBuffer; prefer: Backend; external?: { path: string; data: Blob }[] }
   /** runs sessions one after another, each fed the named tensors produced so far */
   | { kind: 'chain'; id: number; stages: { key: string; inputs: string[] }[]; feeds: Record<string, WireTensor>; want: string[] }
   | { kind: 'run'; id: number; key: string; feeds: Record<string, WireTensor> }
@@ -38,6 +45,8 @@ export type ComputeRequest =
 
 export type ComputeReply =
   | { kind: 'prepared'; id: number; model: PreparedModel }
+  /** how far a `prepare` has got (not a final reply) */
+  | { kind: 'progress'; id: number; step: string; done: number; total: number }
   | { kind: 'failed-input'; id: number; code: string; message: string }
   /** `inputTypes`: element type of each input ('' where it is not a tensor) */
   | { kind: 'loaded'; id: number; backend: Backend; fallback: string | null; ms: number; inputs: string[]; inputTypes: string[]; outputs: string[] }

@@ -7,11 +7,11 @@
  * two runs must never overlap in one worker on WebGPU.
  */
 import * as ort from 'onnxruntime-web/webgpu';
-import { partitionModelBytes } from '../core/onnx/manifest.js';
 import { ModelError } from '../core/onnx/model.js';
 import { PartitionError } from '../core/onnx/partition.js';
 import type { Backend } from '../core/protocol.js';
 import type { ComputeReply, ComputeRequest, WireTensor } from './compute-messages.js';
+import { cutModel } from './model-cutter.js';
 import { SerialQueue } from './serial-queue.js';
 
 ort.env.wasm.wasmPaths = new URL('/ort/', self.location.origin).href;
@@ -70,8 +70,8 @@ function toWire(t: ort.Tensor): WireTensor {
   return { type: t.type as WireTensor['type'], dims: [...t.dims], data };
 }
 
-async function create(bytes: Uint8Array, backend: Backend): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(bytes, { executionProviders: [backend], graphOptimizationLevel: 'all' });
+async function create(bytes: Uint8Array, backend: Backend, external?: { path: string; data: Uint8Array }[]): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(bytes, { executionProviders: [backend], graphOptimizationLevel: 'all', externalData: external });
 }
 
 /** Runs one session; the page is told when it starts, so its watchdog times the run, not the queue. */
@@ -101,43 +101,29 @@ function ortCall<T>(fn: () => Promise<T>): Promise<T> {
 async function load(msg: Extract<ComputeRequest, { kind: 'load' }>): Promise<void> {
   const started = performance.now();
   const bytes = new Uint8Array(msg.bytes);
+  const external = msg.external ? await Promise.all(msg.external.map(async (x) => ({ path: x.path, data: new Uint8Array(await x.data.arrayBuffer()) }))) : undefined;
   let backend: Backend = msg.prefer;
   let fallback: string | null = null;
   let created: ort.InferenceSession;
   try {
-    created = await create(bytes, backend);
+    created = await create(bytes, backend, external);
   } catch (e) {
     if (backend !== 'webgpu') throw e;
     fallback = `WebGPU could not load it (${(e as Error).message}); using WASM`;
     backend = 'wasm';
-    created = await create(bytes, backend);
+    created = await create(bytes, backend, external);
   }
   await sessions.get(msg.key)?.session.release();
   sessions.set(msg.key, { session: created, backend });
   reply({ kind: 'loaded', id: msg.id, backend, fallback, ms: performance.now() - started, inputs: [...created.inputNames], inputTypes: created.inputMetadata.map((m) => (m.isTensor ? String(m.type) : '')), outputs: [...created.outputNames] });
 }
 
-function prepare(msg: Extract<ComputeRequest, { kind: 'prepare' }>): void {
+async function prepare(msg: Extract<ComputeRequest, { kind: 'prepare' }>): Promise<void> {
+  const nav = self.navigator as Navigator & { deviceMemory?: number };
   try {
-    const p = partitionModelBytes(new Uint8Array(msg.bytes), msg.name, { parts: msg.parts, maxBytes: msg.maxBytes });
-    const files = p.files.map((f) => f.bytes.slice().buffer as ArrayBuffer);
-    const a = p.analysis;
-    reply({
-      kind: 'prepared',
-      id: msg.id,
-      model: {
-        manifest: p.manifest,
-        sizeBytes: msg.bytes.byteLength,
-        opset: a.opset,
-        operators: a.nodes.length,
-        totalFlops: a.totalFlops,
-        totalParamBytes: a.totalParamBytes,
-        histogram: a.histogram,
-        partitions: p.plan.partitions.map(({ id, start, end, flops, paramBytes, inputBytes, outputBytes }) => ({ id, start, end, flops, paramBytes, inputBytes, outputBytes })),
-        cuts: p.plan.cuts,
-        files,
-      },
-    }, files);
+    const model = await cutModel(msg.files, { parts: msg.parts, maxBytes: msg.maxBytes, room: msg.room, deviceMemoryGiB: nav.deviceMemory ?? null },
+      (step, done, total) => reply({ kind: 'progress', id: msg.id, step, done, total }));
+    reply({ kind: 'prepared', id: msg.id, model });
   } catch (e) {
     if (e instanceof ModelError || e instanceof PartitionError) {
       reply({ kind: 'failed-input', id: msg.id, code: e instanceof ModelError ? e.code : 'partition', message: e.message });

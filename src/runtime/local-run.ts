@@ -1,11 +1,14 @@
 /**
- * Runs the shipped test sample through one model on this device, twice side by side: the whole
- * model, and its partitions chained in manifest order (each fed the tensors the earlier ones
- * produced). Reports per-image predictions, accuracy and latency for both.
+ * Runs images through one model on this device, twice side by side: the whole model, and its
+ * partitions chained in manifest order (each fed the tensors the earlier ones produced). Reports
+ * per-image predictions, accuracy and latency for both. Models that take the shipped test
+ * sample's 28x28 grey images get those (with labels, so accuracy); others get seeded synthetic
+ * inputs of their own shape, and the check is whether chain and whole agree.
  */
 import type { Manifest } from '../core/onnx/manifest.js';
 import type { Backend } from '../core/protocol.js';
-import { argmax, imageTensor, type ImageSample } from '../core/sample.js';
+import { argmax, imageTensor, syntheticInput, type ImageSample } from '../core/sample.js';
+import { ReplicaStore } from '../store/replicas.js';
 import type { ComputeClient } from './compute-client.js';
 import type { WireTensor } from './compute-messages.js';
 
@@ -15,15 +18,17 @@ export interface LocalRunResult {
   partitionBackends: Backend[];
   fallback: string | null;
   count: number;
-  whole: { predictions: number[]; accuracy: number; msPerImage: number };
-  chain: { predictions: number[]; accuracy: number; msPerImage: number };
+  /** false: synthetic inputs without labels, so no accuracy */
+  labelled: boolean;
+  whole: { predictions: number[]; accuracy: number | null; msPerImage: number };
+  chain: { predictions: number[]; accuracy: number | null; msPerImage: number };
 }
 
 export interface LocalRunInput {
   client: ComputeClient;
   manifest: Manifest;
-  wholeBytes: Uint8Array;
-  partitionBytes: Uint8Array[];
+  /** the model as it was given: the .onnx and any data files */
+  files: File[];
   sample: ImageSample;
   count: number;
   backend: Backend;
@@ -34,53 +39,68 @@ function floatTensor(data: Float32Array, dims: number[]): WireTensor {
   return { type: 'float32', dims, data: data.slice().buffer };
 }
 
+/** Does the model take the test sample's images ([batch, 1, rows, cols])? */
+export function takesSample(m: Manifest, s: ImageSample): boolean {
+  const dims = m.model.inputs[0]?.dims ?? [];
+  return m.model.inputs.length === 1 && dims.slice(1).join('x') === `1x${s.rows}x${s.cols}`;
+}
+
 export async function runLocally(i: LocalRunInput): Promise<LocalRunResult> {
   const { client, manifest } = i;
-  const inputName = manifest.model.inputs[0].name;
+  const input = manifest.model.inputs[0];
   const outputName = manifest.model.outputs[0].name;
-  const total = i.partitionBytes.length + 1 + 2 * i.count;
+  const labelled = takesSample(manifest, i.sample);
+  const dims = input.dims.map((d) => (typeof d === 'number' ? d : 1));
+  const image = (n: number) => (labelled ? imageTensor(i.sample, n) : syntheticInput(n, dims));
+  const total = manifest.partitions.length + 1 + 2 * i.count;
   let done = 0;
   const tick = (what: string) => i.progress(++done, total, what);
-  const whole = await client.load('whole', i.wholeBytes, i.backend);
+  const modelFile = i.files.find((f) => /\.onnx$/i.test(f.name)) ?? i.files[0];
+  const external = i.files.filter((f) => f !== modelFile).map((f) => ({ path: f.name, data: f as Blob }));
+  const whole = await client.load('whole', new Uint8Array(await modelFile.arrayBuffer()), i.backend, { give: true, external: external.length ? external : undefined });
   tick(`loaded the whole model on ${whole.backend}`);
   let fallback = whole.fallback;
   const partitionBackends: Backend[] = [];
-  for (const [k, bytes] of i.partitionBytes.entries()) {
-    const loaded = await client.load(`p${k}`, bytes, i.backend);
+  const store = new ReplicaStore();
+  for (const [k, spec] of manifest.partitions.entries()) {
+    const bytes = await store.getReplica(spec.sha256);
+    if (!bytes) throw new Error(`partition ${k} is no longer stored in this browser`);
+    const loaded = await client.load(`p${k}`, bytes, i.backend, { give: true });
     partitionBackends.push(loaded.backend);
     fallback ??= loaded.fallback;
     tick(`loaded partition ${k}`);
   }
-  const dims = [1, 1, i.sample.rows, i.sample.cols];
   const wholePred: number[] = [];
   const chainPred: number[] = [];
   let wholeMs = 0;
   let chainMs = 0;
   // one untimed pass through both, so first-run costs (kernel compilation, allocations) count for neither
-  const warm = imageTensor(i.sample, 0);
-  await client.run('whole', { [inputName]: floatTensor(warm, dims) });
+  const warm = image(0);
+  await client.run('whole', { [input.name]: floatTensor(warm, dims) });
   const stages = manifest.partitions.map((spec, k) => ({ key: `p${k}`, inputs: spec.inputs }));
-  await client.chain(stages, { [inputName]: floatTensor(warm, dims) }, [outputName]);
+  await client.chain(stages, { [input.name]: floatTensor(warm, dims) }, [outputName]);
   for (let n = 0; n < i.count; n++) {
-    const x = imageTensor(i.sample, n);
+    const x = image(n);
     let t = performance.now();
-    const w = await client.run('whole', { [inputName]: floatTensor(x, dims) });
+    const w = await client.run('whole', { [input.name]: floatTensor(x, dims) });
     wholeMs += performance.now() - t;
     wholePred.push(argmax(new Float32Array(w.outputs[outputName].data)));
     tick(`image ${n + 1}: whole model`);
 
     t = performance.now();
-    const c = await client.chain(stages, { [inputName]: floatTensor(x, dims) }, [outputName]);
+    const c = await client.chain(stages, { [input.name]: floatTensor(x, dims) }, [outputName]);
     chainMs += performance.now() - t;
     chainPred.push(argmax(new Float32Array(c.outputs[outputName].data)));
     tick(`image ${n + 1}: partition chain`);
   }
-  const acc = (p: number[]) => p.filter((c, n) => c === i.sample.labels[n]).length / p.length;
+  for (const k of ['whole', ...stages.map((s) => s.key)]) await client.release(k);
+  const acc = (p: number[]) => (labelled ? p.filter((c, n) => c === i.sample.labels[n]).length / p.length : null);
   return {
     backend: whole.backend,
     partitionBackends,
     fallback,
     count: i.count,
+    labelled,
     whole: { predictions: wholePred, accuracy: acc(wholePred), msPerImage: wholeMs / i.count },
     chain: { predictions: chainPred, accuracy: acc(chainPred), msPerImage: chainMs / i.count },
   };

@@ -71,8 +71,10 @@ export class PartitionRunner {
    * each twice on zeros where its input shapes are known: the first run compiles the GPU kernels,
    * so no request pays for that, and both give the hang watchdog a measure of a normal run.
    */
-  async warm(parts: WarmPartition[]): Promise<void> {
+  async warm(parts: WarmPartition[], only = false): Promise<void> {
     for (const p of parts) this.warmList.set(p.hash, p);
+    // sessions of copies this device no longer keeps free their memory
+    if (only) for (const h of [...this.backends.keys()]) if (!parts.some((p) => p.hash === h)) await this.unload(h);
     for (const p of parts) {
       try {
         await this.load(p.hash);
@@ -110,6 +112,7 @@ export class PartitionRunner {
     this.warmed.delete(hash);
     this.loaded.delete(hash);
     this.backends.delete(hash);
+    this.report();
     await this.client.release(hash).catch(() => undefined);
   }
 
@@ -135,7 +138,7 @@ export class PartitionRunner {
       const client = this.client;
       ready = this.store.getReplica(hash).then(async (bytes) => {
         if (!bytes) throw new Error('no verified copy of that partition in this browser');
-        const r = await client.load(hash, bytes, this.wasmOnly.has(hash) ? 'wasm' : this.backend);
+        const r = await client.load(hash, bytes, this.wasmOnly.has(hash) ? 'wasm' : this.backend, { give: true });
         if (r.fallback && !this.wasmOnly.has(hash)) {
           this.wasmOnly.add(hash);
           this.events.switched(hash, r.fallback);

@@ -3,10 +3,10 @@ import { LitElement, css, html } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import { hmacProvider } from '../mesh/hmac.js';
 import type { DeviceClient } from '../worker/client.js';
-import { formatBytes } from '../core/format.js';
 import type { Manifest } from '../core/onnx/manifest.js';
 import './event-log.js';
-import { MAX_MODEL_BYTES, type ModelPanel } from './model-panel.js';
+import type { ModelPanel } from './model-panel.js';
+import './model-panel.js';
 import './peer-table.js';
 import './placement-panel.js';
 import type { InferencePanel } from './inference-panel.js';
@@ -45,8 +45,7 @@ export class FrimApp extends LitElement {
     this.modelError = null;
     this.addEventListener('frim-error', (e) => (this.modelError = (e as CustomEvent<string | null>).detail));
     this.addEventListener('frim-offload', (e) => {
-      const { manifest, files } = (e as CustomEvent<{ manifest: Manifest; files: ArrayBuffer[] }>).detail;
-      this.client?.offload(manifest, files);
+      this.client?.offload((e as CustomEvent<Manifest>).detail);
     });
     this.addEventListener('frim-target', (e) => this.client?.setTarget((e as CustomEvent<number>).detail));
     this.addEventListener('frim-budget', (e) => this.client?.setBudget((e as CustomEvent<number | null>).detail));
@@ -63,17 +62,14 @@ export class FrimApp extends LitElement {
 
   private async onDrop(e: DragEvent): Promise<void> {
     e.preventDefault();
-    const file = e.dataTransfer?.files?.[0];
+    const files = [...(e.dataTransfer?.files ?? [])];
     const panel = this.renderRoot.querySelector('model-panel') as ModelPanel | null;
-    if (!file || !panel) return;
+    if (!files.length || !panel) return;
     // a picture dropped on the page is a question for the room, not a model
     const asker = this.renderRoot.querySelector('inference-panel') as InferencePanel | null;
-    if (file.type.startsWith('image/') && asker) return asker.classifyFile(file);
-    if (file.size > MAX_MODEL_BYTES) {
-      this.modelError = `"${file.name}" is ${formatBytes(file.size)}, over the ${formatBytes(MAX_MODEL_BYTES)} limit.`;
-      return;
-    }
-    await panel.open(file.name, new Uint8Array(await file.arrayBuffer()));
+    if (files.length === 1 && files[0].type.startsWith('image/') && asker) return asker.classifyFile(files[0]);
+    // a model, with its data files if its weights are kept outside the .onnx
+    await panel.open(files);
   }
 
   protected updated(changed: Map<string, unknown>): void {
@@ -122,7 +118,7 @@ export class FrimApp extends LitElement {
           <div class="charts">${repeat(charted, (p) => p.deviceId, (p) => html`<rtt-chart .peer=${p} .series=${s!.series[p.deviceId]}></rtt-chart>`)}</div></section>` : null}
         <div style="margin-bottom:12px"><placement-panel .view=${s?.offload ?? null} .names=${names}></placement-panel></div>
         <div style="margin-bottom:12px"><inference-panel .view=${s?.inference ?? null} .hasModel=${!!s?.offload?.model}></inference-panel></div>
-        <div style="margin-bottom:12px"><model-panel .backend=${c.opts.backend.backend} .devices=${devices}></model-panel></div>
+        <div style="margin-bottom:12px"><model-panel .backend=${c.opts.backend.backend} .devices=${devices} .room=${s?.offload ? { devices: s.offload.devices.filter((d) => d.alive && (d.self || d.announced)).map((d) => ({ budget: d.budget, availability: d.availability })), target: s.offload.target } : null}></model-panel></div>
         <event-log .events=${s?.events ?? []} .names=${names}></event-log>
       ` : null}
     `;

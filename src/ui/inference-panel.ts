@@ -85,7 +85,7 @@ export class InferencePanel extends LitElement {
   render() {
     const v = this.view;
     const ms = (x: number | null | undefined) => (x === null || x === undefined ? '–' : x.toFixed(1));
-    const acc = v && v.count ? `${((100 * v.correct) / Math.max(1, v.answered + v.lost)).toFixed(1)} %` : '–';
+    const acc = v && v.count && v.labelled ? `${((100 * v.correct) / Math.max(1, v.answered + v.lost)).toFixed(1)} %` : '–';
     return html`<section class="card">
       <h2>Ask the room</h2>
       <div class="row">

@@ -8,6 +8,7 @@ import { parseSample, type ImageSample } from '../core/sample.js';
 import type { Backend } from '../core/protocol.js';
 import { ComputeClient, InputError } from '../runtime/compute-client.js';
 import type { PreparedModel } from '../runtime/compute-messages.js';
+import type { RoomCapacity } from '../core/room-plan.js';
 import { runLocally, type LocalRunResult } from '../runtime/local-run.js';
 import { formatBytes, formatFlops } from '../core/format.js';
 import './bar-chart.js';
@@ -21,13 +22,17 @@ interface ShippedModel {
   bytes: number;
 }
 
-/** Largest model file accepted; `?maxModelMiB=` lowers it (tests, small phones). */
-export const MAX_MODEL_BYTES = (Number(new URLSearchParams(location.search).get('maxModelMiB')) || 200) * 1024 * 1024;
+/**
+ * Largest .onnx file accepted: ONNX's own limit (protobuf cannot go to 2 GiB; bigger models keep
+ * their weights in data files, which are bounded by the device's memory). `?maxModelMiB=` lowers it.
+ */
+export const MAX_MODEL_BYTES = Math.min(2 ** 31 - 1, (Number(new URLSearchParams(location.search).get('maxModelMiB')) || 2048) * 1024 * 1024);
 
 export class ModelPanel extends LitElement {
   static properties = {
     backend: { type: String },
     devices: { type: Number },
+    room: { attribute: false },
     shipped: { state: true },
     model: { state: true },
     parts: { state: true },
@@ -37,13 +42,15 @@ export class ModelPanel extends LitElement {
   };
   declare backend: Backend;
   declare devices: number;
+  /** the room a model is cut for: live devices' budgets and availabilities, and the target */
+  declare room: RoomCapacity | null;
   declare shipped: ShippedModel[];
   declare model: PreparedModel | null;
   declare parts: number | null;
   declare progress: { done: number; total: number; step: string } | null;
   declare result: LocalRunResult | null;
   declare count: number;
-  private bytes: Uint8Array | null = null;
+  private files: File[] = [];
   private name = '';
   private compute: ComputeClient | null = null;
   private sample: ImageSample | null = null;
@@ -58,12 +65,14 @@ export class ModelPanel extends LitElement {
     .drop { border: 2px dashed color-mix(in srgb, CanvasText 25%, transparent); border-radius: 8px; padding: 8px 12px; }
     input[type=number] { width: 5em; }
     h3 { font-size: 13px; margin: 10px 0 4px; }
+    .warn { color: #b8860b; }
   `];
 
   constructor() {
     super();
     this.backend = 'wasm';
     this.devices = 1;
+    this.room = null;
     this.shipped = [];
     this.model = null;
     this.parts = null;
@@ -93,23 +102,23 @@ export class ModelPanel extends LitElement {
     this.dispatchEvent(new CustomEvent('frim-error', { detail: null, bubbles: true, composed: true }));
   }
 
-  /** Entry point for files chosen, dropped or fetched. */
-  async open(name: string, bytes: Uint8Array): Promise<void> {
-    this.bytes = bytes;
-    this.name = name;
+  /** Entry point for files chosen, dropped or fetched: a model, with its data files if it has any. */
+  async open(files: File[]): Promise<void> {
+    this.files = files;
+    this.name = files.find((f) => /\.onnx$/i.test(f.name))?.name ?? files[0]?.name ?? '';
     this.result = null;
     await this.prepare();
   }
 
   private async prepare(): Promise<void> {
-    if (!this.bytes) return;
-    this.progress = { done: 0, total: 1, step: `analysing ${this.name}` };
+    if (!this.files.length) return;
+    this.progress = { done: 0, total: 1, step: `reading ${this.name}` };
     this.compute ??= new ComputeClient();
     try {
-      this.model = await this.compute.prepare(this.name, this.bytes, this.planParts, MAX_MODEL_BYTES);
+      this.model = await this.compute.prepare(this.files, this.planParts, MAX_MODEL_BYTES, this.room, (step, done, total) => (this.progress = { step, done, total }));
       this.clearError();
       // a model given to any tab becomes the room's: its partitions are placed across the devices
-      this.dispatchEvent(new CustomEvent('frim-offload', { detail: { manifest: this.model.manifest, files: this.model.files }, bubbles: true, composed: true }));
+      this.dispatchEvent(new CustomEvent('frim-offload', { detail: this.model.manifest, bubbles: true, composed: true }));
     } catch (e) {
       this.model = null;
       this.fail(e instanceof InputError ? e.message : `Could not analyse ${this.name}: ${(e as Error).message}`);
@@ -119,10 +128,9 @@ export class ModelPanel extends LitElement {
 
   private async onFile(ev: Event): Promise<void> {
     const input = ev.target as HTMLInputElement;
-    const file = input.files?.[0];
-    if (!file) return;
-    if (file.size > MAX_MODEL_BYTES) return this.fail(`"${file.name}" is ${formatBytes(file.size)}, over the ${formatBytes(MAX_MODEL_BYTES)} limit.`);
-    await this.open(file.name, new Uint8Array(await file.arrayBuffer()));
+    const files = [...(input.files ?? [])];
+    if (!files.length) return;
+    await this.open(files);
     input.value = '';
   }
 
@@ -133,7 +141,7 @@ export class ModelPanel extends LitElement {
     try {
       const res = await fetch(`/models/${pick.file}`);
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      await this.open(pick.file, new Uint8Array(await res.arrayBuffer()));
+      await this.open([new File([await res.arrayBuffer()], pick.file)]);
     } catch (e) {
       this.fail(`Could not download ${pick.file}: ${(e as Error).message}`);
     }
@@ -150,7 +158,7 @@ export class ModelPanel extends LitElement {
 
   private async runLocal(): Promise<void> {
     const m = this.model;
-    if (!m || !this.bytes || !this.compute) return;
+    if (!m || !this.files.length || !this.compute) return;
     this.result = null;
     try {
       if (!this.sample) {
@@ -159,15 +167,11 @@ export class ModelPanel extends LitElement {
         if (!res.ok) throw new Error(`test sample: HTTP ${res.status}`);
         this.sample = parseSample(new Uint8Array(await res.arrayBuffer()));
       }
-      const input = m.manifest.model.inputs[0];
-      if (m.manifest.model.inputs.length !== 1 || input.dims.slice(1).join('x') !== `1x${this.sample.rows}x${this.sample.cols}`) {
-        throw new Error(`the test sample is ${this.sample.rows}x${this.sample.cols} grey images; this model expects ${input.name} [${input.dims.join(', ')}]`);
-      }
+      if (m.manifest.model.inputs.length !== 1) throw new Error(`${m.manifest.model.name} takes ${m.manifest.model.inputs.length} inputs; the local check feeds one image`);
       this.result = await runLocally({
         client: this.compute,
         manifest: m.manifest,
-        wholeBytes: this.bytes,
-        partitionBytes: m.files.map((f) => new Uint8Array(f)),
+        files: this.files,
         sample: this.sample,
         count: Math.min(this.count, this.sample.count),
         backend: this.backend,
@@ -192,7 +196,9 @@ export class ModelPanel extends LitElement {
         <div><h3>Compute per partition</h3><bar-chart .labels=${m.partitions.map((p) => `P${p.id}`)} .values=${m.partitions.map((p) => p.flops / 1e6)} unit="MFLOP"></bar-chart></div>
       </div>
       <h3>Plan for ${m.partitions.length} partition${m.partitions.length === 1 ? '' : 's'}</h3>
-      <table data-testid="plan" data-parts=${m.partitions.length}>
+      ${m.partitions.length > this.planParts ? html`<p class="muted">Cut into ${m.partitions.length} rather than ${this.planParts}: smaller pieces fit into what the devices' budgets leave.</p>` : null}
+      ${m.placeable === false ? html`<p class="warn">The devices' budgets cannot hold enough copies of every partition to meet the target; the room serves it below θ (raise budgets, add devices, or lower θ).</p>` : null}
+      <table data-testid="plan" data-parts=${m.partitions.length} data-placeable=${m.placeable === null ? '' : String(m.placeable)}>
         <thead><tr><th>partition</th><th>operators</th><th>compute</th><th>weights</th><th>in / image</th><th>out / image</th></tr></thead>
         <tbody>${m.partitions.map((p) => html`<tr data-testid="plan-partition" data-partition-id=${p.id} data-flops=${p.flops} data-param-bytes=${p.paramBytes} data-input-bytes=${p.inputBytes} data-output-bytes=${p.outputBytes}>
           <td>P${p.id}</td><td>${p.start}–${p.end}</td><td>${formatFlops(p.flops)}</td><td>${formatBytes(p.paramBytes)}</td><td>${formatBytes(p.inputBytes)}</td><td>${formatBytes(p.outputBytes)}</td></tr>`)}</tbody>
@@ -209,11 +215,11 @@ export class ModelPanel extends LitElement {
     const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
     return html`<table data-testid="local-run" data-backend=${r.backend} data-partition-backends=${r.partitionBackends.join(',')} data-count=${r.count} data-fallback=${r.fallback ?? ''}
         data-whole-predictions=${r.whole.predictions.join(',')} data-chain-predictions=${r.chain.predictions.join(',')}
-        data-whole-accuracy=${r.whole.accuracy} data-chain-accuracy=${r.chain.accuracy} data-whole-ms=${r.whole.msPerImage.toFixed(3)} data-chain-ms=${r.chain.msPerImage.toFixed(3)}>
-      <thead><tr><th>on ${r.backend === 'webgpu' ? 'WebGPU' : 'WASM'}, ${r.count} images</th><th>accuracy</th><th>latency / image</th></tr></thead>
+        data-whole-accuracy=${r.whole.accuracy ?? ''} data-chain-accuracy=${r.chain.accuracy ?? ''} data-whole-ms=${r.whole.msPerImage.toFixed(3)} data-chain-ms=${r.chain.msPerImage.toFixed(3)}>
+      <thead><tr><th>on ${r.backend === 'webgpu' ? 'WebGPU' : 'WASM'}, ${r.count} ${r.labelled ? 'test images' : 'synthetic inputs (no labels for this model)'}</th><th>${r.labelled ? 'accuracy' : 'same top-1 as whole'}</th><th>latency / image</th></tr></thead>
       <tbody>
-        <tr><td>whole model</td><td>${pct(r.whole.accuracy)}</td><td>${r.whole.msPerImage.toFixed(2)} ms</td></tr>
-        <tr><td>partition chain (${r.partitionBackends.map((b, k) => `P${k} ${b === 'webgpu' ? 'WebGPU' : 'WASM'}`).join(', ')})</td><td>${pct(r.chain.accuracy)}</td><td>${r.chain.msPerImage.toFixed(2)} ms</td></tr>
+        <tr><td>whole model</td><td>${r.whole.accuracy === null ? '–' : pct(r.whole.accuracy)}</td><td>${r.whole.msPerImage.toFixed(2)} ms</td></tr>
+        <tr><td>partition chain (${r.partitionBackends.map((b, k) => `P${k} ${b === 'webgpu' ? 'WebGPU' : 'WASM'}`).join(', ')})</td><td>${r.chain.accuracy === null ? pct(r.chain.predictions.filter((p, k) => p === r.whole.predictions[k]).length / r.count) : pct(r.chain.accuracy)}</td><td>${r.chain.msPerImage.toFixed(2)} ms</td></tr>
       </tbody>
       ${r.fallback ? html`<caption class="muted">${r.fallback}</caption>` : null}
     </table>`;
@@ -229,8 +235,8 @@ export class ModelPanel extends LitElement {
             ${this.shipped.map((m) => html`<option value=${m.name}>${m.name} (${(100 * m.testAccuracy).toFixed(1)} %, ${formatBytes(m.bytes)})</option>`)}
           </select>
         </label>
-        <span class="drop">or drop an <code>.onnx</code> file anywhere on this page, or
-          <input data-testid="model-input" type="file" accept=".onnx,application/octet-stream" @change=${this.onFile} /></span>
+        <span class="drop">or drop an <code>.onnx</code> file (with its data file, if its weights are kept apart) anywhere on this page, or
+          <input data-testid="model-input" type="file" multiple @change=${this.onFile} /></span>
         <label>Partitions: <input data-testid="parts" type="number" min="1" max="16" .value=${String(this.planParts)} @change=${this.onParts} /></label>
       </div>
       ${this.progress ? html`<div class="row"><progress data-testid="progress" data-step=${this.progress.step} value=${this.progress.done} max=${this.progress.total}></progress><span>${this.progress.step}</span></div>` : null}

@@ -138,16 +138,16 @@ export class DeviceClient extends EventTarget {
         void this.compute(m);
         return;
       case 'warm':
-        void this.partitions().warm(m.partitions);
+        void this.partitions().warm(m.partitions, true);
         return;
     }
     this.emit();
   }
 
-  /** Makes a partitioned model the room's model; the worker stores its partitions and places copies. */
-  offload(manifest: Manifest, files: ArrayBuffer[]): void {
+  /** Makes a model the room's model; its partitions are already in this browser's store. */
+  offload(manifest: Manifest): void {
     this.notice = null;
-    this.post({ kind: 'offload', manifest, files });
+    this.post({ kind: 'offload', manifest });
   }
 
   setTarget(target: number): void {

@@ -98,11 +98,16 @@ function runOnLeader(hash: string, feeds: Record<string, Tensor>): Promise<{ out
 }
 
 let warmed = '';
-/** Has the leader tab load the partitions this device holds for the room's model, once per change. */
+/**
+ * Has the leader tab load the partitions this device holds for the room's model, once per change,
+ * up to its budget: a device holding more than it offers (the one a model was dropped on) keeps
+ * the rest only until the room has copies elsewhere, and loads them on demand meanwhile.
+ */
 function warmLeader(): void {
   const s = offloader?.serving();
   if (!leader || !s) return;
-  const held = s.manifest.partitions.filter((p) => s.holds(p.sha256));
+  let room = s.budget;
+  const held = s.manifest.partitions.filter((p) => s.holds(p.sha256) && (room -= p.bytes) >= 0);
   const key = `${leader.id}:${held.map((p) => p.sha256).join()}`;
   if (key === warmed) return;
   warmed = key;
@@ -276,7 +281,7 @@ function handle(port: TabPort, raw: unknown): void {
     case 'offload': {
       const manifest = checkManifest(msg.manifest);
       if (typeof manifest === 'string' || !offloader) return;
-      offloader.offload(manifest, msg.files.map((f) => new Uint8Array(f)))
+      offloader.offload(manifest)
         .then(() => post(tab, { kind: 'notice', error: null }))
         .catch((e: unknown) => post(tab, { kind: 'notice', error: `Could not offload ${manifest.model.name}: ${(e as Error).message}` }));
       break;

@@ -21,6 +21,8 @@ export interface Serving {
   /** per stage: live devices holding a verified copy */
   replicas: string[][];
   holds(hash: string): boolean;
+  /** bytes this device offers for copies */
+  budget: number;
 }
 
 export interface InferenceDeps {

@@ -27,8 +27,8 @@ export type TabToWorker =
   | { kind: 'signalling'; state: 'connecting' | 'open' | 'lost'; detail: string }
   /** a room frame from a verified peer, as it arrived (the worker validates it again) */
   | { kind: 'frame'; deviceId: string; data: ArrayBuffer }
-  /** a model dropped on this tab, partitioned: make it the room's model */
-  | { kind: 'offload'; manifest: Manifest; files: ArrayBuffer[] }
+  /** a model dropped on this tab, cut and its partitions stored in this browser: make it the room's model */
+  | { kind: 'offload'; manifest: Manifest }
   | { kind: 'set-target'; target: number }
   /** bytes offered for replicas; null returns to the browser-derived default */
   | { kind: 'set-budget'; bytes: number | null }
@@ -81,7 +81,7 @@ const TAB_SHAPES: Record<TabToWorker['kind'], (m: Record<string, unknown>) => bo
   ice: (m) => str(m.deviceId) && str(m.state) && num(m.at),
   signalling: (m) => (m.state === 'connecting' || m.state === 'open' || m.state === 'lost') && str(m.detail),
   frame: (m) => str(m.deviceId) && m.data instanceof ArrayBuffer,
-  offload: (m) => typeof checkManifest(m.manifest) !== 'string' && Array.isArray(m.files) && m.files.every((f) => f instanceof ArrayBuffer),
+  offload: (m) => typeof checkManifest(m.manifest) !== 'string',
   'set-target': (m) => isTarget(m.target),
   'set-budget': (m) => m.bytes === null || (num(m.bytes) && m.bytes >= 0 && m.bytes <= 2 ** 45),
   forget: () => true,

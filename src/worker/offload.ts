@@ -13,7 +13,7 @@ import type { Manifest } from '../core/onnx/manifest.js';
 import { decodeFrame, encodeFrame, roomTag, type Backend, type Message } from '../core/protocol.js';
 import { initialSettings, manifestKey, mergeSettings, partitionViews, sameSettings, usedBytes, isTarget, type DeviceHoldings, type RoomSettings } from '../core/room.js';
 import { availability } from '../core/availability.js';
-import { sha256Hex } from '../store/digest.js';
+import { sha256Bytes } from '../store/digest.js';
 import { ReplicaStore, StorageFullError } from '../store/replicas.js';
 import { SettingsStore } from '../store/settings.js';
 import type { DeviceState } from './device-state.js';
@@ -87,8 +87,9 @@ export class Offloader {
     this.startedAt = deps.mono();
     this.server = new ReplicaServer({
       holds: (h) => this.holds.has(h),
-      load: (h) => this.store.getReplica(h),
+      blob: (h) => this.store.getBlob(h),
       send: (to, m, p) => this.send(to, m, p),
+      digest: sha256Bytes,
     }, deps.mono);
   }
 
@@ -120,11 +121,12 @@ export class Offloader {
     for (const m of manifests) this.manifests.set(manifestKey(m), m);
     const t0 = this.deps.mono();
     let bytes = 0;
+    // each copy is checked before it is announced, a slice at a time: big replicas never sit in memory here
     for (const h of hashes) {
-      const b = await this.store.getReplica(h);
-      if (b) {
+      const size = await this.store.verify(h);
+      if (size) {
         this.holds.add(h);
-        bytes += b.length;
+        bytes += size;
       }
     }
     if (this.holds.size) this.log('copy-added', null, `${this.holds.size} verified cop${this.holds.size === 1 ? 'y' : 'ies'} (${(bytes / 1024).toFixed(0)} KiB) loaded from this browser's storage in ${Math.round(this.deps.mono() - t0)} ms; nothing downloaded`);
@@ -302,21 +304,17 @@ export class Offloader {
 
   // ---- what the user does on this device ----
 
-  /** A model dropped on one of this device's tabs: keep every partition, and make it the room's model. */
-  async offload(manifest: Manifest, files: Uint8Array[]): Promise<void> {
-    if (files.length !== manifest.partitions.length) throw new Error('partition files do not match the manifest');
-    for (const [i, p] of manifest.partitions.entries()) {
-      if ((await sha256Hex(files[i])) !== p.sha256) throw new Error(`partition ${p.id} does not match its manifest hash`);
+  /**
+   * A model dropped on one of this device's tabs, whose partitions that tab's compute worker has
+   * cut and stored in this browser (verified as they were written): serve them, and make it the
+   * room's model. Copies beyond this device's budget are retired once the room holds enough
+   * elsewhere.
+   */
+  async offload(manifest: Manifest): Promise<void> {
+    for (const p of manifest.partitions) {
+      if (!(await this.store.has(p.sha256))) throw new Error(`partition ${p.id} was not stored on this device`);
     }
-    try {
-      for (const [i, p] of manifest.partitions.entries()) {
-        await this.store.putReplica(p.sha256, files[i]);
-        this.holds.add(p.sha256);
-      }
-    } catch (e) {
-      if (e instanceof StorageFullError) this.storageFull(e);
-      throw e;
-    }
+    for (const p of manifest.partitions) this.holds.add(p.sha256);
     const key = manifestKey(manifest);
     await this.store.putManifest(key, manifest);
     this.manifests.set(key, manifest);
@@ -388,7 +386,6 @@ export class Offloader {
         if (kind === 'resumed') this.resumes++;
         this.log(kind, null, detail);
       },
-      digest: sha256Hex,
     });
     this.fetches.set(hash, f);
     this.log('transfer', by, `fetching ${label} from ${sources.join(', ') || 'nobody'}`);
@@ -398,9 +395,10 @@ export class Offloader {
       this.fetches.delete(hash);
       if (r.ok) {
         try {
-          await this.store.putReplica(hash, r.bytes);
+          // verified chunk by chunk and as a whole (SHA-256 against the manifest) while it arrived
+          await this.store.putVerified(hash, r.blob);
           this.holds.add(hash);
-          this.log('copy-added', null, `${label} verified and stored (${(r.bytes.length / 1024).toFixed(0)} KiB in ${Math.round(r.ms)} ms from ${r.from.join(' + ')})`);
+          this.log('copy-added', null, `${label} verified and stored (${(r.bytes / 1024).toFixed(0)} KiB in ${Math.round(r.ms)} ms from ${r.from.join(' + ')})`);
         } catch (e) {
           if (e instanceof StorageFullError) this.storageFull(e);
           else this.log('storage', null, `could not store ${label}: ${(e as Error).message}`);
@@ -531,7 +529,7 @@ export class Offloader {
       ...(this.holds.has(p.sha256) ? [this.deps.deviceId] : []),
       ...peers.filter((x) => this.peers.get(x.deviceId)?.holds.includes(p.sha256)).map((x) => x.deviceId),
     ].sort());
-    return { key, manifest: m, replicas, holds: (h) => this.holds.has(h) };
+    return { key, manifest: m, replicas, holds: (h) => this.holds.has(h), budget: this.budget.bytes };
   }
 
   /** This device and every peer, with what each holds, for the placement matrix and D. */

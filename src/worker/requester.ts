@@ -9,7 +9,7 @@
 import { shortestPath } from '../core/execution-graph.js';
 import { RequestTracker, StageTimes } from '../core/hedging.js';
 import type { InferenceMode, Message } from '../core/protocol.js';
-import { argmax, imageTensor, parseSample, type ImageSample } from '../core/sample.js';
+import { argmax, imageTensor, parseSample, syntheticInput, type ImageSample } from '../core/sample.js';
 import { quantile } from '../core/stats.js';
 import { PartsAssembler, unpackTensors, type Tensor } from '../core/tensors.js';
 import type { Inference } from './inference.js';
@@ -45,6 +45,8 @@ interface Logical {
 
 export class Requester {
   private sample: ImageSample | null = null;
+  /** the run feeds the test sample (labels known), not synthetic inputs */
+  private labelled = true;
   private readonly tracker = new RequestTracker();
   private readonly times = new StageTimes();
   private readonly attemptOf = new Map<string, number>();
@@ -86,9 +88,11 @@ export class Requester {
       return this.fail(`could not load the test sample: ${(e as Error).message}`);
     }
     const input = s.manifest.model.inputs[0];
-    if (s.manifest.model.inputs.length !== 1 || input.dims.slice(1).join('x') !== `1x${this.sample.rows}x${this.sample.cols}`) {
-      return this.fail(`the test sample is ${this.sample.rows}x${this.sample.cols} grey images; ${s.manifest.model.name} takes ${input.name} [${input.dims.join(', ')}]`);
+    if (s.manifest.model.inputs.length !== 1 || input.type !== 'float32' || input.dims.length < 2) {
+      return this.fail(`${s.manifest.model.name} takes ${s.manifest.model.inputs.map((x) => `${x.name} [${x.dims.join(', ')}] ${x.type}`).join(', ')}; requests feed one float image`);
     }
+    // models the test sample does not fit (ImageNet-shaped ones) get seeded synthetic inputs, without labels
+    this.labelled = input.dims.slice(1).join('x') === `1x${this.sample.rows}x${this.sample.cols}`;
     let path: string[] = [];
     if (opts.mode === 'no-config') {
       const p = shortestPath(this.ctx.graphFor(s, this.ctx.self, new Set()), { stage: -1 });
@@ -110,7 +114,8 @@ export class Requester {
       const i = r.issued++;
       // due at its slot in the stream: waiting here for room counts towards its latency
       const due = t0 + i * gap;
-      this.requests.set(i, { image: i % this.sample!.count, label: this.sample!.labels[i % this.sample!.count], mode: r.mode, issuedAt: due, issuedEpoch: e0 + i * gap, attempts: 0, lastProgress: this.ctx.deps.mono(), winners: [], done: false });
+      const image = this.labelled ? i % this.sample!.count : i;
+      this.requests.set(i, { image, label: this.labelled ? this.sample!.labels[image] : -1, mode: r.mode, issuedAt: due, issuedEpoch: e0 + i * gap, attempts: 0, lastProgress: this.ctx.deps.mono(), winners: [], done: false });
       void this.attempt(i);
       this.timer = setTimeout(next, Math.max(0, t0 + (i + 1) * gap - this.ctx.deps.mono()));
     };
@@ -133,9 +138,9 @@ export class Requester {
     const req = `${this.ctx.self}-${++this.seq}`;
     this.attemptOf.set(req, i);
     const input = s.manifest.model.inputs[0];
-    const pixels = L.pixels ?? imageTensor(this.sample!, L.image);
-    const [rows, cols] = input.dims.slice(2).map(Number);
-    const tensors: Record<string, Tensor> = { [input.name]: { type: 'float32', dims: [1, 1, rows, cols], data: new Uint8Array(pixels.slice().buffer) } };
+    const dims = input.dims.map((d, k) => (k === 0 || typeof d !== 'number' ? 1 : d));
+    const pixels = L.pixels ?? (L.label >= 0 ? imageTensor(this.sample!, L.image) : syntheticInput(L.image, dims));
+    const tensors: Record<string, Tensor> = { [input.name]: { type: 'float32', dims, data: new Uint8Array(pixels.slice().buffer) } };
     if (r.mode === 'no-config') {
       const broken = r.path.find((d) => this.failed().has(d));
       if (broken) return this.lose(i, `the fixed path runs through ${broken}, which failed`);
@@ -285,7 +290,8 @@ export class Requester {
     const r = this.run_;
     if (!r || r.issued < r.count || this.tracker.size > 0) return;
     const acc = r.count ? (100 * this.correct) / r.count : 0;
-    this.ctx.log('inference', null, `run finished: ${this.answered}/${r.count} answered, ${this.lost} lost, ${acc.toFixed(1)} % correct (unanswered count as wrong), p50 ${quantile(this.latencies, 0.5).toFixed(1)} ms, p99 ${quantile(this.latencies, 0.99).toFixed(1)} ms`);
+    const accuracy = this.labelled ? `${acc.toFixed(1)} % correct (unanswered count as wrong)` : 'synthetic inputs (no labels)';
+    this.ctx.log('inference', null, `run finished: ${this.answered}/${r.count} answered, ${this.lost} lost, ${accuracy}, p50 ${quantile(this.latencies, 0.5).toFixed(1)} ms, p99 ${quantile(this.latencies, 0.99).toFixed(1)} ms`);
     this.runFinished = true;
   }
 
@@ -313,6 +319,7 @@ export class Requester {
     const q = (x: number) => (this.latencies.length ? quantile(this.latencies, x) : null);
     return {
       mode: this.mode,
+      labelled: this.labelled,
       active: !!r && !this.runFinished && (r.issued < r.count || this.tracker.size > 0),
       count: r?.count ?? 0,
       sent: r?.issued ?? 0,

@@ -72,6 +72,8 @@ export interface DeviceSnapshot {
 /** The requester's view of a stream of inference requests, and what this device ran for others. */
 export interface InferenceView {
   mode: 'frim' | 'no-config';
+  /** the run feeds the test sample (labels known); false: synthetic inputs, no accuracy */
+  labelled: boolean;
   /** a run is in progress */
   active: boolean;
   count: number;

@@ -3,6 +3,7 @@
  * tensors that If/Loop bodies read), inferred shapes at batch size 1, and a cost per node: FLOPs,
  * parameter bytes, output activation bytes. Shared by the page, the workers, the CLI and tests.
  */
+import type { ExternalFiles } from './external.js';
 import { ModelError, defaultOpset } from './model.js';
 import { foldConstants } from './normalize.js';
 import { DataType, elementBytes, num, tensorBytes, type GraphProto, type ModelProto, type NodeProto, type ValueInfoProto } from './proto.js';
@@ -27,6 +28,8 @@ export interface NodeInfo {
 
 export interface GraphAnalysis {
   model: ModelProto;
+  /** where weights kept outside the .onnx file are read from, when there are any */
+  external?: ExternalFiles;
   opset: number;
   nodes: NodeInfo[];
   /** graph inputs that are not weights */
@@ -69,7 +72,7 @@ export function nodeReads(node: NodeProto): string[] {
   return [...reads];
 }
 
-export function analyseModel(original: ModelProto): GraphAnalysis {
+export function analyseModel(original: ModelProto, external?: ExternalFiles): GraphAnalysis {
   const model = foldConstants(original);
   const graph = model.graph!;
   const opset = defaultOpset(model);
@@ -117,6 +120,7 @@ export function analyseModel(original: ModelProto): GraphAnalysis {
   for (const n of nodes) counts.set(n.opType, (counts.get(n.opType) ?? 0) + 1);
   return {
     model,
+    external,
     opset,
     nodes,
     inputs,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ModelError, decodeModel, encodeModel } from './model.js';
+import { externalize, filesInMemory } from './external.js';
 import { onnx } from './proto.js';
 import { SYNTHETIC, buildModel, floatTensor, node } from './synthetic.js';
 
@@ -47,7 +48,37 @@ describe('decodeModel refuses what cannot run, in one clear sentence', () => {
       t.externalData = [{ key: 'location', value: 'weights.bin' }];
     }));
     expect(e.code).toBe('external-data');
-    expect(e.message).toMatch(/separate file/);
+    expect(e.message).toMatch(/separate data file \("weights\.bin"\); give that file together with the \.onnx/);
+  });
+
+  it('external data: the data file missing, too short, or disagreeing with the shape', () => {
+    const { model, data } = externalize(onnx.ModelProto.decode(good()), 'm.onnx.data', 64);
+    const bytes = encodeModel(model);
+    const withFiles = (files: Record<string, Uint8Array>) => {
+      try {
+        decodeModel(bytes, { name: 'm.onnx', external: filesInMemory(files) });
+      } catch (e) {
+        return e as ModelError;
+      }
+      return null;
+    };
+    expect(withFiles({ 'm.onnx.data': data })).toBeNull();
+    expect(withFiles({ 'other.data': data })!.message).toMatch(/needs its data file "m\.onnx\.data", which was not given/);
+    const short = withFiles({ 'm.onnx.data': data.subarray(0, data.length - 10) })!;
+    expect(short.code).toBe('truncated');
+    expect(short.message).toMatch(/too short for tensor/);
+    const lying = mutate((m) => {
+      const t = m.graph!.initializer![0];
+      t.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
+      t.externalData = [{ key: 'location', value: 'w.bin' }, { key: 'length', value: '3' }];
+      t.floatData = [];
+    });
+    try {
+      decodeModel(lying, { external: filesInMemory({ 'w.bin': new Uint8Array(1000) }) });
+      throw new Error('expected a ModelError');
+    } catch (e) {
+      expect((e as ModelError).message).toMatch(/bytes by its shape but 3/);
+    }
   });
 
   it('an opset below 7', () => {
@@ -73,5 +104,12 @@ describe('decodeModel refuses what cannot run, in one clear sentence', () => {
     const e = errorOf(good(), 1024);
     expect(e.code).toBe('too-large');
     expect(e.message).toMatch(/over the 1\.0 KiB limit/);
+  });
+
+  it('the ONNX limit: no file of 2 GiB or more', () => {
+    const big = { length: 2 ** 31 } as Uint8Array;
+    const e = errorOf(big);
+    expect(e.code).toBe('too-large');
+    expect(e.message).toMatch(/no ONNX file can be 2 GiB or more/);
   });
 });

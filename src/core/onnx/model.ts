@@ -1,28 +1,26 @@
 /**
  * Reading an ONNX file and refusing, with one clear sentence, what frim-mesh cannot run:
- * not ONNX, truncated, weights in external files, opset below 7, a dynamic dimension other than
- * the batch, an operator no backend has, or a file over the size limit.
+ * not ONNX, truncated, weights in an external data file that was not given, opset below 7, a
+ * dynamic dimension other than the batch, an operator no backend has, or a file over the limit.
  */
+import { ModelError } from './errors.js';
+import { resolveExternal, type ExternalFiles } from './external.js';
 import { ONNX_ML_OPS, ONNX_OPS } from './ops.js';
 import { num, onnx, type GraphProto, type ModelProto, type NodeProto } from './proto.js';
 
-export type ModelErrorCode =
-  | 'too-large' | 'not-onnx' | 'truncated' | 'external-data' | 'opset' | 'dynamic-dim' | 'unsupported-op';
+export { ModelError, type ModelErrorCode } from './errors.js';
 
-export class ModelError extends Error {
-  constructor(readonly code: ModelErrorCode, message: string) {
-    super(message);
-    this.name = 'ModelError';
-  }
-}
-
-export const DEFAULT_MAX_MODEL_BYTES = 200 * 1024 * 1024;
+/** Protobuf cannot encode a message of 2 GiB or more, so no .onnx file is larger (bigger models keep weights in a data file). */
+export const ONNX_FILE_LIMIT = 2 ** 31 - 1;
+export const DEFAULT_MAX_MODEL_BYTES = ONNX_FILE_LIMIT;
 const MIN_OPSET = 7;
 
 export interface DecodeOptions {
   maxBytes?: number;
   /** the file's name, for messages */
   name?: string;
+  /** the data files given with it, for weights stored outside the .onnx (ONNX external data) */
+  external?: ExternalFiles;
 }
 
 function mib(n: number): string {
@@ -32,7 +30,11 @@ function mib(n: number): string {
 export function decodeModel(bytes: Uint8Array, opts: DecodeOptions = {}): ModelProto {
   const label = opts.name ? `"${opts.name}"` : 'This file';
   const max = opts.maxBytes ?? DEFAULT_MAX_MODEL_BYTES;
-  if (bytes.length > max) throw new ModelError('too-large', `${label} is ${mib(bytes.length)}, over the ${mib(max)} limit.`);
+  if (bytes.length > max) {
+    throw new ModelError('too-large', max >= ONNX_FILE_LIMIT
+      ? `${label} is ${mib(bytes.length)}: no ONNX file can be 2 GiB or more (bigger models keep their weights in a separate data file).`
+      : `${label} is ${mib(bytes.length)}, over the ${mib(max)} limit.`);
+  }
   if (bytes.length === 0) throw new ModelError('not-onnx', `${label} is empty.`);
   let model: ModelProto;
   try {
@@ -51,7 +53,7 @@ export function decodeModel(bytes: Uint8Array, opts: DecodeOptions = {}): ModelP
     throw new ModelError('not-onnx', `${label} is not an ONNX model: it has no graph of operators.`);
   }
   checkOpset(model, label);
-  checkExternalData(graph, label);
+  resolveExternal(model, opts.external, label);
   checkInputs(graph, label);
   checkOps(graph, label);
   return model;
@@ -65,14 +67,6 @@ export function defaultOpset(model: ModelProto): number {
 function checkOpset(model: ModelProto, label: string): void {
   const v = defaultOpset(model);
   if (v < MIN_OPSET) throw new ModelError('opset', `${label} uses ONNX opset ${v || 'unknown'}; frim-mesh needs opset ${MIN_OPSET} or newer (re-export it, e.g. opset_version=13).`);
-}
-
-function checkExternalData(graph: GraphProto, label: string): void {
-  for (const t of graph.initializer ?? []) {
-    if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL || t.externalData?.length) {
-      throw new ModelError('external-data', `${label} keeps its weights in a separate file (external data, e.g. tensor "${t.name}"); save it as one self-contained .onnx file.`);
-    }
-  }
 }
 
 function checkInputs(graph: GraphProto, label: string): void {

@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { hashHex } from '../hash.js';
-import { partitionModelBytes, type PartitionedModel } from './manifest.js';
-import { decodeModel } from './model.js';
+import { externalRef, externalize, filesInMemory, isExternal } from './external.js';
+import { partitionModel, partitionModelBytes, type PartitionedModel } from './manifest.js';
+import { decodeModel, encodeModel } from './model.js';
+import { onnx } from './proto.js';
 import { SYNTHETIC } from './synthetic.js';
 
 const SHIPPED = ['alexnet', 'resnet', 'vgg'];
@@ -109,6 +111,25 @@ describe('partitioning the shipped models', () => {
       }
     }, 60_000);
   }
+
+  it('a model in the external-data layout (.onnx + data file) partitions into self-contained files that match the whole model', async () => {
+    const bytes = new Uint8Array(readFileSync(`${MODELS_DIR}/vgg.onnx`));
+    const { model, data } = externalize(onnx.ModelProto.decode(bytes), 'vgg.onnx.data');
+    const graphOnly = encodeModel(model);
+    expect(graphOnly.length).toBeLessThan(bytes.length / 10);
+    const reads: number[] = [];
+    const files = filesInMemory({ 'vgg.onnx.data': data });
+    const counting = { sizes: files.sizes, read: (l: string, o: number, n: number) => (reads.push(n), files.read(l, o, n)) };
+    const feeds = { input: sampleImages(8) };
+    const whole = await runWhole(bytes, feeds);
+    const p = partitionModel({ name: 'vgg.onnx', bytes: graphOnly, external: counting }, { parts: 3 });
+    // every weight is read once, by the partition that uses it
+    const stored = model.graph!.initializer!.filter(isExternal).map((t) => (externalRef(t) as { length: number }).length);
+    expect(reads.sort()).toEqual(stored.sort());
+    for (const f of p.files) for (const t of decodeModel(f.bytes).graph!.initializer!) expect(t.dataLocation ?? 0).toBe(0);
+    const out = await runChain(p, feeds);
+    expect(maxAbsDiff(whole.logits, out.logits)).toBeLessThanOrEqual(1e-4);
+  });
 
   it('balances compute and respects a memory cap', () => {
     const bytes = new Uint8Array(readFileSync(`${MODELS_DIR}/alexnet.onnx`));

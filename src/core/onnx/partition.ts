@@ -49,6 +49,9 @@ export interface PartitionPlan {
   cuts: Cut[];
 }
 
+/** weights one partition file can hold: protobuf's 2 GiB, less room for the graph itself */
+const FILE_WEIGHTS_LIMIT = 2 ** 31 - 1 - 16 * 1024 * 1024;
+
 export class PartitionError extends Error {
   constructor(message: string) {
     super(message);
@@ -114,7 +117,8 @@ export function planPartitions(a: GraphAnalysis, opts: PartitionOptions): Partit
       params[s][e] = bytes;
     }
   }
-  const memory = (s: number, e: number) => params[s][e] + inputBytesAt(s) + cross[e];
+  // weights a partition holds must also fit in one ONNX file
+  const memory = (s: number, e: number) => (params[s][e] > FILE_WEIGHTS_LIMIT ? Infinity : params[s][e] + inputBytesAt(s) + cross[e]);
   // splitting an operator from its fused activation costs as much as a 50 % imbalance
   const fusionPenalty = a.nodes.map((_, p) => (p < n - 1 && fusedWithNext(a, p) ? 0.25 : 0));
   const segCost = (s: number, e: number) => {
