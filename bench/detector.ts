@@ -12,12 +12,11 @@
  * Env: BENCH_KILLS (20), BENCH_CRASHES (10), BENCH_JITTER_S (300), BENCH_JITTER_MEDIAN_MS (20), BENCH_PORT (8799).
  */
 import { chromium, type Browser, type BrowserContext, type Page } from '@playwright/test';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { CHROMIUM_ARGS } from '../playwright.config.js';
 import { events } from '../e2e/helpers.js';
 import { startServer, stopServer } from './lib/server.js';
 import { quantile } from '../src/core/stats.js';
+import { saveResult } from './lib/results.js';
 
 const KILLS = Number(process.env.BENCH_KILLS ?? 20);
 const CRASHES = Number(process.env.BENCH_CRASHES ?? 10);
@@ -174,9 +173,7 @@ async function main(): Promise<void> {
       jitter: { falseAlarms: counts.failed, suspicions: counts.suspected, thresholdsAtEndMs: finalThresholds.map(Number) },
       goal: { detectionP99AtMost3Heartbeats: quantile(detections, 0.99) <= 3 * H, zeroFalseAlarms: counts.failed === 0 },
     };
-    mkdirSync('bench/results', { recursive: true });
-    const file = join('bench/results', `detector-${result.at.replace(/[:.]/g, '-')}.json`);
-    writeFileSync(file, JSON.stringify(result, null, 2));
+    const file = saveResult('detector', result.at, result);
     const row = (name: string, s: { p50: number; p99: number; max: number; n: number } | null) =>
       `${name.padEnd(34)} ${s ? `${String(s.p50).padStart(6)} ${String(s.p99).padStart(6)} ${String(s.max).padStart(6)} ${String(s.n).padStart(4)}` : '   n/a'}`;
     console.log(`\n${'metric (ms after the kill)'.padEnd(34)}    p50    p99    max    n`);

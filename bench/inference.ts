@@ -16,13 +16,13 @@
  * BENCH_PORT (8797).
  */
 import { chromium, type Browser, type Page } from '@playwright/test';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { CHROMIUM_ARGS } from '../playwright.config.js';
 import { quantile } from '../src/core/stats.js';
 import type { InferenceView } from '../src/worker/snapshot.js';
 import { startServer, stopServer } from './lib/server.js';
 import { DEBUG_QUERY, GPU_QUERY, drop, meshUp, open, openRoom, snapshot, until, type Device } from './lib/room.js';
+import { saveResult } from './lib/results.js';
 
 const N = Number(process.env.BENCH_N ?? 200);
 const RATE = Number(process.env.BENCH_RATE ?? 5);
@@ -202,10 +202,7 @@ async function main(): Promise<void> {
   }
   out.rooms = rooms;
   report(rooms);
-  mkdirSync('bench/results', { recursive: true });
-  const file = join('bench/results', `inference-${String(out.at).replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify(out, null, 2));
-  console.log(`written ${file}`);
+  console.log(`written ${saveResult('inference', String(out.at), out)}`);
 }
 
 main().catch((e) => {

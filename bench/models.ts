@@ -9,13 +9,13 @@
  * Env: BENCH_IMAGES_WASM (200), BENCH_IMAGES_WEBGPU (40), BENCH_PORT (8798).
  */
 import { chromium } from '@playwright/test';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { CHROMIUM_ARGS } from '../playwright.config.js';
 import { formatBytes } from '../src/core/format.js';
 import { partitionModelBytes } from '../src/core/onnx/manifest.js';
 import { quantile } from '../src/core/stats.js';
 import { startServer, stopServer } from './lib/server.js';
+import { saveResult } from './lib/results.js';
 
 const MODELS = ['alexnet', 'resnet', 'vgg'];
 const PORT = Number(process.env.BENCH_PORT ?? 8798);
@@ -83,9 +83,7 @@ async function main(): Promise<void> {
     stopServer(server);
   }
   const at = new Date().toISOString();
-  mkdirSync('bench/results', { recursive: true });
-  const out = join('bench/results', `models-${at.replace(/[:.]/g, '-')}.json`);
-  writeFileSync(out, JSON.stringify({ bench: 'models', at, chainParts: CHAIN_PARTS, results }, null, 2));
+  const out = saveResult('models', at, { bench: 'models', at, chainParts: CHAIN_PARTS, results });
   console.log('\nmodel    test acc  params    file      partition ms (N=2/4/8)  chain/whole WASM  chain/whole WebGPU');
   for (const r of results as { model: string; testAccuracy: number; parameters: number; fileBytes: number; partition: Record<string, { ms: number }>; latency: Record<string, { ratio: number; wholeMsPerImage: number; chainMsPerImage: number; used: string }> }[]) {
     const lat = (b: string) => `${r.latency[b].ratio.toFixed(3)} (${r.latency[b].chainMsPerImage.toFixed(1)}/${r.latency[b].wholeMsPerImage.toFixed(1)} ms${r.latency[b].used !== b ? `, ran on ${r.latency[b].used}` : ''})`;

@@ -15,14 +15,14 @@
  * Env: BENCH_REPS (5), BENCH_KILLS (4), BENCH_PORT (8798).
  */
 import { chromium, type Browser, type Page } from '@playwright/test';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { CHROMIUM_ARGS } from '../playwright.config.js';
 import { events } from '../e2e/helpers.js';
 import { buildModel, floatTensor, node } from '../src/core/onnx/synthetic.js';
 import { quantile } from '../src/core/stats.js';
 import { startServer, stopServer } from './lib/server.js';
 import { DEBUG_QUERY as Q, drop, meshUp, open, snapshot, until, type Device } from './lib/room.js';
+import { saveResult } from './lib/results.js';
 
 const REPS = Number(process.env.BENCH_REPS ?? 5);
 const KILLS = Number(process.env.BENCH_KILLS ?? 4);
@@ -251,10 +251,7 @@ async function main(): Promise<void> {
     await browser.close();
     stopServer(server);
   }
-  mkdirSync('bench/results', { recursive: true });
-  const out = join('bench/results', `replicas-${String(result.at).replace(/[:.]/g, '-')}.json`);
-  writeFileSync(out, JSON.stringify(result, null, 2));
-  console.log(`written ${out}`);
+  console.log(`written ${saveResult('replicas', String(result.at), result)}`);
 }
 
 main().catch((e) => {

@@ -54,8 +54,8 @@ async function main(): Promise<void> {
         client,
         snapshot: () => client.snapshot,
         sendGarbage: () => client.mesh?.sendGarbage() ?? 0,
-        /** the next `n` WebGPU stage runs on this device fail for real (two runs at once on one WebGPU session) */
-        breakGpuRuns: (n: number) => client.breakGpuRuns(n),
+        /** the next `n` WebGPU stage runs on this device hang (default), throw, or run twice at once */
+        breakGpuRuns: (n: number, how?: 'hang' | 'error' | 'concurrent') => client.breakGpuRuns(n, how),
         /** fetch one replica from these holders, in this order (tests and benchmarks) */
         fetchReplica: (hash: string, from: string[]) => client.fetchReplica(hash, from),
         /** whole-model latency here, through the compute worker (`npm run bench:inference`) */

@@ -1,7 +1,7 @@
 /** The page's handle on its compute worker: promise-based load / run / release. */
 import type { Backend } from '../core/protocol.js';
 import type { RoomCapacity } from '../core/room-plan.js';
-import type { ComputeReply, ComputeRequest, PreparedModel, WireTensor } from './compute-messages.js';
+import type { ComputeReply, ComputeRequest, GpuFault, PreparedModel, WireTensor } from './compute-messages.js';
 
 type Pending = {
   resolve(r: ComputeReply): void;
@@ -146,9 +146,9 @@ export class ComputeClient {
     return this.call({ kind: 'run', key, feeds }, 'ran', [], [key]);
   }
 
-  /** Test-only: break the next `gpuRuns` WebGPU runs for real (see the `fault` request). */
-  async fault(gpuRuns: number): Promise<void> {
-    await this.call({ kind: 'fault', gpuRuns }, 'fault-set');
+  /** Test-only: break the next `gpuRuns` WebGPU runs (see the `fault` request). */
+  async fault(gpuRuns: number, how: GpuFault): Promise<void> {
+    await this.call({ kind: 'fault', gpuRuns, how }, 'fault-set');
   }
 
   async release(key: string): Promise<void> {

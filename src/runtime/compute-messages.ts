@@ -3,6 +3,8 @@ import type { Manifest } from '../core/onnx/manifest.js';
 import type { Backend } from '../core/protocol.js';
 import type { RoomCapacity } from '../core/room-plan.js';
 
+export type GpuFault = 'hang' | 'error' | 'concurrent';
+
 export interface WireTensor {
   type: 'float32' | 'int64' | 'int32' | 'uint8' | 'bool';
   dims: number[];
@@ -37,11 +39,12 @@ export type ComputeRequest =
   | { kind: 'run'; id: number; key: string; feeds: Record<string, WireTensor> }
   | { kind: 'release'; id: number; key: string }
   /**
-   * Test-only (debug pages): the next `gpuRuns` runs of a WebGPU session start a second run of it
-   * at once, outside the queue: the concurrency onnxruntime's WebGPU EP does not support, so the
-   * run really fails at run time and the fallback to WASM is exercised for real.
+   * Test-only (debug pages): the next `gpuRuns` runs of a WebGPU session fail, `how`: `hang` (the
+   * worker's thread stops, as a hung GPU driver or runtime leaves it), `error` (the run throws), or
+   * `concurrent` (a second run of the session starts at once, outside the queue: the concurrency
+   * onnxruntime's WebGPU EP does not support; it may hang, fail, or get through).
    */
-  | { kind: 'fault'; id: number; gpuRuns: number };
+  | { kind: 'fault'; id: number; gpuRuns: number; how: GpuFault };
 
 export type ComputeReply =
   | { kind: 'prepared'; id: number; model: PreparedModel }

@@ -10,7 +10,7 @@ import * as ort from 'onnxruntime-web/webgpu';
 import { ModelError } from '../core/onnx/model.js';
 import { PartitionError } from '../core/onnx/partition.js';
 import type { Backend } from '../core/protocol.js';
-import type { ComputeReply, ComputeRequest, WireTensor } from './compute-messages.js';
+import type { ComputeReply, ComputeRequest, GpuFault, WireTensor } from './compute-messages.js';
 import { cutModel } from './model-cutter.js';
 import { SerialQueue } from './serial-queue.js';
 
@@ -32,8 +32,9 @@ const sessions = new Map<string, Loaded>();
 const ortCalls = new SerialQueue();
 /** why this worker's onnxruntime can no longer be trusted, once it cannot */
 let broken: string | null = null;
-/** test-only: WebGPU runs still to break on purpose (see the `fault` request) */
+/** test-only: WebGPU runs still to break on purpose, and how (see the `fault` request) */
 let gpuRunFaults = 0;
+let gpuFault: GpuFault = 'hang';
 
 function reply(msg: ComputeReply, transfer: Transferable[] = []): void {
   (self as unknown as Worker).postMessage(msg, transfer);
@@ -79,6 +80,8 @@ async function run(id: number, s: Loaded, feeds: Record<string, ort.Tensor>): Pr
   reply({ kind: 'started', id });
   if (s.backend === 'webgpu' && gpuRunFaults > 0) {
     gpuRunFaults--;
+    if (gpuFault === 'hang') for (;;) { /* the thread stops here, as a hung driver leaves it */ }
+    if (gpuFault === 'error') throw new Error('the WebGPU run failed (fault switch)');
     const [a] = await Promise.all([s.session.run(feeds), s.session.run(feeds)]);
     return a;
   }
@@ -171,6 +174,7 @@ self.onmessage = (ev: MessageEvent<ComputeRequest>) => {
         return reply({ kind: 'released', id: msg.id });
       case 'fault':
         gpuRunFaults = msg.gpuRuns;
+        gpuFault = msg.how;
         return reply({ kind: 'fault-set', id: msg.id });
     }
   })();

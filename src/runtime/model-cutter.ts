@@ -31,7 +31,7 @@ const MiB = 1024 * 1024;
 const mib = (n: number) => `${(n / MiB).toFixed(n < 10 * MiB ? 1 : 0)} MiB`;
 
 /** The model file among those given together, and its data files. */
-function pickModel(files: File[]): { model: File; data: File[] } {
+export function pickModel(files: File[]): { model: File; data: File[] } {
   const onnx = files.filter((f) => /\.onnx$/i.test(f.name));
   if (onnx.length > 1) throw new ModelError('not-onnx', `Give one model at a time (with its data files): ${onnx.map((f) => `"${f.name}"`).join(' and ')} were given together.`);
   const model = onnx[0] ?? (files.length === 1 ? files[0] : null);
@@ -86,21 +86,27 @@ async function modelHash(bytes: Uint8Array, data: File[], progress: Progress): P
   return bytesToHex(h.digest());
 }
 
-/** Why this device cannot cut the model, before it runs out of memory trying. */
-function checkMemory(model: File, data: File[], opts: CutOptions): void {
+/** Half of what the browser reports: one page cannot count on more. */
+const usableBytes = (opts: CutOptions) => (opts.deviceMemoryGiB ? (opts.deviceMemoryGiB * 1024 * MiB) / 2 : Infinity);
+
+function tooBig(label: string, need: number, opts: CutOptions): ModelError {
+  return new ModelError('too-large', `${label} needs about ${mib(need)} of memory to be cut here, and this device reports ${opts.deviceMemoryGiB} GiB (half of it usable by one page); drop it on a device with more memory, or cut it with \`npx frim-mesh partition\`.`);
+}
+
+/**
+ * Why this device cannot cut the model, before it runs out of memory trying. A self-contained
+ * .onnx needs itself plus its largest partition (at most itself again); with external data only
+ * the graph is read whole, and the largest partition is checked once the cut is known.
+ */
+export function checkMemory(model: File, data: File[], opts: CutOptions): void {
   const label = `"${model.name}"`;
   if (model.size > Math.min(opts.maxBytes, ONNX_FILE_LIMIT)) {
     throw new ModelError('too-large', model.size > ONNX_FILE_LIMIT
       ? `${label} is ${mib(model.size)}: no ONNX file can be 2 GiB or more (bigger models keep their weights in a separate data file; drop both together).`
       : `${label} is ${mib(model.size)}, over the ${mib(opts.maxBytes)} limit.`);
   }
-  if (!opts.deviceMemoryGiB) return;
-  // the model's graph and weights, plus the largest partition being written (at most the model again)
-  const need = data.length ? model.size + data.reduce((m, f) => Math.max(m, f.size), 0) : 2 * model.size;
-  const usable = (opts.deviceMemoryGiB * 1024 * MiB) / 2;
-  if (need > usable) {
-    throw new ModelError('too-large', `${label} needs about ${mib(need)} of memory to be cut here, and this device reports ${opts.deviceMemoryGiB} GiB (half of it usable by one page); drop it on a device with more memory, or cut it with \`npx frim-mesh partition\`.`);
-  }
+  const need = data.length ? model.size : 2 * model.size;
+  if (need > usableBytes(opts)) throw tooBig(label, need, opts);
 }
 
 export async function cutModel(files: File[], opts: CutOptions, progress: Progress): Promise<PreparedModel> {
@@ -116,6 +122,8 @@ export async function cutModel(files: File[], opts: CutOptions, progress: Progre
   const sha256 = await modelHash(bytes, data, progress);
   progress(`analysing ${model.name}`, 0, 1);
   const pm = planModel({ name: model.name, bytes, external: externalFiles(data), sha256 }, { parts: opts.parts, maxBytes: opts.maxBytes, room: opts.room });
+  const largest = Math.max(...pm.plan.partitions.map((p) => p.paramBytes));
+  if (data.length && bytes.length + largest > usableBytes(opts)) throw tooBig(`"${model.name}"`, bytes.length + largest, opts);
   const store = new ReplicaStore();
   const n = pm.plan.partitions.length;
   const written: { name: string; sha256: string; bytes: number }[] = [];

@@ -9,7 +9,7 @@
  */
 import type { Backend } from '../core/protocol.js';
 import { ReplicaStore } from '../store/replicas.js';
-import type { WireTensor } from './compute-messages.js';
+import type { GpuFault, WireTensor } from './compute-messages.js';
 import { ComputeClient, ComputeError, type Ran } from './compute-client.js';
 
 export interface RunnerEvents {
@@ -103,9 +103,9 @@ export class PartitionRunner {
     return feeds;
   }
 
-  /** Test-only: the next `gpuRuns` WebGPU runs in this tab fail for real. */
-  async fault(gpuRuns: number): Promise<void> {
-    await this.client.fault(gpuRuns);
+  /** Test-only: the next `gpuRuns` WebGPU runs in this tab fail (see `GpuFault`). */
+  async fault(gpuRuns: number, how: GpuFault): Promise<void> {
+    await this.client.fault(gpuRuns, how);
   }
 
   private async unload(hash: string): Promise<void> {

@@ -9,6 +9,7 @@ import { Mesh } from '../mesh/mesh.js';
 import type { BackendInfo } from '../runtime/backend.js';
 import type { Manifest } from '../core/onnx/manifest.js';
 import type { InferenceMode } from '../core/protocol.js';
+import type { GpuFault } from '../runtime/compute-messages.js';
 import { PartitionRunner } from '../runtime/partition-runner.js';
 import { WORKER_PROTOCOL, isWorkerToTab, type TabToWorker, type WorkerKind, type WorkerToTab } from './messages.js';
 import type { DeviceSnapshot } from './snapshot.js';
@@ -181,9 +182,9 @@ export class DeviceClient extends EventTarget {
     return this.runner;
   }
 
-  /** Test-only (debug pages): the next `gpuRuns` WebGPU stage runs in this tab fail for real. */
-  breakGpuRuns(gpuRuns: number): Promise<void> {
-    return this.partitions().fault(gpuRuns);
+  /** Test-only (debug pages): the next `gpuRuns` WebGPU stage runs in this tab fail (see `GpuFault`). */
+  breakGpuRuns(gpuRuns: number, how: GpuFault = 'hang'): Promise<void> {
+    return this.partitions().fault(gpuRuns, how);
   }
 
   private async compute(m: Extract<WorkerToTab, { kind: 'compute' }>): Promise<void> {
