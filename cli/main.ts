@@ -40,7 +40,9 @@ function readModel(path: string | undefined): Uint8Array {
   } finally {
     closeSync(fd);
   }
-  return new Uint8Array(readFileSync(path));
+  // a view of the buffer read, not a copy of it (`new Uint8Array(buffer)` would copy the whole model)
+  const b = readFileSync(path);
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
 /** Data files opened for reading on demand: the named ones, else those beside the model it refers to. */
