@@ -1,40 +1,46 @@
 /**
- * Memory of one device's browser, from the operating system: the resident set of the browser
- * process and every process under it (renderers, workers' hosts, GPU and utility processes),
- * sampled from /proc. Each device runs in a browser of its own in the benchmarks that use this,
- * so the sum is that device's memory.
+ * Memory of one device's browser, from the operating system: the proportional set size (PSS: a
+ * page shared by n processes counts 1/n in each, so shared libraries are not counted once per
+ * process) of the browser process and every process under it (renderers, workers' hosts, GPU and
+ * utility processes), sampled from /proc. Each device runs in a browser of its own in the
+ * benchmarks that use this, so the sum is that device's memory.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 
-const PAGE = 4096;
-
-function processes(): { pid: number; ppid: number; rss: number }[] {
-  const out: { pid: number; ppid: number; rss: number }[] = [];
+function parents(): Map<number, number[]> {
+  const children = new Map<number, number[]>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
       const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
       // the command name is in parentheses and may contain spaces: fields follow the last ')'
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.push({ pid: Number(name), ppid: Number(fields[1]), rss: Number(fields[21]) * PAGE });
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
     } catch {
       // the process ended while we looked
     }
   }
-  return out;
+  return children;
 }
 
-/** Bytes resident in `root` and all its descendants now. */
-export function treeRss(root: number): number {
-  const all = processes();
-  const children = new Map<number, number[]>();
-  for (const p of all) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p.pid]);
-  const rss = new Map(all.map((p) => [p.pid, p.rss]));
+/** PSS of one process (from smaps_rollup), 0 when it is gone. */
+function pss(pid: number): number {
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Bytes of memory (PSS) that `root` and all its descendants use now. */
+export function treeMemory(root: number): number {
+  const children = parents();
   let total = 0;
   const stack = [root];
   while (stack.length) {
     const pid = stack.pop()!;
-    total += rss.get(pid) ?? 0;
+    total += pss(pid);
     stack.push(...(children.get(pid) ?? []));
   }
   return total;
@@ -60,7 +66,7 @@ export class MemorySampler {
   private sample(): void {
     let m = this.peaks.get(this.phase);
     if (!m) this.peaks.set(this.phase, (m = new Map()));
-    for (const [device, pid] of this.roots) m.set(device, Math.max(m.get(device) ?? 0, treeRss(pid)));
+    for (const [device, pid] of this.roots) m.set(device, Math.max(m.get(device) ?? 0, treeMemory(pid)));
   }
 
   stop(): void {

@@ -21,7 +21,9 @@ export interface LocalRunResult {
   /** false: synthetic inputs without labels, so no accuracy */
   labelled: boolean;
   whole: { predictions: number[]; accuracy: number | null; msPerImage: number };
-  chain: { predictions: number[]; accuracy: number | null; msPerImage: number };
+  /** null when this device no longer keeps every partition (the room holds some elsewhere) */
+  chain: { predictions: number[]; accuracy: number | null; msPerImage: number } | null;
+  chainSkipped: string | null;
 }
 
 export interface LocalRunInput {
@@ -62,7 +64,12 @@ export async function runLocally(i: LocalRunInput): Promise<LocalRunResult> {
   let fallback = whole.fallback;
   const partitionBackends: Backend[] = [];
   const store = new ReplicaStore();
+  const away = [];
+  for (const spec of manifest.partitions) if (!(await store.has(spec.sha256))) away.push(`P${spec.id}`);
+  // a device that holds more than its budget gives copies up once the room has them elsewhere
+  const chainSkipped = away.length ? `this device no longer keeps ${away.join(', ')} (the room holds ${away.length === 1 ? 'it' : 'them'} elsewhere), so the chain is not run here` : null;
   for (const [k, spec] of manifest.partitions.entries()) {
+    if (chainSkipped) break;
     const bytes = await store.getReplica(spec.sha256);
     if (!bytes) throw new Error(`partition ${k} is no longer stored in this browser`);
     const loaded = await client.load(`p${k}`, bytes, i.backend, { give: true });
@@ -78,7 +85,7 @@ export async function runLocally(i: LocalRunInput): Promise<LocalRunResult> {
   const warm = image(0);
   await client.run('whole', { [input.name]: floatTensor(warm, dims) });
   const stages = manifest.partitions.map((spec, k) => ({ key: `p${k}`, inputs: spec.inputs }));
-  await client.chain(stages, { [input.name]: floatTensor(warm, dims) }, [outputName]);
+  if (!chainSkipped) await client.chain(stages, { [input.name]: floatTensor(warm, dims) }, [outputName]);
   for (let n = 0; n < i.count; n++) {
     const x = image(n);
     let t = performance.now();
@@ -87,13 +94,14 @@ export async function runLocally(i: LocalRunInput): Promise<LocalRunResult> {
     wholePred.push(argmax(new Float32Array(w.outputs[outputName].data)));
     tick(`image ${n + 1}: whole model`);
 
+    if (chainSkipped) continue;
     t = performance.now();
     const c = await client.chain(stages, { [input.name]: floatTensor(x, dims) }, [outputName]);
     chainMs += performance.now() - t;
     chainPred.push(argmax(new Float32Array(c.outputs[outputName].data)));
     tick(`image ${n + 1}: partition chain`);
   }
-  for (const k of ['whole', ...stages.map((s) => s.key)]) await client.release(k);
+  for (const k of ['whole', ...(chainSkipped ? [] : stages.map((s) => s.key))]) await client.release(k);
   const acc = (p: number[]) => (labelled ? p.filter((c, n) => c === i.sample.labels[n]).length / p.length : null);
   return {
     backend: whole.backend,
@@ -102,6 +110,7 @@ export async function runLocally(i: LocalRunInput): Promise<LocalRunResult> {
     count: i.count,
     labelled,
     whole: { predictions: wholePred, accuracy: acc(wholePred), msPerImage: wholeMs / i.count },
-    chain: { predictions: chainPred, accuracy: acc(chainPred), msPerImage: chainMs / i.count },
+    chain: chainSkipped ? null : { predictions: chainPred, accuracy: acc(chainPred), msPerImage: chainMs / i.count },
+    chainSkipped,
   };
 }

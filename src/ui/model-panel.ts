@@ -213,13 +213,16 @@ export class ModelPanel extends LitElement {
 
   private resultView(r: LocalRunResult) {
     const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+    const c = r.chain;
+    const agree = c ? c.predictions.filter((p, k) => p === r.whole.predictions[k]).length / r.count : 0;
     return html`<table data-testid="local-run" data-backend=${r.backend} data-partition-backends=${r.partitionBackends.join(',')} data-count=${r.count} data-fallback=${r.fallback ?? ''}
-        data-whole-predictions=${r.whole.predictions.join(',')} data-chain-predictions=${r.chain.predictions.join(',')}
-        data-whole-accuracy=${r.whole.accuracy ?? ''} data-chain-accuracy=${r.chain.accuracy ?? ''} data-whole-ms=${r.whole.msPerImage.toFixed(3)} data-chain-ms=${r.chain.msPerImage.toFixed(3)}>
+        data-whole-predictions=${r.whole.predictions.join(',')} data-chain-predictions=${c?.predictions.join(',') ?? ''}
+        data-whole-accuracy=${r.whole.accuracy ?? ''} data-chain-accuracy=${c?.accuracy ?? ''} data-whole-ms=${r.whole.msPerImage.toFixed(3)} data-chain-ms=${c ? c.msPerImage.toFixed(3) : ''}>
       <thead><tr><th>on ${r.backend === 'webgpu' ? 'WebGPU' : 'WASM'}, ${r.count} ${r.labelled ? 'test images' : 'synthetic inputs (no labels for this model)'}</th><th>${r.labelled ? 'accuracy' : 'same top-1 as whole'}</th><th>latency / image</th></tr></thead>
       <tbody>
         <tr><td>whole model</td><td>${r.whole.accuracy === null ? '–' : pct(r.whole.accuracy)}</td><td>${r.whole.msPerImage.toFixed(2)} ms</td></tr>
-        <tr><td>partition chain (${r.partitionBackends.map((b, k) => `P${k} ${b === 'webgpu' ? 'WebGPU' : 'WASM'}`).join(', ')})</td><td>${r.chain.accuracy === null ? pct(r.chain.predictions.filter((p, k) => p === r.whole.predictions[k]).length / r.count) : pct(r.chain.accuracy)}</td><td>${r.chain.msPerImage.toFixed(2)} ms</td></tr>
+        ${c ? html`<tr><td>partition chain (${r.partitionBackends.map((b, k) => `P${k} ${b === 'webgpu' ? 'WebGPU' : 'WASM'}`).join(', ')})</td><td>${c.accuracy === null ? pct(agree) : pct(c.accuracy)}</td><td>${c.msPerImage.toFixed(2)} ms</td></tr>`
+          : html`<tr><td colspan="3" class="muted">partition chain: ${r.chainSkipped}</td></tr>`}
       </tbody>
       ${r.fallback ? html`<caption class="muted">${r.fallback}</caption>` : null}
     </table>`;
