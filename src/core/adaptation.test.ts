@@ -101,4 +101,20 @@ describe('room adaptation', () => {
     expect(after.retirements.map((x) => `${x.device}:P${x.partition}`).sort()).toEqual(['a:P1', 'a:P2']);
     expect(after.transfers).toEqual([]);
   });
+
+  it('VGG-16 dropped on one of four devices offering 80 % of it, the others announcing one by one: its big dense layer still gets a second copy', () => {
+    // the cut bench:big makes (MiB): the first dense layer alone is three quarters of the model
+    const sizes = [1.0, 10.1, 45.0, 392.0, 79.6];
+    const vgg: RoomPartition[] = sizes.map((m, id) => ({ id, hash: String(id).repeat(64), bytes: Math.round(m * MB), flops: id === 3 ? 2e8 : id === 4 ? 5e7 : 5e9 }));
+    const budget = 422 * MB;
+    // the dropper has been up longer than the others, so its copies count for a little more
+    const make = (id: string, incoming: string[] = []): RoomDevice => ({ ...device(id, []), holds: new Set(id === 'a' ? vgg.map((p) => p.hash) : []), incoming: new Set(incoming), budgetBytes: budget, availability: id === 'a' ? 0.93 : id === 'b' ? 0.91 : 0.905 });
+    // first decision: only b has announced yet
+    const first = adapt([make('a'), make('b')], vgg, 0.99);
+    const toB = first.transfers.filter((t) => t.to === 'b').map((t) => t.hash);
+    // then c and d announce, with b's copies on their way
+    const r = adapt([make('a'), make('b', toB), make('c'), make('d')], vgg, 0.99);
+    expect(r.plan.unmet).toEqual([]);
+    for (const p of vgg) expect(r.plan.placement.get(p.id)!.size).toBeGreaterThanOrEqual(2);
+  });
 });

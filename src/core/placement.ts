@@ -3,10 +3,11 @@
  * defines it. Pure and deterministic: the same room state gives the same plan on every device.
  *
  * While some partition's dependability D_i is below the target (or it has fewer than `minCopies`
- * copies), take the partition that is worst off (the largest among equals), and add a copy on the device that does not hold
- * it yet, has the memory (budget minus the copies it already holds), and keeps the execution
- * graph cheapest: least added compute time given what the device already runs, then the most
- * available, then the smallest id. A partition no device can take is reported, never retried in
+ * copies), take the partition that is worst off — the fewest copies, then the largest, then the
+ * lowest D_i — and add a copy on the device that does not hold it yet, has the memory (budget
+ * minus the copies it already holds) without taking the last place a bigger partition still
+ * needing a copy could go, and keeps the execution graph cheapest: least added compute time given
+ * what the device already runs, then the most available, then the smallest id. A partition no device can take is reported, never retried in
  * a loop. Copies a partition could lose while staying at target and at `minCopies` are listed as
  * retirable; the caller retires them lazily (when it needs the space).
  */
@@ -73,17 +74,30 @@ export function planPlacement(input: PlacementInput): PlacementResult {
   }
   const dep = (p: PlacementPartition) => partitionDependability([...placement.get(p.id)!].map((d) => byId.get(d)!.availability));
   const needs = (p: PlacementPartition) => dep(p) < input.target || placement.get(p.id)!.size < minCopies;
+  const copies = (p: PlacementPartition) => placement.get(p.id)!.size;
+  const worse = (x: PlacementPartition, w: PlacementPartition) =>
+    copies(x) !== copies(w) ? copies(x) < copies(w) : x.bytes !== w.bytes ? x.bytes > w.bytes : dep(x) < dep(w);
 
   const added: PlacementResult['added'] = [];
   const blocked = new Map<number, string>();
   for (;;) {
     const open = parts.filter((p) => needs(p) && !blocked.has(p.id));
     if (!open.length) break;
-    // the worst-off partition first, so scarce memory goes where it matters most; among equals the
-    // largest, as in first-fit-decreasing packing: small copies fit in the gaps big ones leave
-    const p = open.reduce((w, x) => (dep(x) < dep(w) || (dep(x) === dep(w) && x.bytes > w.bytes) ? x : w));
+    // the partition with the fewest copies first (every one gets another copy before any gets two
+    // more), the largest among those (as in first-fit-decreasing packing: big copies claim space
+    // before small ones fill it), then the lowest D_i
+    const p = open.reduce((w, x) => (worse(x, w) ? x : w));
     const holders = placement.get(p.id)!;
-    const candidates = alive.filter((d) => !holders.has(d.id) && used.get(d.id)! + p.bytes <= d.budgetBytes);
+    const fits = alive.filter((d) => !holders.has(d.id) && used.get(d.id)! + p.bytes <= d.budgetBytes);
+    // keep the last devices a bigger partition still needing a copy could go to able to take it
+    const reserved = new Map<string, number>();
+    for (const q of open) {
+      if (q === p || q.bytes <= p.bytes) continue;
+      const hosts = alive.filter((d) => !placement.get(q.id)!.has(d.id) && used.get(d.id)! + q.bytes <= d.budgetBytes);
+      if (hosts.length === 1) reserved.set(hosts[0].id, Math.max(reserved.get(hosts[0].id) ?? 0, q.bytes));
+    }
+    const spared = fits.filter((d) => d.budgetBytes - used.get(d.id)! - p.bytes >= (reserved.get(d.id) ?? 0));
+    const candidates = spared.length ? spared : fits;
     if (!candidates.length) {
       const others = alive.filter((d) => !holders.has(d.id));
       blocked.set(p.id, others.length === 0 ? 'every live device already holds a copy' : 'no device without a copy has the memory for another');
