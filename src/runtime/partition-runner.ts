@@ -78,7 +78,7 @@ export class PartitionRunner {
     for (const p of parts) {
       try {
         await this.load(p.hash);
-        const feeds = await this.zeros(p);
+        const feeds = this.zeros(p);
         if (!feeds || this.warmed.has(p.hash)) continue;
         for (let i = 0; i < 2; i++) await this.run(p.hash, feeds);
         this.warmed.add(p.hash);
@@ -89,7 +89,7 @@ export class PartitionRunner {
   }
 
   /** Zero tensors for a warm-up run, or null when a shape or type is unknown. */
-  private async zeros(p: WarmPartition): Promise<Record<string, WireTensor> | null> {
+  private zeros(p: WarmPartition): Record<string, WireTensor> | null {
     const types = this.inputTypes.get(p.hash);
     if (!types || p.inputs.some((i) => !i.dims)) return null;
     const feeds: Record<string, WireTensor> = {};

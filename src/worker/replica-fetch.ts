@@ -10,7 +10,7 @@
  * only two windows of chunks are ever asked for at once.
  * Time and I/O come in through `FetchIO`, so tests drive it directly.
  */
-import { OfferCollector, ReplicaAssembler, TransferError, chunkCount } from '../core/transfer.js';
+import { OfferCollector, ReplicaAssembler, TransferError } from '../core/transfer.js';
 
 export interface FetchIO {
   now(): number;
@@ -215,10 +215,5 @@ export class ReplicaFetch {
     if (this.settled) return;
     this.settled = true;
     this.settle(o);
-  }
-
-  /** chunks of this replica, for progress displays */
-  get chunks(): number {
-    return this.asm?.chunks ?? (this.collector ? chunkCount(this.collector.bytes, this.collector.chunkBytes) : 0);
   }
 }
