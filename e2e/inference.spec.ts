@@ -189,11 +189,14 @@ for (const room of GPU_ROOMS) {
     expect(s.answered).toBe(room.count);
     expect(s.predictions).toEqual(expected.slice(0, room.count));
     if (hung) {
-      // the device that hung says so, and the room sees that copy on WASM now
-      const moved = (await events(hung.page)).filter((e) => e.kind === 'backend');
-      record('inference', `${hung.id}: ${moved.map((e) => e.detail).join(' | ')}`);
-      expect(moved.length).toBeGreaterThanOrEqual(1);
-      expect(moved[0].detail).toMatch(/now runs on WASM here: WebGPU failed at run time/);
+      // the device that hung says so once its watchdog fires (20x its usual run, at least 10 s, after
+      // the hung run started: on a loaded machine that can be after the stream ended), and the room
+      // sees that copy on WASM
+      const moved = async () => (await events(hung.page)).filter((e) => e.kind === 'backend');
+      await expect.poll(async () => (await moved()).length, { timeout: 150_000, intervals: [1000] }).toBeGreaterThanOrEqual(1);
+      const ran = await hung.page.evaluate(() => (window as any).frimDebug.snapshot().inference.running);
+      record('inference', `${hung.id} (${ran.ran} stages run for the room): ${(await moved()).map((e) => e.detail).join(' | ')}`);
+      expect((await moved())[0].detail).toMatch(/now runs on WASM here: WebGPU failed at run time \(the run did not finish in \d+ s/);
       await expect.poll(async () => (await copyBackends(requester.page)).get(hung.id) ?? [], { timeout: 30_000 }).toContain('wasm');
     }
     for (const d of devices) if (d !== victim) await d.context.close();
