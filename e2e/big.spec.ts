@@ -26,8 +26,9 @@ test('a model bigger than any device offers: cut from .onnx + data file, placed 
   test.setTimeout(420_000);
   const dir = mkdtempSync(join(tmpdir(), 'frim-big-'));
   const model = writeModel('vgg16', 4, dir, true);
-  // four fifths of the model each, at θ = 0.99 (two copies of a fresh device's partition): the room
-  // holds every partition twice in 3.2 models' worth of budget, and no device could hold the model
+  // four fifths of the model each, at θ = 0.98 (two copies of every partition, even when one of them
+  // is on a device a false alarm on this loaded machine has marked less available): the room holds
+  // every partition twice in 3.2 models' worth of budget, and no device could hold the model
   const budget = Math.floor((model.bytes * 0.8) / MiB);
   const reference = await ort.InferenceSession.create(model.path);
   const expected: number[] = [];
@@ -45,10 +46,10 @@ test('a model bigger than any device offers: cut from .onnx + data file, placed 
     await d.page.getByTestId('budget').fill(String(budget));
     await d.page.getByTestId('budget').dispatchEvent('change');
   }
-  await a.page.getByTestId('target').fill('0.99');
+  await a.page.getByTestId('target').fill('0.98');
   await a.page.getByTestId('target').dispatchEvent('change');
   await expect.poll(async () => (await offload(a.page)).devices.every((d) => d.budget === budget * MiB), { timeout: 20_000 }).toBe(true);
-  for (const d of devices) await expect.poll(async () => (await offload(d.page)).target, { timeout: 20_000 }).toBe(0.99);
+  for (const d of devices) await expect.poll(async () => (await offload(d.page)).target, { timeout: 20_000 }).toBe(0.98);
 
   await a.page.getByTestId('parts').fill('4');
   await a.page.getByTestId('parts').dispatchEvent('change');

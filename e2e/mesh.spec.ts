@@ -121,6 +121,8 @@ test('without SharedWorker (Chrome for Android) a tab runs its own device worker
   const self = page.getByTestId('self');
   await expect(self).toHaveAttribute('data-worker', 'dedicated');
   await expect(self).toContainText('no SharedWorker here');
+  // the id arrives with the worker's welcome, after the card first renders
+  await expect(self).toHaveAttribute('data-device-id', /^[a-z0-9]{12}$/);
   const id = (await self.getAttribute('data-device-id'))!;
   await expectStatus(a.page, id, 'alive');
   await expectStatus(page, a.id, 'alive');
