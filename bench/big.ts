@@ -140,7 +140,7 @@ async function main(): Promise<void> {
     // requests through the mesh, from the device holding the fewest bytes
     sampler.mark('serve');
     const requester = [...devices].sort((a, b) => used[a.id] - used[b.id])[0];
-    await requester.page.evaluate(({ n, rate }) => (window as any).frimDebug.client.infer(n, rate, 'frim'), { n: N, rate: RATE });
+    await requester.page.evaluate(({ n, rate }) => window.frimDebug!.infer(n, rate, 'frim'), { n: N, rate: RATE });
     await until(async () => { const v = (await snapshot(requester.page)).inference; return v.sent === N && !v.active; }, 1_800_000, 'the requests', 1000);
     const v = (await snapshot(requester.page)).inference;
     const meshMs = v.points.filter((p: { ok: boolean }) => p.ok).map((p: { ms: number }) => p.ms);

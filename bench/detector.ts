@@ -134,7 +134,7 @@ async function main(): Promise<void> {
     const before = await Promise.all(devices.map((d) => events(d.page)));
     const since = Date.now();
     await Promise.all(devices.map((d) => d.page.evaluate((m) => {
-      (window as unknown as { frimDebug: { faults: { jitter: unknown } } }).frimDebug.faults.jitter = { medianMs: m, p99Ms: 10 * m };
+      window.frimDebug!.faults.jitter = { medianMs: m, p99Ms: 10 * m };
     }, JITTER_MEDIAN)));
     console.log(`jitter: ${JITTER_S} s of heartbeat answers delayed log-normally (median ${JITTER_MEDIAN} ms, p99 ${10 * JITTER_MEDIAN} ms)…`);
     const counts = { failed: 0, suspected: 0 };

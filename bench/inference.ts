@@ -19,7 +19,7 @@ import { chromium, type Browser, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { CHROMIUM_ARGS } from '../playwright.config.js';
 import { quantile } from '../src/core/stats.js';
-import type { InferenceView } from '../src/worker/snapshot.js';
+import type { InferenceView } from '../src/core/views.js';
 import { startServer, stopServer } from './lib/server.js';
 import { DEBUG_QUERY, GPU_QUERY, drop, meshUp, open, openRoom, snapshot, until, type Device } from './lib/room.js';
 import { saveResult } from './lib/results.js';
@@ -55,7 +55,7 @@ async function runnerTotals(devices: Device[]): Promise<{ ran: number; cancelled
 
 async function phase(req: Device, mode: 'frim' | 'no-config', count: number, rate: number, kill?: () => Promise<string>): Promise<InferenceView & { killed: string | null; ms: number }> {
   const t0 = Date.now();
-  await req.page.evaluate(({ count, rate, mode }) => (window as any).frimDebug.client.infer(count, rate, mode), { count, rate, mode });
+  await req.page.evaluate(({ count, rate, mode }) => window.frimDebug!.infer(count, rate, mode), { count, rate, mode });
   await until(async () => (await inference(req.page))?.active, 10_000, 'the run to start');
   let killed: string | null = null;
   if (kill) {
@@ -109,9 +109,9 @@ async function room(browser: Browser, backend: 'wasm' | 'webgpu', n: number, rat
     const peers: { deviceId: string; rttMs: number | null }[] = (await snapshot(req.page)).peers;
     const rtt = quantile(peers.map((p) => p.rttMs).filter((x): x is number => x !== null), 0.5);
     const other = devices.find((d) => d !== req)!;
-    const rawMs: number = await req.page.evaluate(({ id }) => (window as any).frimDebug.rawBaseline(id, 1 << 20), { id: other.id });
+    const rawMs: number = await req.page.evaluate(({ id }) => window.frimDebug!.rawBaseline(id, 1 << 20), { id: other.id });
     const bytesPerMs = (1 << 20) / rawMs;
-    const local: number[] = await req.page.evaluate((k) => (window as any).frimDebug.localLatencies('/models/resnet.onnx', k), backend === 'wasm' ? 100 : 30);
+    const local: number[] = await req.page.evaluate((k) => window.frimDebug!.localLatencies('/models/resnet.onnx', k), backend === 'wasm' ? 100 : 30);
     // the first whole-model runs compile kernels: leave them out as the room's warm-up leaves them out
     const steady = local.slice(3);
     const hopCosts = healthy.recent.filter((r) => r.ms !== null && r.path.length === STAGES).map((r) => {

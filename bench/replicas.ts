@@ -84,7 +84,7 @@ async function throughputAndRejoin(browser: Browser) {
   const ours: { ms: number; bytes: number; mbps: number }[] = [];
   const raw: { ms: number; bytes: number; mbps: number }[] = [];
   for (let i = 0; i < REPS; i++) {
-    const rawMs: number = await a.page.evaluate(({ id, n }) => (window as any).frimDebug.rawBaseline(id, n), { id: b.id, n: total });
+    const rawMs: number = await a.page.evaluate(({ id, n }) => window.frimDebug!.rawBaseline(id, n), { id: b.id, n: total });
     raw.push({ ms: rawMs, bytes: total, mbps: mbps(total, rawMs) });
     const since = Date.now();
     await b.page.getByTestId('forget-models').click();
@@ -178,7 +178,7 @@ async function restore(browser: Browser) {
   for (let k = 0; k < KILLS; k++) {
     const observer = devices[0];
     const o = (await offload(observer.page))!;
-    const coordinator: string = (await snapshot(observer.page)).offload.coordinator;
+    const coordinator = (await snapshot(observer.page)).offload.coordinator ?? '';
     // a victim whose copies the room needs: it holds the most partitions that are at their fewest
     // copies (so its death drops them below θ); on odd kills the coordinator itself when it qualifies
     const fewest = Math.min(...o.partitions.map((p) => p.replicas.length));

@@ -8,7 +8,7 @@
  * Errors end the program with exit code 1 (bad model) or 2 (bad arguments) and one line on stderr.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { analyseModel } from '../src/core/onnx/graph.js';
@@ -28,18 +28,13 @@ class UsageError extends Error {}
 
 function readModel(path: string | undefined): Uint8Array {
   if (!path) throw new UsageError(`no model file given\n${USAGE}`);
-  let fd: number;
+  let size: number;
   try {
-    fd = openSync(path, 'r');
+    size = statSync(path).size;
   } catch (e) {
     throw new Error(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  try {
-    const size = fstatSync(fd).size;
-    if (size > ONNX_FILE_LIMIT) throw new Error(`${basename(path)} is ${formatBytes(size)}: no ONNX file can be 2 GiB or more (bigger models keep their weights in a separate data file; give it after the .onnx)`);
-  } finally {
-    closeSync(fd);
-  }
+  if (size > ONNX_FILE_LIMIT) throw new Error(`${basename(path)} is ${formatBytes(size)}: no ONNX file can be 2 GiB or more (bigger models keep their weights in a separate data file; give it after the .onnx)`);
   // a view of the buffer read, not a copy of it (`new Uint8Array(buffer)` would copy the whole model)
   const b = readFileSync(path);
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);

@@ -5,6 +5,7 @@ import * as ort from 'onnxruntime-node';
 import { expect, test, type Page } from '@playwright/test';
 import { syntheticInput } from '../src/core/sample.js';
 import { writeModel } from '../scripts/big/generate.js';
+import type { OffloadView } from '../src/core/views.js';
 import { expectFullMesh, openDevice, record, withQuery, type Device } from './helpers.js';
 
 const MiB = 1024 * 1024;
@@ -12,8 +13,10 @@ const COUNT = 16;
 const DIMS = [1, 3, 224, 224];
 
 /** The offload as a device's worker sees it. */
-async function offload(page: Page): Promise<{ met: boolean; target: number; devices: { id: string; budget: number; used: number }[]; partitions: { bytes: number; replicas: string[] }[] }> {
-  return page.evaluate(() => (window as any).frimDebug.snapshot().offload);
+async function offload(page: Page): Promise<OffloadView> {
+  const v = await page.evaluate(() => window.frimDebug!.snapshot()?.offload);
+  if (!v) throw new Error('no offload state published yet');
+  return v;
 }
 
 /**
@@ -65,19 +68,19 @@ test('a model bigger than any device offers: cut from .onnx + data file, placed 
   record('big', `vgg16/4 (${(model.bytes / MiB).toFixed(1)} MiB, budgets ${budget} MiB): partitions ${view.partitions.map((p) => `${(p.bytes / MiB).toFixed(1)} MiB × ${p.replicas.length}`).join(', ')}; used ${view.devices.map((d) => `${(d.used / MiB).toFixed(1)}`).join(' / ')} MiB; target met ${placedMs} ms after the drop`);
   expect(view.devices.every((d) => d.used < model.bytes)).toBe(true);
   expect(view.partitions.every((p) => p.replicas.length >= 2)).toBe(true);
-  const retired = (await a.page.evaluate(() => (window as any).frimDebug.snapshot().events)).filter((e: { kind: string }) => e.kind === 'copy-retired');
+  const retired = (await a.page.evaluate(() => window.frimDebug!.snapshot()?.events ?? [])).filter((e: { kind: string }) => e.kind === 'copy-retired');
   expect(retired.length).toBeGreaterThan(0);
 
   // requests through the mesh, on synthetic ImageNet-sized inputs, agree with onnxruntime-node
   for (const d of devices) await expect(d.page.locator('[data-testid=replica-cell][data-state=verified]:not([data-backend])')).toHaveCount(0, { timeout: 120_000 });
   const held = (d: Device) => view.partitions.filter((p) => p.replicas.includes(d.id)).length;
   const requester = [...devices].sort((x, y) => held(x) - held(y))[0];
-  await requester.page.evaluate((n) => (window as any).frimDebug.client.infer(n, 1, 'frim'), COUNT);
+  await requester.page.evaluate((n) => window.frimDebug!.infer(n, 1, 'frim'), COUNT);
   await expect.poll(async () => {
-    const v = await requester.page.evaluate(() => (window as any).frimDebug.snapshot().inference);
+    const v = await requester.page.evaluate(() => window.frimDebug!.snapshot()!.inference!);
     return !v.active && v.sent === COUNT;
   }, { timeout: 240_000, intervals: [1000] }).toBe(true);
-  const v = await requester.page.evaluate(() => (window as any).frimDebug.snapshot().inference);
+  const v = await requester.page.evaluate(() => window.frimDebug!.snapshot()!.inference!);
   record('big', `${COUNT} requests: ${v.answered} answered, ${v.lost} lost, p50 ${v.p50?.toFixed(0)} ms, p99 ${v.p99?.toFixed(0)} ms`);
   expect(v.lost).toBe(0);
   expect(v.labelled).toBe(false);

@@ -58,7 +58,7 @@ interface EventEntry { at: number; kind: string; deviceId: string | null; detail
 /** The device worker's event log, read through the page's debug handle. */
 export async function events(page: Page): Promise<EventEntry[]> {
   return page.evaluate(() => {
-    const dbg = (window as unknown as { frimDebug: { snapshot(): { events: EventEntry[] } | null } }).frimDebug;
+    const dbg = window.frimDebug!;
     return dbg.snapshot()?.events ?? [];
   });
 }

@@ -90,7 +90,7 @@ async function finished(page: Page, count = COUNT): Promise<Stats> {
 
 /** Devices that won consecutive stages of one recent request (neighbours on the path), by the requester's table. */
 async function recentPaths(page: Page): Promise<string[][]> {
-  return page.evaluate(() => (window as any).frimDebug.snapshot().inference.recent.map((r: { path: string[] }) => r.path));
+  return page.evaluate(() => window.frimDebug!.snapshot()!.inference!.recent.map((r: { path: string[] }) => r.path));
 }
 
 for (const kind of ['one holder', 'two neighbours on the path', 'two devices least often adjacent on the path'] as const) {
@@ -179,7 +179,7 @@ for (const room of GPU_ROOMS) {
     const held = (d: Device) => copies.filter((r) => r.includes(d.id)).length;
     // the device most likely to be asked (the most copies): its compute worker's thread hangs on its next WebGPU run
     const hung = room.backends.every((b) => b === 'webgpu') ? others.filter((d) => d !== victim).sort((x, y) => held(y) - held(x))[0] : undefined;
-    if (hung) await hung.page.evaluate(() => (window as any).frimDebug.breakGpuRuns(1, 'hang'));
+    if (hung) await hung.page.evaluate(() => window.frimDebug!.breakGpuRuns(1, 'hang'));
     await start(requester.page, 'frim', room.count, room.rate);
     await expect.poll(async () => (await stats(requester.page)).answered, { timeout: 150_000 }).toBeGreaterThanOrEqual(Math.floor(room.count / 3));
     await victim.context.close();
@@ -194,7 +194,7 @@ for (const room of GPU_ROOMS) {
       // sees that copy on WASM
       const moved = async () => (await events(hung.page)).filter((e) => e.kind === 'backend');
       await expect.poll(async () => (await moved()).length, { timeout: 150_000, intervals: [1000] }).toBeGreaterThanOrEqual(1);
-      const ran = await hung.page.evaluate(() => (window as any).frimDebug.snapshot().inference.running);
+      const ran = await hung.page.evaluate(() => window.frimDebug!.snapshot()!.inference!.running);
       record('inference', `${hung.id} (${ran.ran} stages run for the room): ${(await moved()).map((e) => e.detail).join(' | ')}`);
       expect((await moved())[0].detail).toMatch(/now runs on WASM here: WebGPU failed at run time \(the run did not finish in \d+ s/);
       await expect.poll(async () => (await copyBackends(requester.page)).get(hung.id) ?? [], { timeout: 30_000 }).toContain('wasm');

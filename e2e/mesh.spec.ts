@@ -93,7 +93,7 @@ test('garbage frames from a peer are dropped, counted and shown; the room carrie
   const bad = await openDevice(browser, withQuery(link));
   await expectFullMesh([a, b, bad]);
 
-  const sent = await bad.page.evaluate(() => (window as unknown as { frimDebug: { sendGarbage(): number } }).frimDebug.sendGarbage());
+  const sent = await bad.page.evaluate(() => window.frimDebug!.sendGarbage());
   expect(sent).toBe(14);
   for (const d of [a, b]) {
     await expect(peerRow(d.page, bad.id)).toHaveAttribute('data-dropped', '7');
@@ -137,10 +137,10 @@ test('a silent device is declared failed and recovers when it answers again; a r
 
   const availabilityBefore = Number(await peerRow(a.page, b.id).getAttribute('data-availability'));
   // b stops answering heartbeats: a frozen device whose connection stays open
-  await b.page.evaluate(() => { (window as unknown as { frimDebug: { faults: { mute: boolean } } }).frimDebug.faults.mute = true; });
+  await b.page.evaluate(() => { window.frimDebug!.faults.mute = true; });
   await expectStatus(a.page, b.id, 'failed');
   await expectStatus(b.page, a.id, 'alive');
-  await b.page.evaluate(() => { (window as unknown as { frimDebug: { faults: { mute: boolean } } }).frimDebug.faults.mute = false; });
+  await b.page.evaluate(() => { window.frimDebug!.faults.mute = false; });
   await expectStatus(a.page, b.id, 'alive');
   const kinds = (await events(a.page)).filter((e) => e.deviceId === b.id).map((e) => e.kind);
   expect(kinds).toEqual(['joined', 'suspected', 'failed', 'recovered']);

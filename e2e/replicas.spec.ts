@@ -69,10 +69,10 @@ test('four devices: a dropped model reaches the target; corruption is caught; a 
   const p0 = placed[0];
   const receiver = all.find((d) => !p0.replicas.includes(d.id))!;
   const [liar, honest] = p0.replicas;
-  const hash = await a.page.evaluate((id) => (window as any).frimDebug.snapshot().offload.partitions[id].hash, p0.id);
-  await all.find((d) => d.id === liar)!.page.evaluate(() => { (window as any).frimDebug.faults.corruptChunks = true; });
+  const hash = await a.page.evaluate((id) => window.frimDebug!.snapshot()!.offload!.partitions[id].hash, p0.id);
+  await all.find((d) => d.id === liar)!.page.evaluate(() => { window.frimDebug!.faults.corruptChunks = true; });
   const before = await bytes(receiver.page);
-  await receiver.page.evaluate(({ hash, from }) => (window as any).frimDebug.fetchReplica(hash, from), { hash, from: [liar, honest] });
+  await receiver.page.evaluate(({ hash, from }) => window.frimDebug!.fetchReplica(hash, from), { hash, from: [liar, honest] });
   await expect.poll(async () => (await partitions(receiver.page))[0].replicas.includes(receiver.id), { timeout: 20_000 }).toBe(true);
   const after = await bytes(receiver.page);
   expect(after.mismatches).toBeGreaterThan(before.mismatches);
@@ -83,7 +83,7 @@ test('four devices: a dropped model reaches the target; corruption is caught; a 
   expect(stored.detail).not.toMatch(new RegExp(`from [^)]*${liar}`));
   await expect(receiver.page.locator('[data-testid=event][data-kind=mismatch]').first()).toBeVisible();
   record('corruption', `${after.mismatches - before.mismatches} corrupt chunks from ${liar} discarded; ${stored.detail}`);
-  await all.find((d) => d.id === liar)!.page.evaluate(() => { (window as any).frimDebug.faults.corruptChunks = false; });
+  await all.find((d) => d.id === liar)!.page.evaluate(() => { window.frimDebug!.faults.corruptChunks = false; });
 
   // close the coordinator (it holds copies): the survivors elect the next one and restore the target
   const coordinator = (await a.page.getByTestId('offload').getAttribute('data-coordinator'))!;

@@ -2,11 +2,9 @@
 import './ui/frim-app.js';
 import { base64url, randomName } from './core/ids.js';
 import { parseShareFragment, shareFragment, type RoomCredentials } from './core/share-link.js';
-import { faults } from './mesh/faults.js';
 import { detectBackend } from './runtime/backend.js';
-import { localLatencies } from './runtime/latency-probe.js';
-import type { FrimApp } from './ui/frim-app.js';
-import { DeviceClient } from './worker/client.js';
+import { DeviceClient } from './page/device-client.js';
+import { installDebug } from './page/debug.js';
 
 function createRoom(): RoomCredentials {
   const room = randomName(crypto.getRandomValues(new Uint8Array(20)), 10);
@@ -33,7 +31,8 @@ function deviceName(): string {
 }
 
 async function main(): Promise<void> {
-  const app = document.querySelector('frim-app') as FrimApp;
+  const app = document.querySelector('frim-app');
+  if (!app) throw new Error('index.html has no <frim-app>');
   const params = new URLSearchParams(location.search);
   addEventListener('hashchange', () => location.reload());
   const parsed = parseShareFragment(location.hash);
@@ -47,27 +46,10 @@ async function main(): Promise<void> {
   const client = new DeviceClient({ creds, name: deviceName(), backend, iceServers: ice, benchmarks: params.has('debug') });
   app.client = client;
   client.start();
-  if (params.has('debug')) {
-    Object.assign(window, {
-      frimDebug: {
-        faults,
-        client,
-        snapshot: () => client.snapshot,
-        sendGarbage: () => client.mesh?.sendGarbage() ?? 0,
-        /** the next `n` WebGPU stage runs on this device hang (default), throw, or run twice at once */
-        breakGpuRuns: (n: number, how?: 'hang' | 'error' | 'concurrent') => client.breakGpuRuns(n, how),
-        /** fetch one replica from these holders, in this order (tests and benchmarks) */
-        fetchReplica: (hash: string, from: string[]) => client.fetchReplica(hash, from),
-        /** whole-model latency here, through the compute worker (`npm run bench:inference`) */
-        localLatencies: (modelUrl: string, count: number) => localLatencies(modelUrl, count, backend.backend),
-        /** the raw data-channel baseline for `npm run bench:replicas` */
-        rawBaseline: (deviceId: string, bytes: number) => client.mesh?.rawBaseline(deviceId, bytes) ?? Promise.reject(new Error('this tab does not hold the connections')),
-      },
-    });
-  }
+  if (params.has('debug')) installDebug(client, backend);
 }
 
 main().catch((e: unknown) => {
-  const app = document.querySelector('frim-app') as FrimApp | null;
+  const app = document.querySelector('frim-app');
   if (app) app.error = `frim-mesh could not start: ${(e as Error).message ?? String(e)}`;
 });

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Manifest } from '../../src/core/onnx/manifest.js';
-import { syntheticInput } from '../../src/core/sample.js';
+import { oneImageDims, syntheticInput } from '../../src/core/sample.js';
 
 export interface ChainCheck {
   inputs: number;
@@ -21,7 +21,7 @@ export interface ChainCheck {
 export async function checkChain(modelPath: string, dir: string, inputs = 2): Promise<ChainCheck> {
   const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Manifest;
   const input = manifest.model.inputs[0];
-  const dims = input.dims.map((d) => (typeof d === 'number' ? d : 1));
+  const dims = oneImageDims(input.dims);
   const out = manifest.model.outputs[0].name;
   const whole = await ort.InferenceSession.create(modelPath);
   const results: { whole: Float32Array; chain: Float32Array }[] = [];

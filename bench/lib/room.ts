@@ -1,4 +1,5 @@
 /** Browser-side helpers the benchmarks share: open a device, wait for a condition, read the worker's state, drop a model. */
+import type { DeviceSnapshot, InferenceView, OffloadView } from '../../src/core/views.js';
 import type { Browser, BrowserContext, Page } from '@playwright/test';
 
 export interface Device { context: BrowserContext; page: Page; id: string }
@@ -38,8 +39,13 @@ export async function until<T>(fn: () => Promise<T | null | undefined | false>, 
 }
 
 /** The device worker's published state, through the debug handle. */
-export function snapshot<T = any>(page: Page): Promise<T> {
-  return page.evaluate(() => (window as any).frimDebug.snapshot());
+/** A snapshot once the device runs: benches read it after the room is up, when both views exist. */
+export type Published = DeviceSnapshot & { offload: OffloadView; inference: InferenceView };
+
+export async function snapshot(page: Page): Promise<Published> {
+  const s = await page.evaluate(() => window.frimDebug!.snapshot());
+  if (!s) throw new Error('the device worker has not published its state yet');
+  return s as Published;
 }
 
 export async function meshUp(devices: Device[]): Promise<boolean> {

@@ -66,7 +66,7 @@ export function coordinatorOf(devices: readonly { id: string; alive: boolean }[]
  * Leaving copies still serve transfers, but the room plans as if they were gone, so it places
  * copies elsewhere, and each one is retired once the copies staying elsewhere meet the target.
  */
-export function leavingCopies(d: RoomDevice, partitions: RoomPartition[]): Set<number> {
+export function leavingCopies(d: Pick<RoomDevice, 'holds' | 'budgetBytes'>, partitions: RoomPartition[]): Set<number> {
   const held = partitions.filter((p) => d.holds.has(p.hash)).sort((a, b) => b.bytes - a.bytes || a.id - b.id);
   const leaving = new Set<number>();
   let room = d.budgetBytes;

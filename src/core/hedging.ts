@@ -3,6 +3,7 @@
  * requester re-issues it, which (request, stage) results were already taken, and which requests
  * wait on what. Pure: time comes in as arguments.
  */
+import { HEDGING } from './policy.js';
 import { quantile } from './stats.js';
 
 export interface DeadlinePolicy {
@@ -15,13 +16,13 @@ export interface DeadlinePolicy {
   defaultMs: number;
 }
 
-export const DEFAULT_DEADLINE: DeadlinePolicy = Object.freeze({ factor: 3, floorMs: 300, minSamples: 5, defaultMs: 4000 });
+export const DEFAULT_DEADLINE: DeadlinePolicy = HEDGING.deadline;
 
 /** Recent end-to-end times per stage (request sent -> result back), for deadlines. */
 export class StageTimes {
   private readonly samples = new Map<number, number[]>();
 
-  constructor(private readonly keep = 64, private readonly policy: DeadlinePolicy = DEFAULT_DEADLINE) {}
+  constructor(private readonly keep = HEDGING.keepTimes, private readonly policy: DeadlinePolicy = DEFAULT_DEADLINE) {}
 
   record(stage: number, ms: number): void {
     if (!(ms >= 0) || !Number.isFinite(ms)) return;

@@ -5,7 +5,6 @@
 
 export const ROOM_RE = /^[a-z0-9]{4,32}$/;
 export const DEVICE_ID_RE = /^[a-z0-9]{12}$/;
-export const TAB_ID_RE = /^[a-z0-9]{8}$/;
 /** 32 random bytes, base64url without padding */
 export const ROOM_KEY_RE = /^[A-Za-z0-9_-]{43}$/;
 

@@ -53,10 +53,6 @@ export interface PlacementResult {
   model: number;
 }
 
-export function clonePlacement(p: Placement): Placement {
-  return new Map([...p].map(([k, v]) => [k, new Set(v)]));
-}
-
 export function planPlacement(input: PlacementInput): PlacementResult {
   const minCopies = input.minCopies ?? 2;
   const alive = input.devices.filter((d) => d.alive).sort((a, b) => (a.id < b.id ? -1 : 1));

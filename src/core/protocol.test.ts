@@ -125,8 +125,8 @@ describe('protocol v1 frames', () => {
       [MessageType['stage-run'], { req: 'abcdefghijk1-1', stage: 0, key: 'ab'.repeat(32), requester: 'abcdefghijk1', twin: '', mode: 'frim', path: [], part: 1, parts: 1, table: null }, /bad parts/],
       [MessageType['stage-run'], { req: 'abcdefghijk1-1', stage: 0, key: 'ab'.repeat(32), requester: 'abcdefghijk1', twin: '', mode: 'frim', path: [], part: 1, parts: 2, table: [] }, /bad parts/],
       [MessageType['stage-run'], { req: 'abcdefghijk1-1', stage: 0, key: 'ab'.repeat(32), requester: 'abcdefghijk1', twin: '', mode: 'fast', path: [], part: 0, parts: 1, table: [] }, /bad mode/],
-      [MessageType['stage-confirm'], { req: '../../etc', stage: 0, key: 'ab'.repeat(32) }, /bad stage reference/],
-      [MessageType['stage-done'], { req: 'abcdefghijk1-1', stage: 99, by: 'abcdefghijk1', computeMs: 1, next: [] }, /bad done/],
+      [MessageType['stage-confirm'], { req: '../../etc', stage: 0, key: 'ab'.repeat(32) }, /bad req/],
+      [MessageType['stage-done'], { req: 'abcdefghijk1-1', stage: 99, by: 'abcdefghijk1', computeMs: 1, next: [] }, /bad stage/],
     ];
     for (const [type, body, why] of bad) {
       const d = decodeFrame(rawFrame(type, body), TAG);

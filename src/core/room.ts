@@ -11,7 +11,7 @@
 import type { Manifest, PartitionSpec, TensorSpec } from './onnx/manifest.js';
 import { modelDependability, partitionDependability } from './availability.js';
 import { hashHex } from './hash.js';
-import type { Backend } from './protocol.js';
+import type { Backend } from './schema.js';
 
 export const DEFAULT_TARGET = 0.999;
 

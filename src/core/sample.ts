@@ -36,6 +36,16 @@ export function argmax(xs: ArrayLike<number>): number {
   return best;
 }
 
+/** A model's input dimensions for one image: the batch (and any other named dimension) is 1. */
+export function oneImageDims(dims: (number | string)[]): number[] {
+  return dims.map((d, k) => (k === 0 || typeof d !== 'number' ? 1 : d));
+}
+
+/** Does a model with these inputs take the test sample's images ([batch, 1, rows, cols])? */
+export function takesSample(inputs: { dims: (number | string)[] }[], s: Pick<ImageSample, 'rows' | 'cols'>): boolean {
+  return inputs.length === 1 && inputs[0].dims.slice(1).join('x') === `1x${s.rows}x${s.cols}`;
+}
+
 /**
  * Input `index` for a model the test sample does not fit (ImageNet-shaped models, say): values in
  * [-1, 1), like a normalised image, from a seeded generator, so every device, onnxruntime-node and every run see the same

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Manifest } from './onnx/manifest.js';
-import { PartsAssembler, carriedTensors, packTensors, splitParts, unpackTensors, type Tensor } from './tensors.js';
+import { MAX_TENSOR_SET_BYTES, PartsAssembler, carriedTensors, packTensors, splitParts, unpackTensors, type Tensor } from './tensors.js';
 
 const f32 = (dims: number[], seed: number): Tensor => ({ type: 'float32', dims, data: new Uint8Array(Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => i * seed).buffer) });
 
@@ -26,6 +26,18 @@ describe('tensor sets on the wire', () => {
     expect(unpackTensors([{ ...table[0], dims: [-1] }], payload)).toMatch(/bad dims/);
     expect(unpackTensors([table[0], table[0]], new Uint8Array(32))).toMatch(/bad tensor name/);
     expect(unpackTensors('table', payload)).toMatch(/bad tensor table/);
+  });
+
+  it('refuses a set bigger than MAX_TENSOR_SET_BYTES when packing, assembling parts or unpacking', () => {
+    const huge = { x: { type: 'uint8' as const, dims: [MAX_TENSOR_SET_BYTES + 1], data: new Uint8Array(MAX_TENSOR_SET_BYTES + 1) } };
+    expect(() => packTensors(huge)).toThrow(RangeError);
+    const part = new Uint8Array(120 * 1024);
+    const asm = new PartsAssembler(1024);
+    let accepted = 0;
+    for (let i = 0; i < 1024; i++) if (asm.add(i, part, i === 0 ? [] : null)) accepted++;
+    expect(accepted).toBe(Math.floor(MAX_TENSOR_SET_BYTES / part.length));
+    expect(asm.complete).toBe(false);
+    expect(unpackTensors([{ name: 'x', type: 'uint8', dims: [MAX_TENSOR_SET_BYTES + 1], bytes: MAX_TENSOR_SET_BYTES + 1 }], huge.x.data)).toMatch(/exceeds/);
   });
 });
 

@@ -23,13 +23,18 @@ export interface TensorEntry {
 }
 
 const ELEMENT_BYTES: Record<TensorType, number> = { float32: 4, int64: 8, int32: 4, uint8: 1, bool: 1 };
-/** one set of activations for one image stays far below this; anything bigger is refused */
+/**
+ * One set of activations for one image stays far below this (VGG-16's widest is 12 MiB); a set
+ * bigger than this is refused when it is packed, assembled from parts, or unpacked.
+ */
 export const MAX_TENSOR_SET_BYTES = 64 * 1024 * 1024;
 
 export function packTensors(tensors: Record<string, Tensor>): { table: TensorEntry[]; payload: Uint8Array } {
   const names = Object.keys(tensors).sort();
   const table = names.map((name) => ({ name, type: tensors[name].type, dims: [...tensors[name].dims], bytes: tensors[name].data.length }));
-  const payload = new Uint8Array(table.reduce((s, t) => s + t.bytes, 0));
+  const total = table.reduce((s, t) => s + t.bytes, 0);
+  if (total > MAX_TENSOR_SET_BYTES) throw new RangeError(`a tensor set of ${total} bytes exceeds ${MAX_TENSOR_SET_BYTES}`);
+  const payload = new Uint8Array(total);
   let at = 0;
   for (const name of names) {
     payload.set(tensors[name].data, at);
@@ -41,6 +46,7 @@ export function packTensors(tensors: Record<string, Tensor>): { table: TensorEnt
 /** Rebuilds the tensors from a table that came off the wire, checking every size; a reason string when it does not add up. */
 export function unpackTensors(table: unknown, payload: Uint8Array): Record<string, Tensor> | string {
   if (!Array.isArray(table) || table.length > 256) return 'bad tensor table';
+  if (payload.length > MAX_TENSOR_SET_BYTES) return `a tensor set of ${payload.length} bytes exceeds ${MAX_TENSOR_SET_BYTES}`;
   const out: Record<string, Tensor> = {};
   let at = 0;
   for (const raw of table as unknown[]) {
@@ -71,15 +77,18 @@ export function splitParts(payload: Uint8Array, max: number): Uint8Array[] {
 export class PartsAssembler {
   private readonly parts: (Uint8Array | null)[];
   private got = 0;
+  private bytes = 0;
   table: unknown = null;
 
   constructor(readonly count: number) {
     this.parts = new Array<Uint8Array | null>(count).fill(null);
   }
 
-  /** false for a duplicate or out-of-range part */
+  /** false for a duplicate or out-of-range part, or one that takes the set past MAX_TENSOR_SET_BYTES */
   add(index: number, bytes: Uint8Array, table: unknown): boolean {
     if (!Number.isInteger(index) || index < 0 || index >= this.count || this.parts[index]) return false;
+    if (this.bytes + bytes.length > MAX_TENSOR_SET_BYTES) return false;
+    this.bytes += bytes.length;
     this.parts[index] = bytes.slice();
     if (index === 0) this.table = table;
     this.got++;

@@ -6,8 +6,8 @@
 import type { DataConnection } from 'peerjs';
 import { equalBytes, proofTranscript, type HmacSha256 } from '../core/handshake.js';
 import { parsePeerId, type PeerAddress } from '../core/ids.js';
-import { HEADER_BYTES, MessageType, NONCE_BYTES, ROOM_MESSAGES, decodeFrame, encodeFrame, type Backend, type Message } from '../core/protocol.js';
-import type { TabToWorker } from '../worker/messages.js';
+import { HEADER_BYTES, NONCE_BYTES, decodeFrame, encodeFrame, peekKind, routeOf, type Backend, type Message } from '../core/protocol.js';
+import type { TabToWorker } from '../core/device-protocol.js';
 import { faults, pongDelayMs } from './faults.js';
 
 export interface LinkContext {
@@ -19,12 +19,12 @@ export interface LinkContext {
   report(msg: TabToWorker): void;
   onVerified(link: Link): void;
   onClosed(link: Link): void;
-  /** a valid room frame (offloading, later inference) from a verified peer, for the device worker */
+  /** a valid room frame (offloading or inference) from a verified peer, for the device worker */
   onRoomFrame(link: Link, data: ArrayBuffer): void;
 }
 
 /**
- * Bulk frames (replicas, later activations) travel on a second data channel of the same
+ * Bulk frames (replica chunks and activations) travel on a second data channel of the same
  * connection, negotiated out of band with a fixed stream id on both sides: SCTP schedules the two
  * streams side by side, so a heartbeat never waits behind megabytes of replica in a send buffer.
  */
@@ -176,7 +176,7 @@ export class Link {
       return;
     }
     const m = d.message;
-    if (ROOM_MESSAGES.has(m.type)) {
+    if (routeOf(m.type) !== 'link') {
       const buf = data as ArrayBuffer | Uint8Array;
       const frame = buf instanceof ArrayBuffer ? buf : (buf.slice().buffer as ArrayBuffer);
       if (this.verified) return this.ctx.onRoomFrame(this, frame);
@@ -244,7 +244,7 @@ export class Link {
 
 /** The corruption fault: a replica chunk with one payload byte flipped; other frames pass untouched. */
 function corrupted(frame: Uint8Array): Uint8Array {
-  if (frame[2] !== MessageType['replica-chunk'] || frame.length <= HEADER_BYTES + 1) return frame;
+  if (peekKind(frame) !== 'replica-chunk' || frame.length <= HEADER_BYTES + 1) return frame;
   const out = frame.slice();
   out[out.length - 1] ^= 0xff;
   return out;

@@ -11,7 +11,7 @@ import type { HmacSha256 } from '../core/handshake.js';
 import { fromBase64url, parsePeerId, toPeerId } from '../core/ids.js';
 import { encodeFrame, roomTag, type Backend } from '../core/protocol.js';
 import type { RoomCredentials } from '../core/share-link.js';
-import type { TabToWorker } from '../worker/messages.js';
+import type { TabToWorker } from '../core/device-protocol.js';
 import { Link, type LinkContext } from './link.js';
 import { BENCH_LABEL, acceptBaseline, sendBaseline } from './raw-channel-bench.js';
 

@@ -1,23 +1,20 @@
 /** The page's handle on its compute worker: promise-based load / run / release. */
 import type { Backend } from '../core/protocol.js';
 import type { RoomCapacity } from '../core/room-plan.js';
+import { COMPUTE } from '../core/policy.js';
+import { CallTimeout, Calls } from '../shared/calls.js';
 import type { ComputeReply, ComputeRequest, GpuFault, PreparedModel, WireTensor } from './compute-messages.js';
 
-type Pending = {
-  resolve(r: ComputeReply): void;
-  reject(e: Error): void;
+type Progress = (step: string, done: number, total: number) => void;
+/** What a call waits for besides its reply: the sessions a run uses (for the watchdog), progress of a prepare. */
+interface CallInfo {
   keys?: string[];
-  watchdog?: ReturnType<typeof setTimeout>;
-  progress?: (step: string, done: number, total: number) => void;
-};
+  progress?: Progress;
+  watched?: boolean;
+}
+/** A run not finished in time is taken as hung (see COMPUTE.watchdog): only the page can time it. */
+const WATCHDOG = COMPUTE.watchdog;
 
-/**
- * A run that has not finished this long after it started is taken as hung (a GPU or a runtime that
- * will never answer: a hung run can block the worker's own thread, so only the page can time it):
- * 20 times the typical run of that session, at least 10 s, and 120 s before the session has
- * finished a single run (the first run compiles the GPU kernels).
- */
-const WATCHDOG = { factor: 20, floorMs: 10_000, firstRunMs: 120_000, keep: 20 } as const;
 type Request = ComputeRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
 export interface Loaded {
@@ -52,7 +49,8 @@ export class InputError extends Error {
 
 export class ComputeClient {
   private readonly worker = new Worker(new URL('./compute-worker.ts', import.meta.url), { type: 'module', name: 'frim-compute' });
-  private readonly pending = new Map<number, Pending>();
+  private readonly calls = new Calls<number, ComputeReply>();
+  private readonly info = new Map<number, CallInfo>();
   /** recent run times per session, for the watchdog (the first run, which compiles kernels, is left out) */
   private readonly runMs = new Map<string, number[]>();
   private readonly ranOnce = new Set<string>();
@@ -61,16 +59,16 @@ export class ComputeClient {
 
   constructor() {
     this.worker.onmessage = (ev: MessageEvent<ComputeReply>) => {
-      const p = this.pending.get(ev.data.id);
-      if (!p) return;
-      if (ev.data.kind === 'started') return this.watch(ev.data.id, p);
-      if (ev.data.kind === 'progress') return p.progress?.(ev.data.step, ev.data.done, ev.data.total);
-      clearTimeout(p.watchdog);
-      this.pending.delete(ev.data.id);
-      if (ev.data.kind === 'ran' && p.keys?.length === 1) this.recordRun(p.keys[0], ev.data.ms);
-      if (ev.data.kind === 'failed') p.reject(new ComputeError(ev.data.message, ev.data.trap));
-      else if (ev.data.kind === 'failed-input') p.reject(new InputError(ev.data.code, ev.data.message));
-      else p.resolve(ev.data);
+      const r = ev.data;
+      const info = this.info.get(r.id);
+      if (!info || !this.calls.has(r.id)) return;
+      if (r.kind === 'started') return this.watch(r.id, info);
+      if (r.kind === 'progress') return info.progress?.(r.step, r.done, r.total);
+      this.info.delete(r.id);
+      if (r.kind === 'ran' && info.keys?.length === 1) this.recordRun(info.keys[0], r.ms);
+      if (r.kind === 'failed') this.calls.fail(r.id, new ComputeError(r.message, r.trap));
+      else if (r.kind === 'failed-input') this.calls.fail(r.id, new InputError(r.code, r.message));
+      else this.calls.settle(r.id, r);
     };
     this.worker.onerror = (ev) => {
       this.failAll(`compute worker crashed: ${ev.message}`);
@@ -78,18 +76,24 @@ export class ComputeClient {
   }
 
   /** Sends a request and resolves with the reply of the kind it must get back. */
-  private call<K extends ComputeReply['kind']>(req: Request, expect: K, transfer: Transferable[] = [], keys?: string[], progress?: Pending['progress']): Promise<Extract<ComputeReply, { kind: K }>> {
-    if (this.dead) return Promise.reject(new ComputeError(this.dead, true));
+  private async call<K extends ComputeReply['kind']>(req: Request, expect: K, transfer: Transferable[] = [], keys?: string[], progress?: Progress): Promise<Extract<ComputeReply, { kind: K }>> {
+    if (this.dead) throw new ComputeError(this.dead, true);
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, {
-        resolve: (r) => (r.kind === expect ? resolve(r as Extract<ComputeReply, { kind: K }>) : reject(new Error(`unexpected reply ${r.kind}`))),
-        reject,
-        keys,
-        progress,
-      });
-      this.worker.postMessage({ ...req, id } as ComputeRequest, transfer);
-    });
+    this.info.set(id, { keys, progress });
+    let r: ComputeReply;
+    try {
+      r = await this.calls.call(id, null, () => this.worker.postMessage({ ...req, id } as ComputeRequest, transfer));
+    } catch (e) {
+      this.info.delete(id);
+      if (!(e instanceof CallTimeout)) throw e;
+      // the watchdog: the worker is hung, and everything else asked of it fails with this run
+      this.dead ??= e.message;
+      this.worker.terminate();
+      this.failAll(this.dead, true);
+      throw new ComputeError(this.dead, true);
+    }
+    if (r.kind !== expect) throw new Error(`unexpected reply ${r.kind}`);
+    return r as Extract<ComputeReply, { kind: K }>;
   }
 
   private recordRun(key: string, ms: number): void {
@@ -98,6 +102,12 @@ export class ComputeClient {
     xs.push(ms);
     if (xs.length > WATCHDOG.keep) xs.shift();
     this.runMs.set(key, xs);
+  }
+
+  /** a session loaded anew (or gone) starts its watchdog history over */
+  private forgetRuns(key: string): void {
+    this.ranOnce.delete(key);
+    this.runMs.delete(key);
   }
 
   private limitMs(keys: string[]): number {
@@ -110,15 +120,11 @@ export class ComputeClient {
   }
 
   /** A run started: if it does not finish in time, the worker is hung and is stopped. */
-  private watch(id: number, p: Pending): void {
-    if (!p.keys || p.watchdog) return;
-    const limit = this.limitMs(p.keys);
-    p.watchdog = setTimeout(() => {
-      if (!this.pending.has(id)) return;
-      this.dead = `the run did not finish in ${Math.round(limit / 1000)} s (a hung GPU or runtime); the compute worker was stopped`;
-      this.worker.terminate();
-      this.failAll(this.dead, true);
-    }, limit);
+  private watch(id: number, info: CallInfo): void {
+    if (!info.keys || info.watched) return;
+    info.watched = true;
+    const limit = this.limitMs(info.keys);
+    this.calls.arm(id, limit, `the run did not finish in ${Math.round(limit / 1000)} s (a hung GPU or runtime); the compute worker was stopped`);
   }
 
   /**
@@ -126,15 +132,14 @@ export class ComputeClient {
    * hundreds of MiB is not held twice); the caller must not use `bytes` afterwards.
    */
   load(key: string, bytes: Uint8Array, prefer: Backend, opts: { give?: boolean; external?: { path: string; data: Blob }[] } = {}): Promise<Loaded> {
-    this.ranOnce.delete(key);
-    this.runMs.delete(key);
+    this.forgetRuns(key);
     const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
     const buffer = (opts.give && whole ? bytes.buffer : bytes.slice().buffer) as ArrayBuffer;
     return this.call({ kind: 'load', key, bytes: buffer, prefer, external: opts.external }, 'loaded', [buffer]);
   }
 
   /** Analyses and cuts a model given as files (the .onnx and its data files); its partitions land in this browser's store. */
-  async prepare(files: File[], parts: number, maxBytes: number, room: RoomCapacity | null, progress: (step: string, done: number, total: number) => void): Promise<PreparedModel> {
+  async prepare(files: File[], parts: number, maxBytes: number, room: RoomCapacity | null, progress: Progress): Promise<PreparedModel> {
     return (await this.call({ kind: 'prepare', files, parts, maxBytes, room }, 'prepared', [], undefined, progress)).model;
   }
 
@@ -152,17 +157,13 @@ export class ComputeClient {
   }
 
   async release(key: string): Promise<void> {
-    this.ranOnce.delete(key);
-    this.runMs.delete(key);
+    this.forgetRuns(key);
     await this.call({ kind: 'release', key }, 'released');
   }
 
   private failAll(why: string, trap = false): void {
-    for (const p of this.pending.values()) {
-      clearTimeout(p.watchdog);
-      p.reject(new ComputeError(why, trap));
-    }
-    this.pending.clear();
+    this.info.clear();
+    this.calls.failAll(new ComputeError(why, trap));
   }
 
   /** Stops the worker; whatever was still asked of it fails. */

@@ -5,11 +5,8 @@ import type { RoomCapacity } from '../core/room-plan.js';
 
 export type GpuFault = 'hang' | 'error' | 'concurrent';
 
-export interface WireTensor {
-  type: 'float32' | 'int64' | 'int32' | 'uint8' | 'bool';
-  dims: number[];
-  data: ArrayBuffer;
-}
+import type { WireTensor } from '../core/device-protocol.js';
+export type { WireTensor };
 
 /** What the page shows of a model: the analysis and the partition plan (the partitions are in this browser's store). */
 export interface PreparedModel {

@@ -7,7 +7,7 @@
  */
 import type { Manifest } from '../core/onnx/manifest.js';
 import type { Backend } from '../core/protocol.js';
-import { argmax, imageTensor, syntheticInput, type ImageSample } from '../core/sample.js';
+import { argmax, imageTensor, oneImageDims, syntheticInput, takesSample, type ImageSample } from '../core/sample.js';
 import { ReplicaStore } from '../store/replicas.js';
 import type { ComputeClient } from './compute-client.js';
 import type { WireTensor } from './compute-messages.js';
@@ -41,18 +41,12 @@ function floatTensor(data: Float32Array, dims: number[]): WireTensor {
   return { type: 'float32', dims, data: data.slice().buffer };
 }
 
-/** Does the model take the test sample's images ([batch, 1, rows, cols])? */
-export function takesSample(m: Manifest, s: ImageSample): boolean {
-  const dims = m.model.inputs[0]?.dims ?? [];
-  return m.model.inputs.length === 1 && dims.slice(1).join('x') === `1x${s.rows}x${s.cols}`;
-}
-
 export async function runLocally(i: LocalRunInput): Promise<LocalRunResult> {
   const { client, manifest } = i;
   const input = manifest.model.inputs[0];
   const outputName = manifest.model.outputs[0].name;
-  const labelled = takesSample(manifest, i.sample);
-  const dims = input.dims.map((d) => (typeof d === 'number' ? d : 1));
+  const labelled = takesSample(manifest.model.inputs, i.sample);
+  const dims = oneImageDims(input.dims);
   const image = (n: number) => (labelled ? imageTensor(i.sample, n) : syntheticInput(n, dims));
   const total = manifest.partitions.length + 1 + 2 * i.count;
   let done = 0;

@@ -10,9 +10,7 @@ import { baseName, type ExternalFiles } from '../core/onnx/external.js';
 import { assembleManifest, partitionFile, planModel } from '../core/onnx/manifest.js';
 import type { RoomCapacity } from '../core/room-plan.js';
 import { ModelError, ONNX_FILE_LIMIT } from '../core/onnx/model.js';
-import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex } from '@noble/hashes/utils.js';
-import { sha256Hex } from '../store/digest.js';
+import { sha256Blob, sha256Hex } from '../store/digest.js';
 import { ReplicaStore, StorageFullError } from '../store/replicas.js';
 import type { PreparedModel } from './compute-messages.js';
 
@@ -68,22 +66,14 @@ function externalFiles(data: File[]): ExternalFiles | undefined {
   };
 }
 
-/** SHA-256 naming the model: of the .onnx, then its data files in the order given. */
+/**
+ * SHA-256 naming the model: of the .onnx, then its data files in the order given. With data files
+ * the .onnx is only the graph, and the files are streamed a slice at a time, never held whole.
+ */
 async function modelHash(bytes: Uint8Array, data: File[], progress: Progress): Promise<string> {
   if (!data.length) return sha256Hex(bytes);
-  // one running hash over every file: the data files are streamed, never held whole
-  const h = sha256.create().update(bytes);
-  const total = data.reduce((s, f) => s + f.size, 0);
-  let done = 0;
-  for (const f of data) {
-    for (let at = 0; at < f.size; at += 8 * MiB) {
-      const slice = new Uint8Array(await f.slice(at, at + 8 * MiB).arrayBuffer());
-      h.update(slice);
-      done += slice.length;
-      progress('hashing the data files', done, total);
-    }
-  }
-  return bytesToHex(h.digest());
+  const all = new Blob([bytes as Uint8Array<ArrayBuffer>, ...data]);
+  return sha256Blob(all, (done) => progress('hashing the data files', done, all.size));
 }
 
 /** Half of what the browser reports: one page cannot count on more. */

@@ -10,6 +10,7 @@
 import type { Backend } from '../core/protocol.js';
 import { ReplicaStore } from '../store/replicas.js';
 import type { GpuFault, WireTensor } from './compute-messages.js';
+import type { WarmPartition } from '../core/device-protocol.js';
 import { ComputeClient, ComputeError, type Ran } from './compute-client.js';
 
 export interface RunnerEvents {
@@ -20,10 +21,6 @@ export interface RunnerEvents {
 }
 
 /** A partition to load ahead of requests, with its inputs' batch-1 shapes (null where unknown). */
-export interface WarmPartition {
-  hash: string;
-  inputs: { name: string; dims: number[] | null }[];
-}
 
 const ELEMENT_BYTES: Record<WireTensor['type'], number> = { float32: 4, int64: 8, int32: 4, uint8: 1, bool: 1 };
 

@@ -51,3 +51,9 @@ export class BarChart extends LitElement {
   }
 }
 customElements.define('bar-chart', BarChart);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'bar-chart': BarChart;
+  }
+}

@@ -1,6 +1,6 @@
 /** The room's history as this device saw it, newest first. */
 import { LitElement, css, html } from 'lit';
-import type { MeshEvent } from '../worker/snapshot.js';
+import type { MeshEvent } from '../core/views.js';
 import { STATUS_COLOURS, card } from './theme.js';
 
 const KIND_COLOUR: Record<string, string> = {
@@ -45,3 +45,9 @@ export class EventLog extends LitElement {
   }
 }
 customElements.define('event-log', EventLog);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'event-log': EventLog;
+  }
+}

@@ -2,14 +2,11 @@
 import { LitElement, css, html } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import { hmacProvider } from '../mesh/hmac.js';
-import type { DeviceClient } from '../worker/client.js';
-import type { Manifest } from '../core/onnx/manifest.js';
+import type { DeviceClient } from '../page/device-client.js';
 import './event-log.js';
-import type { ModelPanel } from './model-panel.js';
 import './model-panel.js';
 import './peer-table.js';
 import './placement-panel.js';
-import type { InferencePanel } from './inference-panel.js';
 import './inference-panel.js';
 import './rtt-chart.js';
 import './share-panel.js';
@@ -43,16 +40,16 @@ export class FrimApp extends LitElement {
     this.error = null;
     this.room = '';
     this.modelError = null;
-    this.addEventListener('frim-error', (e) => (this.modelError = (e as CustomEvent<string | null>).detail));
+    this.addEventListener('frim-error', (e) => (this.modelError = e.detail));
     this.addEventListener('frim-offload', (e) => {
-      this.client?.offload((e as CustomEvent<Manifest>).detail);
+      this.client?.offload(e.detail);
     });
-    this.addEventListener('frim-target', (e) => this.client?.setTarget((e as CustomEvent<number>).detail));
-    this.addEventListener('frim-budget', (e) => this.client?.setBudget((e as CustomEvent<number | null>).detail));
+    this.addEventListener('frim-target', (e) => this.client?.setTarget(e.detail));
+    this.addEventListener('frim-budget', (e) => this.client?.setBudget(e.detail));
     this.addEventListener('frim-forget', () => this.client?.forget());
-    this.addEventListener('frim-classify', (e) => this.client?.classify((e as CustomEvent<Float32Array>).detail));
+    this.addEventListener('frim-classify', (e) => this.client?.classify(e.detail));
     this.addEventListener('frim-infer', (e) => {
-      const { count, ratePerSec, mode } = (e as CustomEvent<{ count: number; ratePerSec: number; mode: 'frim' | 'no-config' }>).detail;
+      const { count, ratePerSec, mode } = e.detail;
       this.client?.infer(count, ratePerSec, mode);
     });
     // a model file dropped anywhere on the page
@@ -63,10 +60,10 @@ export class FrimApp extends LitElement {
   private async onDrop(e: DragEvent): Promise<void> {
     e.preventDefault();
     const files = [...(e.dataTransfer?.files ?? [])];
-    const panel = this.renderRoot.querySelector('model-panel') as ModelPanel | null;
+    const panel = this.renderRoot.querySelector('model-panel');
     if (!files.length || !panel) return;
     // a picture dropped on the page is a question for the room, not a model
-    const asker = this.renderRoot.querySelector('inference-panel') as InferencePanel | null;
+    const asker = this.renderRoot.querySelector('inference-panel');
     if (files.length === 1 && files[0].type.startsWith('image/') && asker) return asker.classifyFile(files[0]);
     // a model, with its data files if its weights are kept outside the .onnx
     await panel.open(files);
@@ -125,3 +122,9 @@ export class FrimApp extends LitElement {
   }
 }
 customElements.define('frim-app', FrimApp);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'frim-app': FrimApp;
+  }
+}

@@ -3,9 +3,10 @@
  * `frim` or `no-config` mode, and watch sent / answered / correct / lost, latency percentiles, the
  * latency plot with failures marked, and for recent requests the copy that won each stage.
  */
+import { emit } from './events.js';
 import { LitElement, css, html } from 'lit';
 import type { InferenceMode } from '../core/protocol.js';
-import type { InferenceView } from '../worker/snapshot.js';
+import type { InferenceView } from '../core/views.js';
 import './latency-chart.js';
 import { card } from './theme.js';
 
@@ -52,8 +53,8 @@ export class InferencePanel extends LitElement {
 
   /** Also the way in for a picture dropped anywhere on the page. */
   async classifyFile(file: File): Promise<void> {
-    if (!this.hasModel) return void this.dispatchEvent(new CustomEvent('frim-error', { detail: 'Offload a model before asking the room about a picture.', bubbles: true, composed: true }));
-    const fail = (message: string): void => void this.dispatchEvent(new CustomEvent('frim-error', { detail: message, bubbles: true, composed: true }));
+    if (!this.hasModel) return void emit(this, 'frim-error', 'Offload a model before asking the room about a picture.');
+    const fail = (message: string): void => void emit(this, 'frim-error', message);
     let bitmap: ImageBitmap;
     try {
       bitmap = await createImageBitmap(file);
@@ -70,11 +71,11 @@ export class InferencePanel extends LitElement {
     const img = ctx.createImageData(28, 28);
     pixels.forEach((v, i) => img.data.set([v * 255, v * 255, v * 255, 255], 4 * i));
     ctx.putImageData(img, 0, 0);
-    this.dispatchEvent(new CustomEvent('frim-classify', { detail: pixels, bubbles: true, composed: true }));
+    emit(this, 'frim-classify', pixels);
   }
 
   private start(): void {
-    this.dispatchEvent(new CustomEvent('frim-infer', { detail: { count: this.count, ratePerSec: this.rate, mode: this.mode }, bubbles: true, composed: true }));
+    emit(this, 'frim-infer', { count: this.count, ratePerSec: this.rate, mode: this.mode });
   }
 
   private num(e: Event, min: number, max: number, fallback: number): number {
@@ -129,3 +130,9 @@ export class InferencePanel extends LitElement {
   }
 }
 customElements.define('inference-panel', InferencePanel);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'inference-panel': InferencePanel;
+  }
+}

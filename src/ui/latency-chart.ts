@@ -6,7 +6,7 @@
 import { css, html, unsafeCSS } from 'lit';
 import uPlot from 'uplot';
 import uplotCss from 'uplot/dist/uPlot.min.css?inline';
-import type { InferenceView } from '../worker/snapshot.js';
+import type { InferenceView } from '../core/views.js';
 import { STATUS_COLOURS } from './theme.js';
 import { ThrottledPlot } from './throttled-plot.js';
 
@@ -61,3 +61,9 @@ export class LatencyChart extends ThrottledPlot {
   }
 }
 customElements.define('latency-chart', LatencyChart);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'latency-chart': LatencyChart;
+  }
+}

@@ -3,6 +3,7 @@
  * (operators, cost per partition, bytes crossing each cut) and the plan for the room's devices;
  * run the shipped test sample locally, whole model and partition chain side by side.
  */
+import { emit } from './events.js';
 import { LitElement, css, html } from 'lit';
 import { parseSample, type ImageSample } from '../core/sample.js';
 import type { Backend } from '../core/protocol.js';
@@ -95,11 +96,11 @@ export class ModelPanel extends LitElement {
 
   private fail(message: string): void {
     this.progress = null;
-    this.dispatchEvent(new CustomEvent('frim-error', { detail: message, bubbles: true, composed: true }));
+    emit(this, 'frim-error', message);
   }
 
   private clearError(): void {
-    this.dispatchEvent(new CustomEvent('frim-error', { detail: null, bubbles: true, composed: true }));
+    emit(this, 'frim-error', null);
   }
 
   /** Entry point for files chosen, dropped or fetched: a model, with its data files if it has any. */
@@ -118,7 +119,7 @@ export class ModelPanel extends LitElement {
       this.model = await this.compute.prepare(this.files, this.planParts, MAX_MODEL_BYTES, this.room, (step, done, total) => (this.progress = { step, done, total }));
       this.clearError();
       // a model given to any tab becomes the room's: its partitions are placed across the devices
-      this.dispatchEvent(new CustomEvent('frim-offload', { detail: this.model.manifest, bubbles: true, composed: true }));
+      emit(this, 'frim-offload', this.model.manifest);
     } catch (e) {
       this.model = null;
       this.fail(e instanceof InputError ? e.message : `Could not analyse ${this.name}: ${(e as Error).message}`);
@@ -248,3 +249,9 @@ export class ModelPanel extends LitElement {
   }
 }
 customElements.define('model-panel', ModelPanel);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'model-panel': ModelPanel;
+  }
+}

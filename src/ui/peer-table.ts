@@ -1,6 +1,6 @@
 /** Every other device in the room: status, RTT, the detector's current threshold. */
 import { LitElement, css, html } from 'lit';
-import type { PeerView } from '../worker/snapshot.js';
+import type { PeerView } from '../core/views.js';
 import { STATUS_COLOURS, card } from './theme.js';
 
 function ms(v: number | null): string {
@@ -65,3 +65,9 @@ export class PeerTable extends LitElement {
   }
 }
 customElements.define('peer-table', PeerTable);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'peer-table': PeerTable;
+  }
+}

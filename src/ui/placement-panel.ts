@@ -3,9 +3,10 @@
  * arriving with a progress bar, or missing), each partition's dependability against the target on
  * a "nines" scale, the model's dependability, and this device's budget and cache.
  */
+import { emit, type FrimEvents } from './events.js';
 import { LitElement, css, html, nothing } from 'lit';
 import { formatBytes } from '../core/format.js';
-import type { OffloadView } from '../worker/snapshot.js';
+import type { OffloadView } from '../core/views.js';
 import { card } from './theme.js';
 
 const MiB = 1024 * 1024;
@@ -46,8 +47,8 @@ export class PlacementPanel extends LitElement {
     this.names = new Map();
   }
 
-  private emit(name: string, detail: unknown): void {
-    this.dispatchEvent(new CustomEvent(name, { detail, bubbles: true, composed: true }));
+  private emit<K extends keyof FrimEvents>(name: K, detail: FrimEvents[K]): void {
+    emit(this, name, detail);
   }
 
   private onTarget(e: Event): void {
@@ -122,3 +123,9 @@ export class PlacementPanel extends LitElement {
   }
 }
 customElements.define('placement-panel', PlacementPanel);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'placement-panel': PlacementPanel;
+  }
+}

@@ -2,7 +2,7 @@
 import { css, html, unsafeCSS } from 'lit';
 import uPlot from 'uplot';
 import uplotCss from 'uplot/dist/uPlot.min.css?inline';
-import type { PeerSeries, PeerView } from '../worker/snapshot.js';
+import type { PeerSeries, PeerView } from '../core/views.js';
 import { STATUS_COLOURS, card } from './theme.js';
 import { ThrottledPlot } from './throttled-plot.js';
 
@@ -54,3 +54,9 @@ export class RttChart extends ThrottledPlot {
   }
 }
 customElements.define('rtt-chart', RttChart);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'rtt-chart': RttChart;
+  }
+}

@@ -57,3 +57,9 @@ export class SharePanel extends LitElement {
   }
 }
 customElements.define('share-panel', SharePanel);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'share-panel': SharePanel;
+  }
+}

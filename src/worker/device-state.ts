@@ -7,7 +7,16 @@ import { availability } from '../core/availability.js';
 import { FailureDetector, type DetectorConfig, type Transition } from '../core/detector.js';
 import type { Backend } from '../core/protocol.js';
 import { seedFromString } from '../core/rng.js';
-import type { DeviceSnapshot, EventKind, MeshEvent, PeerSeries, PeerView } from './snapshot.js';
+import type { DeviceSnapshot, EventKind, MeshEvent, PeerSeries, PeerView } from '../core/views.js';
+
+/** A peer as offloading and inference see it. */
+export interface PeerState {
+  deviceId: string;
+  name: string;
+  status: PeerView['status'];
+  availability: number;
+  rttMs: number | null;
+}
 
 export interface Clock {
   /** monotonic ms, for the detector */
@@ -196,7 +205,7 @@ export class DeviceState {
   }
 
   /** Verified peers as the detector sees them now, with a_d brought up to date. */
-  peerStates(): { deviceId: string; name: string; status: PeerView['status']; availability: number; rttMs: number | null }[] {
+  peerStates(): PeerState[] {
     const now = this.clock.mono();
     const out = [];
     for (const [id, rec] of this.peers) {

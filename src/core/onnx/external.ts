@@ -76,20 +76,21 @@ export function inlineTensor(t: TensorProto, files: ExternalFiles): TensorProto 
 export function resolveExternal(model: ModelProto, files: ExternalFiles | undefined, label: string): void {
   const graph = model.graph;
   if (!graph?.initializer?.some(isExternal)) return;
+  const refs = new Map<TensorProto, ExternalRef>();
   for (const t of graph.initializer.filter(isExternal)) {
     const r = externalRef(t);
     if (typeof r === 'string') throw new ModelError('external-data', `${label}: ${r}.`);
+    refs.set(t, r);
   }
-  const wanted = externalLocations(model);
+  const wanted = [...new Set([...refs.values()].map((r) => r.location))];
   if (!files) {
     throw new ModelError('external-data', `${label} keeps its weights in a separate data file (${wanted.map((w) => `"${w}"`).join(', ')}); give that file together with the .onnx (drop both at once, or name both on the command line).`);
   }
   const missing = wanted.filter((w) => !files.sizes.has(w));
   if (missing.length) throw new ModelError('external-data', `${label} needs its data file ${missing.map((w) => `"${w}"`).join(', ')}, which was not given with it.`);
   graph.initializer = graph.initializer.map((t) => {
-    if (!isExternal(t)) return t;
-    const r = externalRef(t);
-    if (typeof r === 'string') throw new ModelError('external-data', `${label}: ${r}.`);
+    const r = refs.get(t);
+    if (!r) return t;
     if (r.offset + r.length > files.sizes.get(r.location)!) throw new ModelError('truncated', `${label}: the data file "${r.location}" is too short for tensor "${t.name}" (was it copied completely?).`);
     return r.length < INLINE_BELOW ? inlineTensor(t, files) : t;
   });

@@ -1,7 +1,10 @@
 /** What the device worker publishes to its tabs: everything the dashboard shows. */
-import type { Backend } from '../core/protocol.js';
-import type { PartitionView } from '../core/room.js';
-import type { WorkerKind } from './messages.js';
+import type { Backend, InferenceMode } from './messages.js';
+import type { PartitionView } from './room.js';
+
+export const WORKER_KINDS = ['shared', 'dedicated'] as const;
+/** a SharedWorker, or a dedicated worker per tab where the browser has no SharedWorker */
+export type WorkerKind = (typeof WORKER_KINDS)[number];
 
 export type PeerStatus = 'alive' | 'suspected' | 'failed' | 'rejected';
 
@@ -71,7 +74,7 @@ export interface DeviceSnapshot {
 
 /** The requester's view of a stream of inference requests, and what this device ran for others. */
 export interface InferenceView {
-  mode: 'frim' | 'no-config';
+  mode: InferenceMode;
   /** the run feeds the test sample (labels known); false: synthetic inputs, no accuracy */
   labelled: boolean;
   /** a run is in progress */

@@ -6,8 +6,8 @@
  * with `bufferedAmount` flow control. Offers are kept (a few hundred bytes per MiB of replica), so
  * a restore that asks several times reads each file's chunk hashes once.
  */
-import { CHUNK_BYTES, CHUNK_HASH_BYTES, chunkCount, offerParts, type TransferOffer } from '../core/transfer.js';
-import type { Message } from '../core/protocol.js';
+import { CHUNK_BYTES, CHUNK_HASH_BYTES, chunkCount, offerParts, type TransferOffer } from '../../core/transfer.js';
+import type { Message } from '../../core/protocol.js';
 
 /** offers kept, newest last */
 const OFFERS_KEPT = 64;

@@ -5,15 +5,14 @@
  * confirmed devices for the next stage (or the outputs to the requester after the last one). A
  * twin's `stage-done` drops the job here whether it is still queued or already running.
  */
-import type { Message } from '../core/protocol.js';
-import { SeenResults } from '../core/hedging.js';
-import { PartsAssembler, carriedTensors, unpackTensors, type Tensor } from '../core/tensors.js';
-import type { Inference } from './inference.js';
+import { SeenResults } from '../../core/hedging.js';
+import { STAGE_QUEUE } from '../../core/policy.js';
+import type { Message, MessageOf } from '../../core/protocol.js';
+import { PartsAssembler, carriedTensors, unpackTensors, type Tensor } from '../../core/tensors.js';
+import type { InferenceContext } from './context.js';
+import { COPIES, twinOf, withBackoff } from './hedging.js';
 
-/** jobs running or waiting here; beyond this the device refuses in the confirmation step */
-export const MAX_JOBS = 6;
-
-type Run = Extract<Message, { type: 'stage-run' }>;
+type Run = MessageOf<'stage-run'>;
 
 interface Job {
   run: Run;
@@ -25,14 +24,18 @@ export class StageRunner {
   private readonly assembling = new Map<string, { asm: PartsAssembler; first: Run | null; at: number }>();
   private readonly queue: Job[] = [];
   private running: Job | null = null;
-  private readonly accepted = new SeenResults(8192);
+  private readonly accepted = new SeenResults(STAGE_QUEUE.remembered);
   /** (req, stage) some device already finished: a job for it that is still here is dropped */
-  private readonly finished = new SeenResults(8192);
+  private readonly finished = new SeenResults(STAGE_QUEUE.remembered);
   ran = 0;
   cancelled = 0;
   computeMsTotal = 0;
 
-  constructor(private readonly ctx: Inference) {}
+  constructor(private readonly ctx: InferenceContext) {}
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((r) => this.ctx.deps.timers.set(r, ms));
+  }
 
   get queued(): number {
     return this.queue.length + (this.running ? 1 : 0);
@@ -41,7 +44,7 @@ export class StageRunner {
   canRun(key: string, stage: number): boolean {
     const s = this.ctx.deps.serving();
     const p = s?.manifest.partitions[stage];
-    return !!s && !!p && s.key === key && s.holds(p.sha256) && this.ctx.deps.canCompute() && this.queued < MAX_JOBS;
+    return !!s && !!p && s.key === key && s.holds(p.sha256) && this.ctx.deps.canCompute() && this.queued < STAGE_QUEUE.maxJobs;
   }
 
   onRun(from: string, m: Run, payload: Uint8Array): void {
@@ -72,7 +75,7 @@ export class StageRunner {
     this.pump();
   }
 
-  onDone(m: Extract<Message, { type: 'stage-done' }>): void {
+  onDone(m: MessageOf<'stage-done'>): void {
     if (m.by === this.ctx.self) return;
     this.finished.first(m.req, m.stage);
     for (const j of [...this.queue, ...(this.running ? [this.running] : [])]) {
@@ -142,17 +145,11 @@ export class StageRunner {
     const tensors = carry(carriedTensors(s.manifest)[run.stage + 1]);
     if (run.mode === 'no-config') next = [run.path[run.stage + 1]].filter(Boolean);
     else {
-      // every copy busy: wait a little for a queue to drain rather than bounce the request back
-      for (const pause of [0, 20, 50, 100, 200, 400]) {
-        if (pause) await new Promise((r) => setTimeout(r, pause));
-        next = await this.ctx.chooseNext(s, run.req, run.requester, { stage: run.stage, device: this.ctx.self }, 2);
-        if (next.length) break;
-      }
+      next = await withBackoff(() => this.ctx.chooseNext(s, run.req, run.requester, { stage: run.stage, device: this.ctx.self }, COPIES), (ms) => this.sleep(ms));
     }
     if (!next.length) this.ctx.send(run.requester, { type: 'stage-error', req: run.req, stage: run.stage + 1, reason: 'no device could take the next stage' });
     for (const to of next) {
-      const twin = next.find((d) => d !== to) ?? '';
-      this.ctx.sendTensors(to, tensors, (part, parts, table) => ({ type: 'stage-run', req: run.req, stage: run.stage + 1, key: run.key, requester: run.requester, twin, mode: run.mode, path: run.path, part, parts, table }));
+      this.ctx.sendTensors(to, tensors, (part, parts, table) => ({ type: 'stage-run', req: run.req, stage: run.stage + 1, key: run.key, requester: run.requester, twin: twinOf(next, to), mode: run.mode, path: run.path, part, parts, table }));
     }
     // progress for the requester: who runs the next stage, so it can re-issue the moment they fail
     this.ctx.send(run.requester, done(next));
@@ -160,7 +157,7 @@ export class StageRunner {
 
   /** Drops half-assembled stages whose sender went quiet. */
   tick(now: number): void {
-    for (const [id, a] of this.assembling) if (now - a.at > 10_000) this.assembling.delete(id);
+    for (const [id, a] of this.assembling) if (now - a.at > STAGE_QUEUE.assemblyTimeoutMs) this.assembling.delete(id);
   }
 
   view(): { queued: number; ran: number; cancelled: number; computeMs: number } {

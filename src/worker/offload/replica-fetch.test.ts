@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { hashHex } from '../core/hash.js';
-import { chunkCount, chunkOf, makeOffer, offerParts, type TransferOffer } from '../core/transfer.js';
+import { hashHex } from '../../core/hash.js';
+import { chunkCount, chunkOf, makeOffer, offerParts, type TransferOffer } from '../../core/transfer.js';
 import { ReplicaFetch, STALL_MS, WINDOW_CHUNKS, type FetchIO } from './replica-fetch.js';
 
 const CHUNK = 4096;

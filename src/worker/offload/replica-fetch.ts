@@ -10,7 +10,7 @@
  * only two windows of chunks are ever asked for at once.
  * Time and I/O come in through `FetchIO`, so tests drive it directly.
  */
-import { OfferCollector, ReplicaAssembler, TransferError } from '../core/transfer.js';
+import { OfferCollector, ReplicaAssembler, TransferError } from '../../core/transfer.js';
 
 export interface FetchIO {
   now(): number;

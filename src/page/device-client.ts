@@ -11,8 +11,8 @@ import type { Manifest } from '../core/onnx/manifest.js';
 import type { InferenceMode } from '../core/protocol.js';
 import type { GpuFault } from '../runtime/compute-messages.js';
 import { PartitionRunner } from '../runtime/partition-runner.js';
-import { WORKER_PROTOCOL, isWorkerToTab, type TabToWorker, type WorkerKind, type WorkerToTab } from './messages.js';
-import type { DeviceSnapshot } from './snapshot.js';
+import { WORKER_PROTOCOL, isInvalid, parseWorkerMessage, type TabToWorker, type WorkerToTab } from '../core/device-protocol.js';
+import type { DeviceSnapshot, WorkerKind } from '../core/views.js';
 
 export interface ClientOptions {
   creds: RoomCredentials;
@@ -59,15 +59,19 @@ export class DeviceClient extends EventTarget {
     const name = `frim-${this.opts.creds.room}`;
     let port: { postMessage(m: unknown, transfer: Transferable[]): void; onmessage: ((e: MessageEvent) => void) | null };
     if (this.workerKind === 'shared') {
-      const w = new SharedWorker(new URL('./device-worker.ts', import.meta.url), { type: 'module', name });
+      const w = new SharedWorker(new URL('../worker/device-worker.ts', import.meta.url), { type: 'module', name });
       port = w.port;
       w.port.start();
     } else {
-      port = new Worker(new URL('./device-worker.ts', import.meta.url), { type: 'module', name });
+      port = new Worker(new URL('../worker/device-worker.ts', import.meta.url), { type: 'module', name });
     }
     this.post = (m, transfer = []) => port.postMessage(m, transfer);
     port.onmessage = (e) => {
-      if (isWorkerToTab(e.data)) this.onMessage(e.data);
+      const m = parseWorkerMessage(e.data);
+      if (!isInvalid(m)) return this.onMessage(m);
+      // an older device worker still running for another tab of an earlier build, most likely
+      this.fatal = `the device worker sent a message this page cannot read (${m.invalid}): close every tab of this room and reopen it`;
+      this.emit();
     };
     addEventListener('pagehide', () => {
       this.mesh?.stop();

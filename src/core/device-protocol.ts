@@ -1,0 +1,135 @@
+/**
+ * The protocol between a tab and its device worker (SharedWorker, or a dedicated worker where
+ * SharedWorker is missing), declared once per direction: each message's fields and their parsers.
+ * Versioned; both ends check every message on arrival (the worker a tab's, the tab the worker's).
+ */
+import { DEVICE_ID_RE } from './ids.js';
+import { checkManifest, isTarget } from './room.js';
+import { backend, guard, hash, invalid, isHash, isInvalid, isUint, listOf, oneOf, orNull, parseFields, text, time, type BodyOf, type Fields, type Invalid, type Parse, type Parsed } from './schema.js';
+import type { TensorType } from './tensors.js';
+import type { Manifest } from './onnx/manifest.js';
+import { WORKER_KINDS, type DeviceSnapshot } from './views.js';
+
+export const WORKER_PROTOCOL = 1;
+
+/** A tensor as it crosses a postMessage boundary: its buffer is transferred, not copied. */
+export interface WireTensor {
+  type: TensorType;
+  dims: number[];
+  data: ArrayBuffer;
+}
+
+/** A partition the leader tab loads ahead of any request, with its inputs' shapes for the warm-up runs. */
+export interface WarmPartition {
+  hash: string;
+  inputs: { name: string; dims: number[] | null }[];
+}
+
+const str = text(256, 'bad text');
+const deviceOrNull = orNull(str);
+const num = guard<number>((v) => typeof v === 'number' && Number.isFinite(v), 'bad number');
+const buffer = guard<ArrayBuffer>((v) => v instanceof ArrayBuffer, 'bad buffer');
+const map = <T>(reason: string, value: (v: unknown) => boolean, max = 4096): Parse<Record<string, T>> =>
+  guard<Record<string, T>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length <= max && Object.values(v).every(value), reason);
+const wireTensor = (v: unknown): boolean => {
+  const w = v as Record<string, unknown>;
+  return typeof w === 'object' && w !== null && typeof w.type === 'string' && Array.isArray(w.dims) && w.dims.every(isUint) && w.data instanceof ArrayBuffer;
+};
+const tensors = map<WireTensor>('bad tensors', wireTensor, 1024);
+const manifest: Parse<Manifest> = (v) => {
+  const m = checkManifest(v);
+  return typeof m === 'string' ? invalid(m) : m;
+};
+const workerKind = oneOf(WORKER_KINDS, 'bad worker kind');
+const mode = oneOf(['frim', 'no-config'] as const, 'bad mode');
+
+/** Tab → worker. */
+export const TAB_MESSAGES = {
+  register: { v: guard<number>((v) => v === WORKER_PROTOCOL, 'protocol version'), tabId: str, room: str, deviceId: deviceOrNull, name: str, backend, backendDetail: str, workerKind },
+  'tab-pong': {},
+  leaving: {},
+  'link-up': { deviceId: str, peerId: str, name: str, backend },
+  'link-down': { deviceId: str, peerId: str, reason: str },
+  /** `at`: when the pong arrived, as performance.timeOrigin + performance.now() in the tab */
+  rtt: { deviceId: str, rttMs: time('bad rtt'), at: num },
+  rejected: { deviceId: deviceOrNull, peerId: str, reason: str },
+  dropped: { deviceId: deviceOrNull, peerId: str, reason: str, detail: str },
+  ice: { deviceId: str, state: str, at: num },
+  signalling: { state: oneOf(['connecting', 'open', 'lost'] as const, 'bad state'), detail: str },
+  /** a room frame from a verified peer, as it arrived (the worker decodes and validates it again) */
+  frame: { deviceId: guard<string>((v) => typeof v === 'string' && DEVICE_ID_RE.test(v), 'bad device'), data: buffer },
+  /** a model dropped on this tab, cut and its partitions stored in this browser: make it the room's model */
+  offload: { manifest },
+  'set-target': { target: guard<number>(isTarget, 'bad target') },
+  /** bytes offered for replicas; null returns to the browser-derived default */
+  'set-budget': { bytes: orNull(guard<number>((v) => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 2 ** 45, 'bad budget')) },
+  forget: {},
+  /** fetch a replica from these holders in this order (debug API and benchmarks) */
+  'fetch-replica': { hash: hash('bad hash'), from: listOf<string>((d) => typeof d === 'string' && d.length <= 256, 64, 'bad holders') },
+  /** stream images of the test sample into the room (this device is the requester) */
+  infer: {
+    count: guard<number>((v) => isUint(v) && v >= 1 && v <= 100_000, 'bad count'),
+    ratePerSec: guard<number>((v) => typeof v === 'number' && v > 0 && v <= 1000, 'bad rate'),
+    mode,
+  },
+  /** classify one image the user gave: grey pixels in [0, 1], row by row (float32) */
+  classify: { pixels: guard<ArrayBuffer>((v) => v instanceof ArrayBuffer && v.byteLength > 0 && v.byteLength <= 4 * 1024 * 1024 && v.byteLength % 4 === 0, 'bad pixels') },
+  /** the leader tab's answer to `compute` */
+  computed: { job: num, outputs: tensors, ms: num },
+  'compute-failed': { job: num, message: text(4000, 'bad message') },
+  /** the leader tab's loaded partition sessions and the backend each got, by replica hash */
+  sessions: { backends: guard<Record<string, Parsed<typeof backend>>>((v) => typeof v === 'object' && v !== null && Object.keys(v).length <= 4096 && Object.entries(v).every(([h, b]) => isHash(h) && !isInvalid(backend(b))), 'bad sessions') },
+  /** a partition left WebGPU for WASM on this device, and why */
+  'backend-switched': { hash: hash('bad hash'), reason: text(1000, 'bad reason') },
+} satisfies Record<string, Fields>;
+
+const snapshot = guard<DeviceSnapshot>((v) => {
+  const s = v as Record<string, unknown>;
+  // the worker is this page's own code: a shape check is enough to catch a stale worker from an older build
+  return typeof s === 'object' && s !== null && typeof s.deviceId === 'string' && Array.isArray(s.peers) && Array.isArray(s.events) && typeof s.series === 'object';
+}, 'bad snapshot');
+const warmPartition = (v: unknown): boolean => {
+  const w = v as Record<string, unknown>;
+  return typeof w === 'object' && w !== null && isHash(w.hash) && Array.isArray(w.inputs);
+};
+
+/** Worker → tab. */
+export const WORKER_MESSAGES = {
+  welcome: { v: guard<number>((v) => v === WORKER_PROTOCOL, 'protocol version'), deviceId: str, tabId: str },
+  role: { leader: oneOf([true, false] as const, 'bad role') },
+  tick: {},
+  'tab-ping': {},
+  state: { state: snapshot },
+  fatal: { message: text(4000, 'bad message') },
+  /** frames for the leader tab to send to one device, in order */
+  send: { to: str, frames: listOf<ArrayBuffer>((f) => f instanceof ArrayBuffer, 100_000, 'bad frames') },
+  /** the answer to something this tab asked for, for its error banner */
+  notice: { error: orNull(text(4000, 'bad notice')) },
+  /** run one partition (by its replica hash) in the leader tab's compute worker */
+  compute: { job: num, hash: hash('bad hash'), feeds: tensors },
+  /** load sessions for these partitions now (and run them once on zeros), so no request waits for that */
+  warm: { partitions: listOf<WarmPartition>(warmPartition, 4096, 'bad partitions') },
+} satisfies Record<string, Fields>;
+
+type Union<T extends Record<string, Fields>> = { [K in keyof T]: { [F in 'kind' | keyof T[K]]: F extends 'kind' ? K : BodyOf<T[K]>[F & keyof T[K]] } }[keyof T];
+export type TabToWorker = Union<typeof TAB_MESSAGES>;
+export type WorkerToTab = Union<typeof WORKER_MESSAGES>;
+export type TabMessageOf<K extends TabToWorker['kind']> = Extract<TabToWorker, { kind: K }>;
+
+function parseIn<T extends Record<string, Fields>>(table: T, x: unknown): { kind: keyof T } | Invalid {
+  if (typeof x !== 'object' || x === null) return invalid('not an object');
+  const kind = (x as { kind?: unknown }).kind;
+  if (typeof kind !== 'string' || !Object.hasOwn(table, kind)) return invalid(`unknown kind ${String(kind)}`);
+  const body = parseFields(table[kind], x, ['kind']);
+  return isInvalid(body) ? invalid(`${kind}: ${body.invalid}`) : { kind, ...body };
+}
+
+/** A tab's message as the worker received it, checked; or why it was refused. */
+export function parseTabMessage(x: unknown): TabToWorker | Invalid {
+  return parseIn(TAB_MESSAGES, x) as TabToWorker | Invalid;
+}
+/** The worker's message as a tab received it, checked; or why it was refused. */
+export function parseWorkerMessage(x: unknown): WorkerToTab | Invalid {
+  return parseIn(WORKER_MESSAGES, x) as WorkerToTab | Invalid;
+}
+export { isInvalid };

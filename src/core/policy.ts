@@ -1,0 +1,79 @@
+/**
+ * Every timing and bound of FRIM's run-time policy, in one place with one value each. The paper
+ * leaves these open; ../shared/FRIM.md and docs/design.md say why each is what it is.
+ */
+
+/** Hedged execution (FRIM 4.3): two copies of each stage, re-issue on a missed deadline or a failure. */
+export const HEDGING = Object.freeze({
+  /** devices given each stage; the first result wins and the other copy is cancelled */
+  copiesPerStage: 2,
+  /** attempts per request before it is counted lost */
+  maxAttempts: 6,
+  /**
+   * Requests in flight at once per requester; beyond it new ones wait (their latency still counts
+   * from when they were due): devices refuse work they cannot start soon, so flooding them only
+   * turns into refusals and re-issues.
+   */
+  maxInFlight: 6,
+  /**
+   * A stage's deadline: `factor` × p99 of its recent times, never below `floorMs`; `defaultMs`
+   * until `minSamples` exist. Doubled with every attempt of the same request, so a room that is
+   * merely slow is not flooded with copies. A failure the detector declares re-issues at once.
+   */
+  deadline: Object.freeze({ factor: 3, floorMs: 1000, minSamples: 5, defaultMs: 4000 }),
+  /** recent stage times kept per stage, for the deadline */
+  keepTimes: 64,
+  /** when every copy of the next stage is busy, a forwarder waits this long before each new try */
+  forwardBackoffMs: Object.freeze([0, 20, 50, 100, 200, 400]),
+  /** the paper's baseline (`no-config`) has no deadline logic of its own: a request silent this long is lost */
+  noConfigLostMs: 8000,
+});
+
+/** Resource confirmation before a stage is sent (FRIM 4.3). */
+export const CONFIRMATION = Object.freeze({
+  /** an unanswered confirmation counts as a refusal after this */
+  timeoutMs: 300,
+  /** a device that let a confirmation time out is skipped for this long (dead or drowning) */
+  unresponsiveMs: 2000,
+  /** an acknowledgement with room to spare stands this long for further jobs … */
+  leaseMs: 1000,
+  /** … for as many jobs as its queue had room for, less this margin */
+  leaseMargin: 2,
+});
+
+/** A device's queue of stages it runs for others. */
+export const STAGE_QUEUE = Object.freeze({
+  /** jobs running or waiting here; beyond this the device refuses in the confirmation step */
+  maxJobs: 6,
+  /** a stage whose activations stopped arriving this long ago is dropped half-assembled */
+  assemblyTimeoutMs: 10_000,
+  /** (request, stage) pairs remembered as taken or finished, so duplicates are dropped */
+  remembered: 8192,
+});
+
+/** Redundancy adaptation (FRIM 4.2, Algorithm 1) and the announcements it decides from. */
+export const OFFLOADING = Object.freeze({
+  announceMs: 2000,
+  /** announcements come faster while a copy is being fetched, so the room sees progress */
+  announceFetchingMs: 500,
+  /** the coordinator re-plans at least this often, and at once on every membership change */
+  coordinateMs: 1000,
+  /** how long an order counts as on its way before the coordinator may order it again (plus 1 ms per KB) */
+  orderGraceMs: 8000,
+  /** a receiver announces an order it accepted within one tick; this leaves room for a busy device */
+  orderAckMs: 1500,
+  /** manifests kept in this browser (the room's, and recent others') */
+  maxManifests: 16,
+});
+
+/** Running a partition in the leader tab's compute worker. */
+export const COMPUTE = Object.freeze({
+  /** the device worker gives up on a compute job the leader tab has not answered in this long */
+  jobTimeoutMs: 30_000,
+  /**
+   * A run not finished this long after it started is taken as hung (a hung run can block the
+   * compute worker's own thread, so only the page can time it): `factor` × the session's median
+   * run, at least `floorMs`, and `firstRunMs` before it has finished a run (that one compiles kernels).
+   */
+  watchdog: Object.freeze({ factor: 20, floorMs: 10_000, firstRunMs: 120_000, keep: 20 }),
+});

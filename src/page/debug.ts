@@ -1,0 +1,49 @@
+/**
+ * The debug surface a page exposes as `window.frimDebug` when opened with `?debug=1`: what the
+ * e2e tests and benchmarks drive beyond the `data-testid` contract. Typed here once; tests and
+ * benches read `window.frimDebug` through the `Window` declaration below, never through `any`.
+ */
+import type { InferenceMode } from '../core/protocol.js';
+import type { DeviceSnapshot } from '../core/views.js';
+import { faults, type Faults } from '../mesh/faults.js';
+import type { BackendInfo } from '../runtime/backend.js';
+import type { GpuFault } from '../runtime/compute-messages.js';
+import { localLatencies } from '../runtime/latency-probe.js';
+import type { DeviceClient } from './device-client.js';
+
+export interface FrimDebug {
+  /** fault switches of this tab's links (mute pongs, jitter, corrupt replica chunks) */
+  faults: Faults;
+  snapshot(): DeviceSnapshot | null;
+  /** stream `count` requests into the room from this device */
+  infer(count: number, ratePerSec: number, mode: InferenceMode): void;
+  /** send malformed frames to every peer; returns how many went out */
+  sendGarbage(): number;
+  /** the next `n` WebGPU stage runs on this device hang (default), throw, or run twice at once */
+  breakGpuRuns(n: number, how?: GpuFault): Promise<void>;
+  /** fetch one replica from these holders, in this order (tests and benchmarks) */
+  fetchReplica(hash: string, from: string[]): void;
+  /** whole-model latency here, through the compute worker (`npm run bench:inference`) */
+  localLatencies(modelUrl: string, count: number): ReturnType<typeof localLatencies>;
+  /** the raw data-channel baseline for `npm run bench:replicas` */
+  rawBaseline(deviceId: string, bytes: number): Promise<number>;
+}
+
+declare global {
+  interface Window {
+    frimDebug?: FrimDebug;
+  }
+}
+
+export function installDebug(client: DeviceClient, backend: BackendInfo): void {
+  window.frimDebug = {
+    faults,
+    snapshot: () => client.snapshot,
+    infer: (count, ratePerSec, mode) => client.infer(count, ratePerSec, mode),
+    sendGarbage: () => client.mesh?.sendGarbage() ?? 0,
+    breakGpuRuns: (n, how) => client.breakGpuRuns(n, how),
+    fetchReplica: (hash, from) => client.fetchReplica(hash, from),
+    localLatencies: (modelUrl, count) => localLatencies(modelUrl, count, backend.backend),
+    rawBaseline: (deviceId, bytes) => client.mesh?.rawBaseline(deviceId, bytes) ?? Promise.reject(new Error('this tab does not hold the connections')),
+  };
+}

@@ -1,0 +1,151 @@
+/**
+ * A room of devices for unit tests of distributed inference: the real Inference (requester,
+ * router, stage runner), real failure detectors and the real wire protocol on every device; only
+ * the links (frames delivered after `linkMs`), the compute (a tiny two-stage model in plain JS)
+ * and the clock are the test's. Devices can be killed (silent: no heartbeats, no frames) or hung
+ * (heartbeats go on, compute never answers).
+ */
+import { DEFAULT_DETECTOR } from '../core/detector.js';
+import type { Manifest } from '../core/onnx/manifest.js';
+import type { ImageSample } from '../core/sample.js';
+import type { Tensor } from '../core/tensors.js';
+import { DeviceState } from '../worker/device-state.js';
+import type { Serving } from '../worker/inference/context.js';
+import { Inference } from '../worker/inference/inference.js';
+import { FakeClock } from './fake-clock.js';
+
+const KEY = 'ab'.repeat(32);
+const hashOf = (i: number) => String(i + 1).padStart(2, '0').repeat(32);
+
+/** Two stages: P0 passes the image on as `h`, P1 reads the label back out of its first pixel. */
+export const TINY_MANIFEST: Manifest = {
+  format: 1,
+  model: { name: 'tiny', sha256: '0f'.repeat(32), inputs: [{ name: 'input', dims: ['batch', 1, 2, 2], type: 'float32' }], outputs: [{ name: 'logits', dims: ['batch', 10], type: 'float32' }] },
+  partitions: [
+    { id: 0, file: 'tiny.p0.onnx', sha256: hashOf(0), bytes: 1000, inputs: ['input'], inputShapes: [[1, 1, 2, 2]], outputs: ['h'], flops: 5000, paramBytes: 800 },
+    { id: 1, file: 'tiny.p1.onnx', sha256: hashOf(1), bytes: 900, inputs: ['h'], inputShapes: [[1, 1, 2, 2]], outputs: ['logits'], flops: 4000, paramBytes: 700 },
+  ],
+};
+
+/** Image i shows label i % 10 as the brightness of its first pixel. */
+export const TINY_SAMPLE: ImageSample = (() => {
+  const count = 20;
+  const labels = Uint8Array.from({ length: count }, (_, i) => i % 10);
+  const pixels = new Uint8Array(count * 4);
+  labels.forEach((l, i) => (pixels[i * 4] = l * 25));
+  return { count, rows: 2, cols: 2, labels, pixels };
+})();
+
+const floats = (t: Tensor) => new Float32Array(t.data.slice().buffer);
+const tensor = (dims: number[], xs: Float32Array): Tensor => ({ type: 'float32', dims, data: new Uint8Array(xs.buffer) });
+
+function tinyCompute(stage: number, feeds: Record<string, Tensor>): Record<string, Tensor> {
+  if (stage === 0) return { h: tensor([1, 1, 2, 2], floats(feeds.input)) };
+  const label = Math.round((floats(feeds.h)[0] * 255) / 25);
+  return { logits: tensor([1, 10], Float32Array.from({ length: 10 }, (_, k) => -Math.abs(k - label))) };
+}
+
+interface Member {
+  id: string;
+  state: DeviceState;
+  inference: Inference;
+  holds: Set<string>;
+  dead: boolean;
+  hung: boolean;
+  computeMs: number;
+}
+
+export interface RoomOptions {
+  /** per stage, the devices holding a copy (devices are named by index: d0, d1, …) */
+  holders: number[][];
+  devices: number;
+  linkMs?: number;
+  computeMs?: number;
+}
+
+export class InferenceRoom {
+  readonly clock = new FakeClock();
+  readonly members: Member[] = [];
+  private readonly linkMs: number;
+
+  constructor(opts: RoomOptions) {
+    this.linkMs = opts.linkMs ?? 1;
+    const ids = Array.from({ length: opts.devices }, (_, i) => `device${String(i).padStart(6, '0')}`);
+    for (const id of ids) {
+      const state = new DeviceState(id, 'room', DEFAULT_DETECTOR, this.clock);
+      const holds = new Set(opts.holders.flatMap((devices, stage) => (devices.includes(ids.indexOf(id)) ? [TINY_MANIFEST.partitions[stage].sha256] : [])));
+      const member = { id, state, holds, dead: false, hung: false, computeMs: opts.computeMs ?? 5 } as Member;
+      member.inference = new Inference({
+        deviceId: id, room: 'room', state,
+        serving: () => this.serving(member),
+        send: (to, frames) => this.deliver(member, to, frames),
+        compute: (hash, feeds) => this.compute(member, hash, feeds),
+        canCompute: () => !member.dead,
+        mono: this.clock.mono, epoch: this.clock.epoch, timers: this.clock,
+      }, () => Promise.resolve(TINY_SAMPLE));
+      // as the device worker wires it: a declared failure re-routes the requests it strands
+      state.onMembership = (peer, change) => {
+        if (change === 'failed') member.inference.onFailed(peer);
+      };
+      this.members.push(member);
+    }
+    for (const m of this.members) for (const p of this.members) if (p !== m) m.state.linkUp(p.id, p.id, 'wasm');
+  }
+
+  device(i: number): Member {
+    return this.members[i];
+  }
+
+  /** The device stops: no heartbeats, no frames in or out, its compute never answers. */
+  kill(i: number): void {
+    this.members[i].dead = true;
+  }
+
+  /** The device's compute never answers (a hung GPU); it still answers heartbeats. */
+  hang(i: number): void {
+    this.members[i].hung = true;
+  }
+
+  private serving(m: Member): Serving {
+    const up = (id: string) => id === m.id || m.state.peerStates().some((p) => p.deviceId === id && p.status !== 'failed');
+    return {
+      key: KEY,
+      manifest: TINY_MANIFEST,
+      replicas: TINY_MANIFEST.partitions.map((p) => this.members.filter((x) => x.holds.has(p.sha256) && up(x.id)).map((x) => x.id).sort()),
+      holds: (h) => m.holds.has(h),
+      keeps: (h) => m.holds.has(h),
+    };
+  }
+
+  private deliver(from: Member, to: string, frames: Uint8Array[]): void {
+    const target = this.members.find((x) => x.id === to);
+    for (const f of frames) {
+      const copy = f.slice().buffer as ArrayBuffer;
+      this.clock.set(() => {
+        if (!from.dead && target && !target.dead) target.inference.onFrame(from.id, copy);
+      }, this.linkMs);
+    }
+  }
+
+  private compute(m: Member, hash: string, feeds: Record<string, Tensor>): Promise<{ outputs: Record<string, Tensor>; ms: number }> {
+    const stage = TINY_MANIFEST.partitions.findIndex((p) => p.sha256 === hash);
+    return new Promise((resolve) => {
+      if (m.hung || m.dead) return;
+      this.clock.set(() => resolve({ outputs: tinyCompute(stage, feeds), ms: m.computeMs }), m.computeMs);
+    });
+  }
+
+  /** Runs the room for `ms`: heartbeats between live devices every beat, detectors and inference ticks. */
+  async run(ms: number): Promise<void> {
+    const beat = DEFAULT_DETECTOR.heartbeatMs;
+    for (let t = 0; t < ms; t += beat) {
+      for (const m of this.members) {
+        if (m.dead) continue;
+        for (const p of this.members) if (p !== m && !p.dead) m.state.rtt(p.id, 2 * this.linkMs);
+        m.state.check();
+        m.inference.tick();
+      }
+      await this.clock.advance(Math.min(beat, ms - t));
+    }
+  }
+}

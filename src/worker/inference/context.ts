@@ -1,0 +1,65 @@
+/**
+ * What the parts of distributed inference (FRIM 4.3) share: the room's offload as inference sees
+ * it, the device worker's services, and the wire. The stage runner, the requester and the router
+ * depend on these interfaces only, never on each other or on the class that wires them.
+ */
+import type { ExecutionGraph, Position } from '../../core/execution-graph.js';
+import type { Manifest } from '../../core/onnx/manifest.js';
+import type { Message } from '../../core/protocol.js';
+import type { RouteStats } from '../../core/route-stats.js';
+import type { Tensor, TensorEntry } from '../../core/tensors.js';
+import type { Timers } from '../../shared/calls.js';
+import type { DeviceState } from '../device-state.js';
+
+/** The room's offload as inference needs it. */
+export interface Serving {
+  key: string;
+  manifest: Manifest;
+  /** per stage: live devices holding a verified copy */
+  replicas: string[][];
+  holds(hash: string): boolean;
+  /** a copy this device holds and keeps: within its budget, not one it gives up once the room has it elsewhere */
+  keeps(hash: string): boolean;
+}
+
+export interface Computed {
+  outputs: Record<string, Tensor>;
+  ms: number;
+}
+
+/** The device worker's services, given to inference when the device starts. */
+export interface InferenceDeps {
+  deviceId: string;
+  room: string;
+  state: DeviceState;
+  serving(): Serving | null;
+  send(to: string, frames: Uint8Array[]): void;
+  /** runs one partition in the leader tab's compute worker */
+  compute(hash: string, feeds: Record<string, Tensor>): Promise<Computed>;
+  canCompute(): boolean;
+  mono(): number;
+  epoch(): number;
+  /** the worker's timers (a test's clock in unit tests) */
+  timers: Timers;
+}
+
+/** Up to `want` confirmed devices for the stage after `from`, best path first. */
+export type ChooseNext = (s: Serving, req: string, requester: string, from: Position, want: number, exclude?: ReadonlySet<string>) => Promise<string[]>;
+
+/** The wire and the room, as the stage runner and the requester use them. */
+export interface InferenceContext {
+  readonly self: string;
+  readonly deps: InferenceDeps;
+  readonly stats: RouteStats;
+  send(to: string, message: Message, payload?: Uint8Array): void;
+  /** sends a tensor set as one frame per part; `make` builds each part's message */
+  sendTensors(to: string, tensors: Record<string, Tensor>, make: (part: number, parts: number, table: TensorEntry[] | null) => Message): number;
+  log(deviceId: string | null, detail: string): void;
+  /** peers alive or only suspected (a suspected device still counts until it is declared failed) */
+  upPeers(): string[];
+  /** devices the detector has declared failed */
+  failed(): Set<string>;
+  chooseNext: ChooseNext;
+  /** the execution graph of the room's offload, without `exclude` and devices that are down */
+  graphFor(s: Serving, requester: string, exclude: ReadonlySet<string>): ExecutionGraph;
+}

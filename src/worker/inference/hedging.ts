@@ -1,0 +1,48 @@
+/**
+ * Hedged execution (FRIM 4.3), the policy in one place. Each stage goes to two confirmed devices
+ * (the twins); the first to finish tells the room and forwards the activations, the other drops
+ * its copy. The requester follows each request stage by stage and re-issues it on a path around
+ * the trouble when a stage misses its deadline or every device running it is declared failed,
+ * until its attempts run out. The numbers are in core/policy.ts; the bookkeeping (deadlines from
+ * measured times, duplicate results, who waits on whom) in core/hedging.ts.
+ */
+import type { StageTimes } from '../../core/hedging.js';
+import { HEDGING } from '../../core/policy.js';
+import type { InferenceMode } from '../../core/protocol.js';
+
+/** How many devices each stage is sent to. */
+export const COPIES = HEDGING.copiesPerStage;
+
+/** The other device given the same stage, '' for none: it learns to drop its copy when this one finishes. */
+export function twinOf(targets: readonly string[], device: string): string {
+  return targets.find((d) => d !== device) ?? '';
+}
+
+/**
+ * How long the requester waits for `stage` of a request on its `attempts`-th try: from measured
+ * times, doubled per attempt. The baseline mode has no deadlines, only a point where it gives up.
+ */
+export function stageDeadlineMs(times: StageTimes, stage: number, attempts: number, mode: InferenceMode): number {
+  if (mode === 'no-config') return HEDGING.noConfigLostMs;
+  return times.deadlineMs(stage) * 2 ** Math.max(0, attempts - 1);
+}
+
+/** What a request that went wrong becomes: re-issued while attempts remain, else lost (always lost in the baseline). */
+export function afterTrouble(mode: InferenceMode, attempts: number, why: string): { reissue: true } | { reissue: false; why: string } {
+  if (mode === 'no-config') return { reissue: false, why };
+  if (attempts >= HEDGING.maxAttempts) return { reissue: false, why: `${why}; gave up after ${attempts} attempts` };
+  return { reissue: true };
+}
+
+/**
+ * Devices for the next stage, trying again after short pauses while every copy is busy: waiting a
+ * little for a queue to drain beats bouncing the request back to the requester.
+ */
+export async function withBackoff(choose: () => Promise<string[]>, sleep: (ms: number) => Promise<void>): Promise<string[]> {
+  for (const pause of HEDGING.forwardBackoffMs) {
+    if (pause) await sleep(pause);
+    const next = await choose();
+    if (next.length) return next;
+  }
+  return [];
+}

@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { HEDGING, STAGE_QUEUE } from '../../core/policy.js';
+import { InferenceRoom, TINY_SAMPLE } from '../../testing/inference-room.js';
+
+/** device 0 asks; P0 on devices 1 and 2, P1 on devices 2 and 3 */
+const ROOM = { devices: 4, holders: [[1, 2], [2, 3]] };
+
+async function stream(room: InferenceRoom, count: number, ratePerSec: number, mode: 'frim' | 'no-config' = 'frim') {
+  room.device(0).inference.run({ count, ratePerSec, mode });
+  await room.clock.advance(0);
+  return room.device(0).inference;
+}
+
+describe('distributed inference in a room (requester, router, stage runner, hedging)', () => {
+  it('answers every request with the right label; each stage ran on two devices and the slower copy was dropped', async () => {
+    const room = new InferenceRoom(ROOM);
+    room.device(2).computeMs = 30; // device 2 is slow: its copies lose the race
+    await room.run(2000);
+    const inf = await stream(room, 20, 20);
+    await room.run(5000);
+    const v = inf.view();
+    expect(v.error).toBeNull();
+    expect([v.answered, v.correct, v.lost, v.reissued]).toEqual([20, 20, 0, 0]);
+    expect(v.predictions).toEqual(Array.from({ length: 20 }, (_, i) => TINY_SAMPLE.labels[i]));
+    const ran = room.members.map((m) => m.inference.view().running);
+    // every stage went to both holders; the fast one won every race, the slow one's copies were cancelled or ignored
+    expect(ran[1].ran + ran[2].ran).toBeGreaterThanOrEqual(20);
+    expect(ran[2].ran + ran[3].ran).toBeGreaterThanOrEqual(20);
+    expect(ran[2].cancelled).toBeGreaterThan(0);
+    expect(v.recent.every((r) => r.path[0] === 'device000001' && r.path[1] === 'device000003')).toBe(true);
+  });
+
+  it('loses nothing when a holder dies mid-stream: its stages go to the other copy and requests re-route around it', async () => {
+    const room = new InferenceRoom(ROOM);
+    await room.run(2000);
+    const inf = await stream(room, 40, 10);
+    await room.run(1500);
+    room.kill(3);
+    await room.run(15_000);
+    const v = inf.view();
+    expect([v.answered, v.correct, v.lost]).toEqual([40, 40, 0]);
+    expect(v.failures.map((f) => f.device)).toContain('device000003');
+    expect(v.recent.slice(-5).every((r) => r.path[1] === 'device000002')).toBe(true);
+  });
+
+  it('re-issues a stage that misses its deadline, doubling it per attempt, and counts the request lost after the last attempt', async () => {
+    const room = new InferenceRoom(ROOM);
+    await room.run(2000);
+    room.hang(2);
+    room.hang(3); // nobody will ever finish P1, yet every device still answers heartbeats
+    const inf = await stream(room, 1, 1);
+    // deadlines 4 s, 8 s, 16 s, … (no times measured yet): six attempts take 4 × (2^6 − 1) s
+    await room.run(4000 * (2 ** HEDGING.maxAttempts - 1) - 2000);
+    expect(inf.view().lost).toBe(0);
+    expect(inf.view().reissued).toBe(HEDGING.maxAttempts - 1);
+    await room.run(4000);
+    const v = inf.view();
+    expect([v.answered, v.lost]).toEqual([0, 1]);
+    expect(v.recent[0].note).toMatch(/stage 1 overdue; gave up after 6 attempts/);
+  });
+
+  it('no-config (the paper baseline) keeps one fixed path and loses what was to pass through a device that fails', async () => {
+    const room = new InferenceRoom(ROOM);
+    await room.run(2000);
+    const inf = await stream(room, 40, 10, 'no-config');
+    const path = inf.view().path;
+    expect(path).toHaveLength(2);
+    await room.run(1500);
+    room.kill(Number(path[1].slice(-1)));
+    await room.run(15_000);
+    const v = inf.view();
+    expect(v.reissued).toBe(0);
+    expect(v.lost).toBeGreaterThan(20);
+    expect(v.answered + v.lost).toBe(40);
+    expect(v.recent.at(-1)!.note).toMatch(/fixed path/);
+  });
+
+  it('a device never queues more stages than its bound; the room waits instead of flooding it', async () => {
+    const room = new InferenceRoom({ devices: 3, holders: [[1], [2]], computeMs: 200 });
+    await room.run(2000);
+    const inf = await stream(room, 30, 50);
+    let most = 0;
+    for (let t = 0; t < 20_000; t += 250) {
+      await room.run(250);
+      most = Math.max(most, ...room.members.map((m) => m.inference.view().running.queued));
+      expect(inf.view().inFlight).toBeLessThanOrEqual(HEDGING.maxInFlight);
+    }
+    const v = inf.view();
+    expect(most).toBeLessThanOrEqual(STAGE_QUEUE.maxJobs);
+    expect([v.answered, v.correct, v.lost]).toEqual([30, 30, 0]);
+  });
+});

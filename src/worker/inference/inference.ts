@@ -1,0 +1,123 @@
+/**
+ * Distributed inference in the device worker (FRIM section 4.3): wires the stage runner (this
+ * device runs partitions for others), the requester (this device asks the room) and the router
+ * (execution graph and resource confirmation) to the wire. The compute itself runs in the leader
+ * tab's compute worker, never on a thread that keeps the heartbeat clock.
+ */
+import { MAX_FRAME_BYTES, decodeFrame, encodeFrame, roomTag, type InferenceMode, type Message } from '../../core/protocol.js';
+import { RouteStats } from '../../core/route-stats.js';
+import { packTensors, splitParts, type Tensor, type TensorEntry } from '../../core/tensors.js';
+import type { InferenceView } from '../../core/views.js';
+import type { ChooseNext, InferenceContext, InferenceDeps, Serving } from './context.js';
+import { Requester, type LoadSample } from './requester.js';
+import { Router } from './router.js';
+import { StageRunner } from './stage-runner.js';
+
+export type { InferenceDeps, Serving } from './context.js';
+
+/** room left in a frame for the header and the msgpack body of a tensor part */
+const PART_BYTES = MAX_FRAME_BYTES - 8 * 1024;
+
+export class Inference implements InferenceContext {
+  readonly tag: number;
+  readonly stats = new RouteStats();
+  readonly runner: StageRunner;
+  readonly requester: Requester;
+  readonly router: Router;
+
+  constructor(readonly deps: InferenceDeps, loadSample: LoadSample) {
+    this.tag = roomTag(deps.room);
+    this.router = new Router({
+      self: deps.deviceId, state: deps.state, stats: this.stats, mono: deps.mono,
+      send: (to, m) => this.send(to, m),
+      canRunHere: (key, stage) => this.runner.canRun(key, stage),
+      timers: deps.timers,
+    });
+    this.runner = new StageRunner(this);
+    this.requester = new Requester(this, loadSample);
+  }
+
+  get self(): string {
+    return this.deps.deviceId;
+  }
+
+  readonly chooseNext: ChooseNext = (...args) => this.router.chooseNext(...args);
+
+  graphFor(s: Serving, requester: string, exclude: ReadonlySet<string>) {
+    return this.router.graphFor(s, requester, exclude);
+  }
+
+  log(deviceId: string | null, detail: string): void {
+    this.deps.state.log('inference', deviceId, detail);
+  }
+
+  upPeers(): string[] {
+    return this.deps.state.peerStates().filter((p) => p.status === 'alive' || p.status === 'suspected').map((p) => p.deviceId);
+  }
+
+  failed(): Set<string> {
+    return new Set(this.deps.state.peerStates().filter((p) => p.status === 'failed').map((p) => p.deviceId));
+  }
+
+  send(to: string, message: Message, payload?: Uint8Array): void {
+    if (to === this.self) return this.dispatch(this.self, message, payload ?? new Uint8Array(0));
+    this.deps.send(to, [encodeFrame(message, this.tag, payload)]);
+  }
+
+  sendTensors(to: string, tensors: Record<string, Tensor>, make: (part: number, parts: number, table: TensorEntry[] | null) => Message): number {
+    const { table, payload } = packTensors(tensors);
+    const parts = splitParts(payload, PART_BYTES);
+    if (to === this.self) {
+      parts.forEach((p, i) => this.dispatch(this.self, make(i, parts.length, i === 0 ? table : null), p));
+      return payload.length;
+    }
+    this.deps.send(to, parts.map((p, i) => encodeFrame(make(i, parts.length, i === 0 ? table : null), this.tag, p)));
+    return payload.length;
+  }
+
+  // ---- the wire (frames already checked once by the tab; checked again here, at our boundary) ----
+
+  onFrame(from: string, data: ArrayBuffer): void {
+    const d = decodeFrame(data, this.tag);
+    if (!d.ok) return this.deps.state.dropped(from, from, 'malformed frame', `${d.error}: ${d.detail}`);
+    this.dispatch(from, d.message, d.payload);
+  }
+
+  private dispatch(from: string, m: Message, payload: Uint8Array): void {
+    switch (m.type) {
+      case 'stage-confirm':
+        return this.send(from, { type: 'stage-ack', req: m.req, stage: m.stage, ok: this.runner.canRun(m.key, m.stage), queued: this.runner.queued });
+      case 'stage-ack':
+        return this.router.onAck(from, m);
+      case 'stage-run':
+        return this.runner.onRun(from, m, payload);
+      case 'stage-done':
+        this.stats.recordCompute(m.stage, m.by, m.computeMs);
+        this.runner.onDone(m);
+        return this.requester.onDone(m);
+      case 'stage-result':
+        return this.requester.onResult(m, payload);
+      case 'stage-error':
+        return this.requester.onError(from, m);
+      default:
+        return this.deps.state.dropped(from, from, 'unexpected frame', `${m.type} is not for inference`);
+    }
+  }
+
+  onFailed(deviceId: string): void {
+    this.requester.onFailed(deviceId);
+  }
+
+  tick(): void {
+    this.requester.tick();
+    this.runner.tick(this.deps.mono());
+  }
+
+  run(opts: { count: number; ratePerSec: number; mode: InferenceMode }): void {
+    void this.requester.run(opts);
+  }
+
+  view(): InferenceView {
+    return { ...this.requester.view(), running: this.runner.view() };
+  }
+}

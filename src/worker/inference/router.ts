@@ -1,0 +1,129 @@
+/**
+ * Routing (FRIM 4.3): the execution graph of the room's offload, which devices run the next stage
+ * (ranked by the shortest paths through it), and resource confirmation — a device is asked before
+ * a stage is sent to it, and one that refuses or does not answer is passed over for the next.
+ */
+import { rankNextStage, type ExecutionGraph, type Position } from '../../core/execution-graph.js';
+import { CONFIRMATION, STAGE_QUEUE } from '../../core/policy.js';
+import type { Message } from '../../core/protocol.js';
+import type { RouteStats } from '../../core/route-stats.js';
+import { Calls, CallTimeout, type Timers } from '../../shared/calls.js';
+import type { DeviceState } from '../device-state.js';
+import type { Serving } from './context.js';
+
+export interface RouterDeps {
+  self: string;
+  state: Pick<DeviceState, 'peerStates'>;
+  stats: RouteStats;
+  mono(): number;
+  send(to: string, message: Message): void;
+  /** whether this device can take `stage` of offload `key` now */
+  canRunHere(key: string, stage: number): boolean;
+  timers?: Timers;
+}
+
+type Ack = { ok: boolean; queued: number };
+const ackKey = (req: string, stage: number, device: string) => `${req}#${stage}@${device}`;
+
+export class Router {
+  private readonly acks: Calls<string, Ack>;
+  /** per device and stage: an acknowledgement with room to spare, taken at its word until `until` */
+  private readonly leases = new Map<string, Map<number, { until: number; slots: number }>>();
+  /** devices that let a confirmation time out, skipped until then (they are dead or drowning) */
+  private readonly unresponsive = new Map<string, number>();
+
+  constructor(private readonly deps: RouterDeps) {
+    this.acks = new Calls(deps.timers);
+  }
+
+  isUp(device: string): boolean {
+    if (device === this.deps.self) return true;
+    const p = this.deps.state.peerStates().find((x) => x.deviceId === device);
+    return !!p && (p.status === 'alive' || p.status === 'suspected');
+  }
+
+  /** Measured round trip between two devices; the room's median where one of them is not this device. */
+  rttMs(a: string, b: string): number {
+    if (a === b) return 0;
+    const peers = this.deps.state.peerStates();
+    const known = peers.map((p) => p.rttMs).filter((x): x is number => x !== null).sort((x, y) => x - y);
+    const typical = known.length ? known[Math.floor(known.length / 2)] : 2;
+    const other = a === this.deps.self ? b : b === this.deps.self ? a : null;
+    return other ? peers.find((p) => p.deviceId === other)?.rttMs ?? typical : typical;
+  }
+
+  graphFor(s: Serving, requester: string, exclude: ReadonlySet<string>): ExecutionGraph {
+    return this.deps.stats.graph({
+      requester,
+      stages: s.manifest.partitions.map((p, i) => ({ partition: p.id, flops: p.flops, devices: s.replicas[i].filter((d) => !exclude.has(d) && this.isUp(d)) })),
+      outBytes: s.manifest.model.outputs.length * 64,
+      rttMs: (a, b) => this.rttMs(a, b),
+    });
+  }
+
+  /**
+   * Up to `want` devices for the stage after `from`, best path first, each confirmed before it is
+   * used (an overloaded or departed device refuses, and the next one on the ranking is asked).
+   */
+  async chooseNext(s: Serving, req: string, requester: string, from: Position, want: number, exclude: ReadonlySet<string> = new Set()): Promise<string[]> {
+    const stage = from.stage + 1;
+    const now = this.deps.mono();
+    const skip = new Set([...exclude, ...[...this.unresponsive].filter(([, until]) => until > now).map(([d]) => d)]);
+    const ranked = rankNextStage(this.graphFor(s, requester, skip), from).map((r) => r.device);
+    // ask the best few at once and take the first `want` that accept: a dead or drowning device
+    // costs nothing while others answer; the rest of the ranking is the fall-through
+    const chosen = await this.firstAccepting(ranked.slice(0, want + 1), want, req, stage, s.key);
+    for (const d of ranked.slice(want + 1)) {
+      if (chosen.length >= want) break;
+      if (await this.confirm(d, req, stage, s.key)) chosen.push(d);
+    }
+    // best-ranked first, so the primary copy is the one the graph prefers
+    return chosen.sort((a, b) => ranked.indexOf(a) - ranked.indexOf(b));
+  }
+
+  /** A device's answer to our `stage-confirm`. */
+  onAck(from: string, m: Extract<Message, { type: 'stage-ack' }>): void {
+    this.acks.settle(ackKey(m.req, m.stage, from), { ok: m.ok, queued: m.queued });
+  }
+
+  private firstAccepting(devices: string[], want: number, req: string, stage: number, key: string): Promise<string[]> {
+    return new Promise((resolve) => {
+      const ok: string[] = [];
+      let pending = devices.length;
+      if (!pending) return resolve(ok);
+      for (const d of devices) {
+        void this.confirm(d, req, stage, key).then((yes) => {
+          pending--;
+          if (yes) ok.push(d);
+          if (ok.length >= want || pending === 0) resolve(ok.slice(0, want));
+        });
+      }
+    });
+  }
+
+  /**
+   * Resource confirmation. A device that acknowledged with room to spare moments ago is taken at
+   * its word for a few more jobs (a short lease), so a steady stream does not pay a round trip per
+   * stage; anything else is asked.
+   */
+  private async confirm(to: string, req: string, stage: number, key: string): Promise<boolean> {
+    if (to === this.deps.self) return this.deps.canRunHere(key, stage);
+    const lease = this.leases.get(to)?.get(stage);
+    if (lease && lease.until > this.deps.mono() && lease.slots > 0) {
+      lease.slots--;
+      return true;
+    }
+    try {
+      const ack = await this.acks.call(ackKey(req, stage, to), CONFIRMATION.timeoutMs, () => this.deps.send(to, { type: 'stage-confirm', req, stage, key }));
+      const leases = this.leases.get(to) ?? new Map<number, { until: number; slots: number }>();
+      this.leases.set(to, leases);
+      if (ack.ok) leases.set(stage, { until: this.deps.mono() + CONFIRMATION.leaseMs, slots: Math.max(0, STAGE_QUEUE.maxJobs - CONFIRMATION.leaseMargin - ack.queued) });
+      else leases.delete(stage);
+      return ack.ok;
+    } catch (e) {
+      if (!(e instanceof CallTimeout)) throw e;
+      this.unresponsive.set(to, this.deps.mono() + CONFIRMATION.unresponsiveMs);
+      return false;
+    }
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * This device's replicas: the verified copies it holds (IndexedDB, keyed by content hash), the
+ * ones it is fetching, and the budget it offers the room. Orders from the coordinator land here.
+ */
+import type { Manifest } from '../../core/onnx/manifest.js';
+import type { MessageOf } from '../../core/protocol.js';
+import { manifestKey, usedBytes, type DeviceHoldings } from '../../core/room.js';
+import type { EventKind } from '../../core/views.js';
+import { StorageFullError, type ReplicaStore } from '../../store/replicas.js';
+import type { SettingsStore } from '../../store/settings.js';
+import { ReplicaFetch } from './replica-fetch.js';
+
+export interface CopiesDeps {
+  log(kind: EventKind, by: string | null, detail: string): void;
+  /** what this device offers or holds changed: announce it, and let the coordinator re-plan */
+  changed(): void;
+  announce(): void;
+  /** only the dashboard needs to hear of it */
+  dirty(): void;
+  manifest(): Manifest | null;
+  label(hash: string): string;
+  alive(device: string): boolean;
+  request(to: string, hash: string, chunks: number[] | null): void;
+  /** stop serving a copy (all of them when `hash` is absent) */
+  forgetServed(hash?: string): void;
+  mono(): number;
+  budgetDefault(): Promise<{ bytes: number; from: string }>;
+}
+
+export class LocalCopies {
+  readonly holds = new Set<string>();
+  budget = { bytes: 256 * 1024 * 1024, from: 'default', user: false };
+  ready = false;
+  bytesReceived = 0;
+  mismatches = 0;
+  resumes = 0;
+  private readonly fetches = new Map<string, ReplicaFetch>();
+
+  constructor(
+    private readonly store: ReplicaStore,
+    private readonly settings: SettingsStore,
+    private readonly deps: CopiesDeps,
+  ) {}
+
+  /** Loads the budget and every replica that still verifies, a slice at a time: big replicas never sit in memory here. */
+  async start(): Promise<void> {
+    const [userBudget, def, hashes] = await Promise.all([this.settings.budget(), this.deps.budgetDefault(), this.store.replicaHashes()]);
+    this.budget = userBudget ? { bytes: userBudget, from: 'set on this device', user: true } : { ...def, user: false };
+    const t0 = this.deps.mono();
+    let bytes = 0;
+    for (const h of hashes) {
+      const size = await this.store.verify(h);
+      if (size) {
+        this.holds.add(h);
+        bytes += size;
+      }
+    }
+    const n = this.holds.size;
+    if (n) this.deps.log('copy-added', null, `${n} verified cop${n === 1 ? 'y' : 'ies'} (${(bytes / 1024).toFixed(0)} KiB) loaded from this browser's storage in ${Math.round(this.deps.mono() - t0)} ms; nothing downloaded`);
+    this.ready = true;
+  }
+
+  /** What this device tells the room it holds, fetches and offers (sessions are added by the offloader). */
+  holdings(): Omit<DeviceHoldings, 'sessions'> {
+    return {
+      holds: [...this.holds].sort(),
+      fetching: [...this.fetches.values()].map((f) => ({ hash: f.hash, verified: f.verifiedBytes })),
+      budget: this.budget.bytes,
+      used: usedBytes(this.deps.manifest(), this.holds),
+    };
+  }
+
+  fetching(): string[] {
+    return [...this.fetches.keys()];
+  }
+
+  transfers(): ReplicaFetch[] {
+    return [...this.fetches.values()];
+  }
+
+  /** The partitions of a model dropped here, stored by the tab that cut them: they are ours now. */
+  async adoptStored(manifest: Manifest): Promise<void> {
+    for (const p of manifest.partitions) {
+      if (!(await this.store.has(p.sha256))) throw new Error(`partition ${p.id} was not stored on this device`);
+    }
+    for (const p of manifest.partitions) this.holds.add(p.sha256);
+  }
+
+  /** Fetch `hash` from these holders, in order (a coordinator's order `by` it, or a debug request). */
+  fetch(hash: string, from: string[], by: string | null, self: string): void {
+    if (this.holds.has(hash) || !this.ready) return this.deps.announce();
+    const sources = from.filter((d) => d !== self);
+    const existing = this.fetches.get(hash);
+    if (existing) return existing.addSources(sources);
+    const maxBytes = Math.max(0, this.budget.bytes - usedBytes(this.deps.manifest(), this.holds));
+    const label = this.deps.label(hash);
+    const part = this.deps.manifest()?.partitions.find((p) => p.sha256 === hash);
+    if (part && part.bytes > maxBytes) {
+      this.deps.log('storage', by, `${label} (${(part.bytes / 1024).toFixed(0)} KiB) does not fit in what is left of this device's budget`);
+      return;
+    }
+    const f = new ReplicaFetch(hash, label, sources, maxBytes, {
+      now: () => this.deps.mono(),
+      alive: (d) => this.deps.alive(d),
+      request: (to, h, chunks) => this.deps.request(to, h, chunks),
+      log: (kind, detail) => {
+        if (kind === 'resumed') this.resumes++;
+        this.deps.log(kind, null, detail);
+      },
+    });
+    this.fetches.set(hash, f);
+    this.deps.log('transfer', by, `fetching ${label} from ${sources.join(', ') || 'nobody'}`);
+    this.deps.changed();
+    f.start();
+    void f.done.then(async (r) => {
+      this.fetches.delete(hash);
+      if (r.ok) {
+        try {
+          // verified chunk by chunk and as a whole (SHA-256 against the manifest) while it arrived
+          await this.store.putVerified(hash, r.blob);
+          this.holds.add(hash);
+          this.deps.log('copy-added', null, `${label} verified and stored (${(r.bytes / 1024).toFixed(0)} KiB in ${Math.round(r.ms)} ms from ${r.from.join(' + ')})`);
+        } catch (e) {
+          if (e instanceof StorageFullError) this.storageFull(e);
+          else this.deps.log('storage', null, `could not store ${label}: ${(e as Error).message}`);
+        }
+      }
+      this.deps.changed();
+      this.deps.announce();
+    });
+  }
+
+  onOffer(from: string, m: MessageOf<'replica-offer'>): void {
+    this.fetches.get(m.hash)?.onOffer(from, m);
+  }
+
+  onChunk(from: string, hash: string, index: number, payload: Uint8Array): void {
+    this.bytesReceived += payload.length;
+    const f = this.fetches.get(hash);
+    if (!f) return;
+    const before = f.corruptChunks;
+    f.onChunk(from, index, payload);
+    this.mismatches += f.corruptChunks - before;
+    this.deps.dirty();
+  }
+
+  onMissing(from: string, hash: string, reason: string): void {
+    this.fetches.get(hash)?.onMissing(from, reason);
+  }
+
+  /** Fetches notice stalled or departed sources. */
+  checkFetches(): void {
+    for (const f of this.fetches.values()) f.check();
+  }
+
+  private storageFull(e: StorageFullError): void {
+    const used = usedBytes(this.deps.manifest(), this.holds);
+    this.budget = { bytes: used, from: 'the browser refused to store more', user: false };
+    this.deps.log('storage', null, `${e.message}; offering only the ${(used / 1048576).toFixed(1)} MiB already used`);
+    this.deps.changed();
+  }
+
+  async retire(hash: string, by: string | null): Promise<void> {
+    if (!this.holds.has(hash)) return;
+    this.holds.delete(hash);
+    this.deps.forgetServed(hash);
+    await this.store.deleteReplica(hash);
+    this.deps.log('copy-retired', by, `${this.deps.label(hash)} retired: the room has enough copies and this device needs the space`);
+    this.deps.changed();
+    this.deps.announce();
+  }
+
+  async setBudget(bytes: number | null): Promise<void> {
+    await this.settings.saveBudget(bytes);
+    this.budget = bytes === null ? { ...(await this.deps.budgetDefault()), user: false } : { bytes, from: 'set on this device', user: true };
+    this.deps.log('storage', null, `replica budget is now ${(this.budget.bytes / 1048576).toFixed(0)} MiB (${this.budget.from})`);
+    this.deps.changed();
+    this.deps.announce();
+  }
+
+  /** Drops every cached replica here, keeping only the room model's manifest. */
+  async forget(keep: Manifest | null): Promise<void> {
+    const n = this.holds.size;
+    await this.store.forget();
+    this.holds.clear();
+    this.deps.forgetServed();
+    if (keep) await this.store.putManifest(manifestKey(keep), keep);
+    this.deps.log('copy-retired', null, `forgot ${n} cached cop${n === 1 ? 'y' : 'ies'} on this device`);
+    this.deps.changed();
+    this.deps.announce();
+  }
+}

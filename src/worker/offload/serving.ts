@@ -1,0 +1,23 @@
+/** The room's offload as inference sees it: which live devices hold each stage, and what this device keeps. */
+import { leavingCopies } from '../../core/adaptation.js';
+import type { PeerState } from '../device-state.js';
+import type { Serving } from '../inference/context.js';
+import { roomPartitions } from './coordinator.js';
+import type { LocalCopies } from './local-copies.js';
+import { isUp, type RoomView } from './room-view.js';
+
+export function servingOf(room: RoomView, copies: LocalCopies, self: string, peerStates: readonly PeerState[]): Serving | null {
+  const m = room.manifest;
+  const key = room.settings.model;
+  if (!m || !key) return null;
+  const holds = copies.holds;
+  const peers = peerStates.filter((p) => isUp(p.status));
+  const replicas = m.partitions.map((p) => [
+    ...(holds.has(p.sha256) ? [self] : []),
+    ...peers.filter((x) => room.peers.get(x.deviceId)?.holds.includes(p.sha256)).map((x) => x.deviceId),
+  ].sort());
+  // the same rule the coordinator plans with: the largest copies that fit the budget stay
+  const leaving = leavingCopies({ holds, budgetBytes: copies.budget.bytes }, roomPartitions(m));
+  const kept = new Set(m.partitions.filter((p) => holds.has(p.sha256) && !leaving.has(p.id)).map((p) => p.sha256));
+  return { key, manifest: m, replicas, holds: (h) => holds.has(h), keeps: (h) => kept.has(h) };
+}
