@@ -5,7 +5,7 @@
  */
 import { DEVICE_ID_RE } from './ids.js';
 import { checkManifest, isTarget } from './room.js';
-import { backend, guard, hash, invalid, isHash, isInvalid, isUint, listOf, oneOf, orNull, parseFields, text, time, type BodyOf, type Fields, type Invalid, type Parse, type Parsed } from './schema.js';
+import { backend, checked, guard, hash, invalid, isHash, isInvalid, isUint, listOf, oneOf, orNull, parseFields, text, time, type BodyOf, type Fields, type Invalid, type Parse, type Parsed } from './schema.js';
 import type { TensorType } from './tensors.js';
 import type { Manifest } from './onnx/manifest.js';
 import { WORKER_KINDS, type DeviceSnapshot } from './views.js';
@@ -26,7 +26,7 @@ export interface WarmPartition {
 }
 
 const str = text(256, 'bad text');
-const deviceOrNull = orNull(str);
+const strOrNull = orNull(str);
 const num = guard<number>((v) => typeof v === 'number' && Number.isFinite(v), 'bad number');
 const buffer = guard<ArrayBuffer>((v) => v instanceof ArrayBuffer, 'bad buffer');
 const map = <T>(reason: string, value: (v: unknown) => boolean, max = 4096): Parse<Record<string, T>> =>
@@ -36,24 +36,21 @@ const wireTensor = (v: unknown): boolean => {
   return typeof w === 'object' && w !== null && typeof w.type === 'string' && Array.isArray(w.dims) && w.dims.every(isUint) && w.data instanceof ArrayBuffer;
 };
 const tensors = map<WireTensor>('bad tensors', wireTensor, 1024);
-const manifest: Parse<Manifest> = (v) => {
-  const m = checkManifest(v);
-  return typeof m === 'string' ? invalid(m) : m;
-};
+const manifest = checked<Manifest>(checkManifest, 'bad manifest');
 const workerKind = oneOf(WORKER_KINDS, 'bad worker kind');
 const mode = oneOf(['frim', 'no-config'] as const, 'bad mode');
 
 /** Tab → worker. */
 export const TAB_MESSAGES = {
-  register: { v: guard<number>((v) => v === WORKER_PROTOCOL, 'protocol version'), tabId: str, room: str, deviceId: deviceOrNull, name: str, backend, backendDetail: str, workerKind },
+  register: { v: guard<number>((v) => v === WORKER_PROTOCOL, 'protocol version'), tabId: str, room: str, deviceId: strOrNull, name: str, backend, backendDetail: str, workerKind },
   'tab-pong': {},
   leaving: {},
   'link-up': { deviceId: str, peerId: str, name: str, backend },
   'link-down': { deviceId: str, peerId: str, reason: str },
   /** `at`: when the pong arrived, as performance.timeOrigin + performance.now() in the tab */
   rtt: { deviceId: str, rttMs: time('bad rtt'), at: num },
-  rejected: { deviceId: deviceOrNull, peerId: str, reason: str },
-  dropped: { deviceId: deviceOrNull, peerId: str, reason: str, detail: str },
+  rejected: { deviceId: strOrNull, peerId: str, reason: str },
+  dropped: { deviceId: strOrNull, peerId: str, reason: str, detail: str },
   ice: { deviceId: str, state: str, at: num },
   signalling: { state: oneOf(['connecting', 'open', 'lost'] as const, 'bad state'), detail: str },
   /** a room frame from a verified peer, as it arrived (the worker decodes and validates it again) */

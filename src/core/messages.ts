@@ -5,7 +5,7 @@
  */
 import { DEVICE_ID_RE } from './ids.js';
 import { checkHoldings, checkManifest, checkSettings } from './room.js';
-import { backend, guard, hash, invalid, isInvalid, listOf, oneOf, orNull, parseFields, text, time, uint, isUint, type BodyOf, type Fields, type Invalid, type Parse, type Parsed } from './schema.js';
+import { backend, checked, guard, hash, invalid, isInvalid, listOf, oneOf, orNull, parseFields, text, time, uint, isUint, type BodyOf, type Fields, type Invalid, type Parse, type Parsed } from './schema.js';
 import type { TensorEntry } from './tensors.js';
 import { CHUNK_HASH_BYTES, OFFER_PART_HASHES } from './transfer.js';
 
@@ -30,10 +30,6 @@ const req = guard<string>((v) => typeof v === 'string' && /^[a-z0-9]{12}-[0-9]{1
 const twin = guard<string>((v: unknown) => v === '' || isDevice(v), 'bad device');
 const mode = oneOf(['frim', 'no-config'] as const, 'bad mode');
 const stage = guard<number>((v) => isUint(v) && v < 64, 'bad stage');
-const fromParsed = <T>(check: (v: unknown) => T | string | null, reason: string): Parse<T> => (v) => {
-  const r = check(v);
-  return r === null ? invalid(reason) : typeof r === 'string' ? invalid(r) : r;
-};
 /** a tensor set split into at most 1024 parts of one frame each; the table travels with part 0 only */
 const tensorParts = {
   part: uint('bad parts'),
@@ -73,9 +69,9 @@ export const MESSAGES = {
   /** the chunk's bytes travel as the frame payload */
   'replica-chunk': spec({ code: 9, route: 'offload', fields: { hash: hash('bad hash'), index: uint('bad index') } }),
   /** what the sender holds and offers, and its view of the room's settings */
-  announce: spec({ code: 10, route: 'offload', fields: { holdings: fromParsed(checkHoldings, 'bad holdings'), room: fromParsed(checkSettings, 'bad room settings') } }),
+  announce: spec({ code: 10, route: 'offload', fields: { holdings: checked(checkHoldings, 'bad holdings'), room: checked(checkSettings, 'bad room settings') } }),
   /** the partition manifest of a model the room serves */
-  manifest: spec({ code: 11, route: 'offload', fields: { manifest: fromParsed(checkManifest, 'bad manifest') } }),
+  manifest: spec({ code: 11, route: 'offload', fields: { manifest: checked(checkManifest, 'bad manifest') } }),
   /** the coordinator asks the receiver to fetch a replica, from these holders in this order */
   fetch: spec({ code: 12, route: 'offload', fields: { hash: hash('bad hash'), from: listOf<string>(isDevice, 64, 'bad holder list') } }),
   /** the coordinator asks the receiver to drop a copy the room no longer needs */

@@ -18,6 +18,14 @@ export function isInvalid(v: unknown): v is Invalid {
   return typeof v === 'object' && v !== null && typeof (v as Invalid).invalid === 'string' && Object.keys(v).length === 1;
 }
 
+/** A parser from a checker that returns the value, or why it is bad (a string), or null (then `reason`). */
+export function checked<T>(check: (v: unknown) => T | string | null, reason: string): Parse<T> {
+  return (v) => {
+    const r = check(v);
+    return r === null ? invalid(reason) : typeof r === 'string' ? invalid(r) : r;
+  };
+}
+
 /** A parser from a type guard; `reason` is what a bad value reports. */
 export function guard<T>(test: (v: unknown) => v is T, reason: string): Parse<T>;
 export function guard<T>(test: (v: unknown) => boolean, reason: string): Parse<T>;

@@ -18,6 +18,9 @@ export interface PeerState {
   rttMs: number | null;
 }
 
+/** A suspected device still counts: its copies and stages are not written off before the detector declares it failed. */
+export const isUp = (status: PeerState['status']): boolean => status === 'alive' || status === 'suspected';
+
 export interface Clock {
   /** monotonic ms, for the detector */
   mono(): number;

@@ -8,6 +8,7 @@ import { MAX_FRAME_BYTES, decodeFrame, encodeFrame, roomTag, type InferenceMode,
 import { RouteStats } from '../../core/route-stats.js';
 import { packTensors, splitParts, type Tensor, type TensorEntry } from '../../core/tensors.js';
 import type { InferenceView } from '../../core/views.js';
+import { isUp } from '../device-state.js';
 import type { ChooseNext, InferenceContext, InferenceDeps, Serving } from './context.js';
 import { Requester, type LoadSample } from './requester.js';
 import { Router } from './router.js';
@@ -52,7 +53,7 @@ export class Inference implements InferenceContext {
   }
 
   upPeers(): string[] {
-    return this.deps.state.peerStates().filter((p) => p.status === 'alive' || p.status === 'suspected').map((p) => p.deviceId);
+    return this.deps.state.peerStates().filter((p) => isUp(p.status)).map((p) => p.deviceId);
   }
 
   failed(): Set<string> {

@@ -10,29 +10,13 @@ import { shortestPath } from '../../core/execution-graph.js';
 import { RequestTracker, StageTimes } from '../../core/hedging.js';
 import { HEDGING } from '../../core/policy.js';
 import type { InferenceMode, Message, MessageOf } from '../../core/protocol.js';
-import { argmax, imageTensor, oneImageDims, syntheticInput, takesSample, type ImageSample } from '../../core/sample.js';
-import { unpackTensors, PartsAssembler, type Tensor } from '../../core/tensors.js';
+import { argmax, takesSample, type ImageSample } from '../../core/sample.js';
+import { unpackTensors, PartsAssembler } from '../../core/tensors.js';
 import type { InferenceView } from '../../core/views.js';
 import type { InferenceContext } from './context.js';
 import { COPIES, afterTrouble, stageDeadlineMs, twinOf } from './hedging.js';
+import { classifyInputProblem, inputTensors, newRequest, streamInputProblem, type LogicalRequest } from './request.js';
 import { RunRecord } from './run-record.js';
-
-interface Logical {
-  /** index into the test sample, or -1 for an image the user gave */
-  image: number;
-  /** -1 when unknown */
-  label: number;
-  mode: InferenceMode;
-  /** the user's image, [rows x cols] grey in [0, 1]; absent for test-sample images */
-  pixels?: Float32Array;
-  issuedAt: number;
-  issuedEpoch: number;
-  attempts: number;
-  lastProgress: number;
-  /** device whose copy finished each stage first */
-  winners: string[];
-  done: boolean;
-}
 
 /** Where the requester gets the test sample (the server, or a test's fixture). */
 export type LoadSample = () => Promise<ImageSample>;
@@ -44,7 +28,7 @@ export class Requester {
   private readonly tracker = new RequestTracker();
   private readonly times = new StageTimes();
   private readonly attemptOf = new Map<string, number>();
-  private readonly requests = new Map<number, Logical>();
+  private readonly requests = new Map<number, LogicalRequest>();
   private readonly results = new Map<string, PartsAssembler>();
   private seq = 0;
   /** requests of the stream issued and not yet answered or lost (from issue, not from when a device took them) */
@@ -88,10 +72,8 @@ export class Requester {
     } catch (e) {
       return this.fail(`could not load the test sample: ${(e as Error).message}`);
     }
-    const input = s.manifest.model.inputs[0];
-    if (s.manifest.model.inputs.length !== 1 || input.type !== 'float32' || input.dims.length < 2) {
-      return this.fail(`${s.manifest.model.name} takes ${s.manifest.model.inputs.map((x) => `${x.name} [${x.dims.join(', ')}] ${x.type}`).join(', ')}; requests feed one float image`);
-    }
+    const problem = streamInputProblem(s.manifest);
+    if (problem) return this.fail(problem);
     // models the test sample does not fit (ImageNet-shaped ones) get seeded synthetic inputs, without labels
     this.labelled = takesSample(s.manifest.model.inputs, this.sample);
     let path: string[] = [];
@@ -117,7 +99,7 @@ export class Requester {
       // due at its slot in the stream: waiting here for room counts towards its latency
       const due = t0 + i * gap;
       const image = this.labelled ? i % this.sample!.count : i;
-      this.requests.set(i, { image, label: this.labelled ? this.sample!.labels[image] : -1, mode: r.mode, issuedAt: due, issuedEpoch: e0 + i * gap, attempts: 0, lastProgress: this.now, winners: [], done: false });
+      this.requests.set(i, newRequest({ image, label: this.labelled ? this.sample!.labels[image] : -1, mode: r.mode, issuedAt: due, issuedEpoch: e0 + i * gap }, this.now));
       void this.attempt(i);
       this.timer = this.ctx.deps.timers.set(next, Math.max(0, t0 + (i + 1) * gap - this.now));
     };
@@ -128,14 +110,12 @@ export class Requester {
   classify(pixels: Float32Array): void {
     const s = this.ctx.deps.serving();
     if (!s) return this.fail('no model is offloaded in this room yet');
-    const dims = s.manifest.model.inputs[0]?.dims ?? [];
-    if (s.manifest.model.inputs.length !== 1 || dims.length !== 4 || Number(dims[1]) !== 1 || Number(dims[2]) * Number(dims[3]) !== pixels.length) {
-      return this.fail(`${s.manifest.model.name} does not take a ${Math.sqrt(pixels.length)}x${Math.sqrt(pixels.length)} grey image`);
-    }
+    const problem = classifyInputProblem(s.manifest, pixels.length);
+    if (problem) return this.fail(problem);
     this.error = null;
     const i = -++this.classifySeq;
     this.classified = null;
-    this.requests.set(i, { image: -1, label: -1, mode: 'frim', pixels, issuedAt: this.now, issuedEpoch: this.ctx.deps.epoch(), attempts: 0, lastProgress: this.now, winners: [], done: false });
+    this.requests.set(i, newRequest({ image: -1, label: -1, mode: 'frim', pixels, issuedAt: this.now, issuedEpoch: this.ctx.deps.epoch() }, this.now));
     void this.attempt(i);
   }
 
@@ -154,10 +134,7 @@ export class Requester {
     L.lastProgress = this.now;
     const req = `${this.ctx.self}-${++this.seq}`;
     this.attemptOf.set(req, i);
-    const input = s.manifest.model.inputs[0];
-    const dims = oneImageDims(input.dims);
-    const pixels = L.pixels ?? (L.label >= 0 ? imageTensor(this.sample!, L.image) : syntheticInput(L.image, dims));
-    const tensors: Record<string, Tensor> = { [input.name]: { type: 'float32', dims, data: new Uint8Array(pixels.slice().buffer) } };
+    const tensors = inputTensors(L, s.manifest, this.sample);
     if (r.mode === 'no-config') {
       const broken = r.path.find((d) => this.ctx.failed().has(d));
       if (broken) return this.lose(i, `the fixed path runs through ${broken}, which failed`);
@@ -193,7 +170,7 @@ export class Requester {
     this.finishIfDone();
   }
 
-  private finish(i: number, L: Logical): void {
+  private finish(i: number, L: LogicalRequest): void {
     L.done = true;
     this.tracker.finish(String(i));
     if (i >= 0) this.open--;

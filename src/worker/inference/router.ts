@@ -8,7 +8,7 @@ import { CONFIRMATION, STAGE_QUEUE } from '../../core/policy.js';
 import type { Message } from '../../core/protocol.js';
 import type { RouteStats } from '../../core/route-stats.js';
 import { Calls, CallTimeout, type Timers } from '../../shared/calls.js';
-import type { DeviceState } from '../device-state.js';
+import { isUp, type DeviceState } from '../device-state.js';
 import type { Serving } from './context.js';
 
 export interface RouterDeps {
@@ -39,7 +39,7 @@ export class Router {
   isUp(device: string): boolean {
     if (device === this.deps.self) return true;
     const p = this.deps.state.peerStates().find((x) => x.deviceId === device);
-    return !!p && (p.status === 'alive' || p.status === 'suspected');
+    return !!p && isUp(p.status);
   }
 
   /** Measured round trip between two devices; the room's median where one of them is not this device. */

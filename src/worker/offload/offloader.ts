@@ -11,17 +11,19 @@ import type { RoomDevice } from '../../core/adaptation.js';
 import type { Manifest } from '../../core/onnx/manifest.js';
 import { OFFLOADING } from '../../core/policy.js';
 import { decodeFrame, encodeFrame, roomTag, type Backend, type Message } from '../../core/protocol.js';
-import { isTarget, manifestKey, partitionViews, type DeviceHoldings, type RoomSettings } from '../../core/room.js';
+import { partitionViews, type DeviceHoldings, type RoomSettings } from '../../core/room.js';
 import type { OffloadView } from '../../core/views.js';
 import { sha256Bytes } from '../../store/digest.js';
 import { ReplicaStore } from '../../store/replicas.js';
 import { SettingsStore } from '../../store/settings.js';
-import type { DeviceState } from '../device-state.js';
+import { isUp, type DeviceState } from '../device-state.js';
 import type { Serving } from '../inference/context.js';
+import { Announcer } from './announcer.js';
 import { Coordinator } from './coordinator.js';
 import { LocalCopies } from './local-copies.js';
 import { ReplicaServer } from './replica-server.js';
-import { RoomView, isUp } from './room-view.js';
+import { RoomModel } from './room-model.js';
+import { RoomView } from './room-view.js';
 import { TargetTracker } from './target-tracker.js';
 import { servingOf } from './serving.js';
 import { offloadView, roomMembers } from './view.js';
@@ -47,12 +49,9 @@ export class Offloader {
   readonly copies: LocalCopies;
   private readonly coordinator = new Coordinator();
   private readonly tracker = new TargetTracker();
-  /** partition sessions the leader tab has loaded, and their backends */
-  private sessions: Record<string, Backend> = {};
-  private lastAnnounce = -Infinity;
+  private readonly announcer: Announcer;
+  private readonly model: RoomModel;
   private lastCoordinate = -Infinity;
-  private lastManifestRequest = -Infinity;
-  private announceDirty = true;
   private coordinateDue = true;
   private offloadedAt: number | null = null;
   private readonly startedAt: number;
@@ -69,7 +68,7 @@ export class Offloader {
     this.copies = new LocalCopies(this.store, this.settingsStore, {
       log: (kind, by, detail) => this.deps.state.log(kind, by, detail),
       changed: () => this.changed(),
-      announce: () => this.announce(),
+      announce: () => this.announcer.announce(),
       dirty: () => (this.deps.state.dirty = true),
       manifest: () => this.room.manifest,
       label: (h) => this.room.label(h),
@@ -79,19 +78,33 @@ export class Offloader {
       mono: deps.mono,
       budgetDefault: deps.budgetDefault,
     });
+    this.announcer = new Announcer({
+      copies: this.copies,
+      settings: () => this.room.settings,
+      broadcast: (m) => this.broadcast(m),
+      changed: () => this.changed(),
+      mono: deps.mono,
+    });
+    this.model = new RoomModel({
+      self: deps.deviceId, room: deps.room, view: this.room, store: this.store, settingsStore: this.settingsStore,
+      send: (to, m) => this.send(to, m),
+      log: (kind, by, detail) => this.deps.state.log(kind, by, detail),
+      modelChanged: () => this.tracker.reset(),
+      changed: () => this.changed(),
+      mono: deps.mono,
+      epoch: deps.epoch,
+    });
   }
 
   private changed(): void {
-    this.announceDirty = true;
+    this.announcer.dirty = true;
     this.coordinateDue = true;
     this.deps.state.dirty = true;
   }
 
   /** Loads what this device kept: settings, budget, manifests, and every replica that still verifies. */
   async start(): Promise<void> {
-    const [stored, manifests] = await Promise.all([this.settingsStore.roomSettings(this.deps.room), this.store.allManifests()]);
-    if (stored) this.room.adopt(stored);
-    for (const m of manifests) this.room.addManifest(manifestKey(m), m);
+    await this.model.load();
     await this.copies.start();
     this.changed();
   }
@@ -107,26 +120,9 @@ export class Offloader {
     for (const p of this.deps.state.peerStates()) if (isUp(p.status)) this.send(p.deviceId, message);
   }
 
-  private holdings(): DeviceHoldings {
-    const holds = this.copies.holds;
-    return {
-      ...this.copies.holdings(),
-      sessions: Object.entries(this.sessions).filter(([h]) => holds.has(h)).map(([hash, backend]) => ({ hash, backend })).sort((a, b) => a.hash.localeCompare(b.hash)),
-    };
-  }
-
   /** What the leader tab's compute worker has loaded now (empty while no tab leads). */
   setSessions(backends: Record<string, Backend>): void {
-    const before = JSON.stringify(this.sessions);
-    this.sessions = { ...backends };
-    if (JSON.stringify(this.sessions) !== before) this.changed();
-  }
-
-  private announce(): void {
-    if (!this.copies.ready) return;
-    this.broadcast({ type: 'announce', holdings: this.holdings(), room: this.room.settings });
-    this.lastAnnounce = this.deps.mono();
-    this.announceDirty = false;
+    this.announcer.setSessions(backends);
   }
 
   onMembership(deviceId: string, change: 'joined' | 'failed' | 'recovered'): void {
@@ -140,7 +136,7 @@ export class Offloader {
       // the newcomer learns the room's model and our holdings; ordered channel: manifest first
       const m = this.room.manifest;
       if (m) this.send(deviceId, { type: 'manifest', manifest: m });
-      this.send(deviceId, { type: 'announce', holdings: this.holdings(), room: this.room.settings });
+      this.send(deviceId, this.announcer.message());
     }
     this.changed();
   }
@@ -154,7 +150,7 @@ export class Offloader {
       case 'announce':
         return this.onAnnounce(from, m.holdings, m.room);
       case 'manifest':
-        return void this.onManifest(from, m.manifest);
+        return void this.model.onManifest(from, m.manifest);
       case 'fetch':
         return this.copies.fetch(m.hash, m.from, from, this.deps.deviceId);
       case 'retire':
@@ -182,37 +178,8 @@ export class Offloader {
     if (line) this.deps.state.log('copy-added', from, line);
     if (changed) this.coordinateDue = true;
     this.coordinator.orders.settle(from, h, this.deps.mono());
-    this.adopt(settings, from);
-    // the room serves an offload we have no manifest for (its first copy was lost): ask who knows it
-    const key = this.room.settings.model;
-    if (key && !this.room.manifests.has(key) && settings.model === key && this.deps.mono() - this.lastManifestRequest > OFFLOADING.announceMs) {
-      this.lastManifestRequest = this.deps.mono();
-      this.send(from, { type: 'manifest-request', key });
-    }
+    this.model.heard(from, settings);
     this.deps.state.dirty = true;
-  }
-
-  private adopt(theirs: RoomSettings, from: string | null): void {
-    const what = this.room.adopt(theirs);
-    if (!what) return;
-    void this.settingsStore.saveRoomSettings(this.deps.room, this.room.settings);
-    if (what.model) {
-      const m = this.room.manifest;
-      this.deps.state.log('model', from, m ? `the room now serves ${m.model.name} (${m.partitions.length} partitions)` : 'the room serves a new model; waiting for its manifest');
-      this.tracker.reset();
-    }
-    if (what.target) this.deps.state.log('target', from, `dependability target is now ${this.room.settings.target}`);
-    this.changed();
-  }
-
-  private async onManifest(from: string, m: Manifest): Promise<void> {
-    const key = manifestKey(m);
-    if (this.room.manifests.has(key)) return;
-    const evicted = this.room.addManifest(key, m);
-    if (evicted) await this.store.deleteManifest(evicted);
-    await this.store.putManifest(key, m);
-    if (key === this.room.settings.model) this.deps.state.log('model', from, `the room serves ${m.model.name} (${m.partitions.length} partitions)`);
-    this.changed();
   }
 
   // ---- what the user does on this device ----
@@ -224,21 +191,14 @@ export class Offloader {
    */
   async offload(manifest: Manifest): Promise<void> {
     await this.copies.adoptStored(manifest);
-    const key = manifestKey(manifest);
-    await this.store.putManifest(key, manifest);
-    this.room.addManifest(key, manifest);
     this.offloadedAt = this.deps.mono();
     this.broadcast({ type: 'manifest', manifest });
-    const s = this.room.settings;
-    this.adopt({ ...s, model: key, modelAt: Math.max(this.deps.epoch(), s.modelAt + 1), modelBy: this.deps.deviceId }, null);
-    this.announce();
+    await this.model.serve(manifest);
+    this.announcer.announce();
   }
 
   setTarget(target: number): void {
-    if (!isTarget(target)) return;
-    const s = this.room.settings;
-    this.adopt({ ...s, target, targetAt: Math.max(this.deps.epoch(), s.targetAt + 1), targetBy: this.deps.deviceId }, null);
-    this.announce();
+    if (this.model.setTarget(target)) this.announcer.announce();
   }
 
   setBudget(bytes: number | null): Promise<void> {
@@ -247,11 +207,8 @@ export class Offloader {
 
   /** "Forget models": drop every cached replica here; the room re-places what it still needs. */
   async forget(): Promise<void> {
-    const m = this.room.manifest;
-    // the room's model stays known (it is metadata the dashboard needs), its copies are gone
-    this.room.manifests.clear();
-    if (m) this.room.addManifest(manifestKey(m), m);
-    await this.copies.forget(m);
+    this.model.forgetOthers();
+    await this.copies.forget(this.room.manifest);
   }
 
   /** Fetch `hash` from these holders, in order (the debug API and benchmarks). */
@@ -299,8 +256,7 @@ export class Offloader {
     if (!this.copies.ready) return;
     this.copies.checkFetches();
     const now = this.deps.mono();
-    const every = this.copies.fetching().length ? OFFLOADING.announceFetchingMs : OFFLOADING.announceMs;
-    if (this.announceDirty || now - this.lastAnnounce > every) this.announce();
+    this.announcer.tick(now);
     if (this.coordinateDue || now - this.lastCoordinate > OFFLOADING.coordinateMs) {
       this.lastCoordinate = now;
       this.coordinate();
@@ -319,7 +275,7 @@ export class Offloader {
 
   /** This device and every peer, with what each holds, for the placement matrix and D. */
   private devicesNow() {
-    return roomMembers(this.room, this.copies, this.holdings(), this.deps.deviceId, this.selfAvailability(), this.deps.state.peerStates());
+    return roomMembers(this.room, this.copies, this.announcer.holdings(), this.deps.deviceId, this.selfAvailability(), this.deps.state.peerStates());
   }
 
   view(): OffloadView {

@@ -6,11 +6,8 @@ import type { RoomDevice } from '../../core/adaptation.js';
 import type { Manifest } from '../../core/onnx/manifest.js';
 import { OFFLOADING } from '../../core/policy.js';
 import { initialSettings, mergeSettings, sameSettings, type DeviceHoldings, type RoomSettings } from '../../core/room.js';
-import type { PeerState } from '../device-state.js';
+import { isUp, type PeerState } from '../device-state.js';
 import type { Orders } from './orders.js';
-
-/** A suspected device still counts: its copies are not written off before the detector declares it failed. */
-export const isUp = (status: string): boolean => status === 'alive' || status === 'suspected';
 
 export class RoomView {
   settings: RoomSettings = initialSettings();

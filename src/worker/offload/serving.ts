@@ -1,10 +1,10 @@
 /** The room's offload as inference sees it: which live devices hold each stage, and what this device keeps. */
 import { leavingCopies } from '../../core/adaptation.js';
-import type { PeerState } from '../device-state.js';
+import { isUp, type PeerState } from '../device-state.js';
 import type { Serving } from '../inference/context.js';
 import { roomPartitions } from './coordinator.js';
 import type { LocalCopies } from './local-copies.js';
-import { isUp, type RoomView } from './room-view.js';
+import type { RoomView } from './room-view.js';
 
 export function servingOf(room: RoomView, copies: LocalCopies, self: string, peerStates: readonly PeerState[]): Serving | null {
   const m = room.manifest;
@@ -16,8 +16,15 @@ export function servingOf(room: RoomView, copies: LocalCopies, self: string, pee
     ...(holds.has(p.sha256) ? [self] : []),
     ...peers.filter((x) => room.peers.get(x.deviceId)?.holds.includes(p.sha256)).map((x) => x.deviceId),
   ].sort());
-  // the same rule the coordinator plans with: the largest copies that fit the budget stay
-  const leaving = leavingCopies({ holds, budgetBytes: copies.budget.bytes }, roomPartitions(m));
-  const kept = new Set(m.partitions.filter((p) => holds.has(p.sha256) && !leaving.has(p.id)).map((p) => p.sha256));
-  return { key, manifest: m, replicas, holds: (h) => holds.has(h), keeps: (h) => kept.has(h) };
+  // the same rule the coordinator plans with: the largest copies that fit the budget stay; worked
+  // out only when asked (serving() is called for every stage, keeps() only by the warm-up)
+  let kept: Set<string> | null = null;
+  const keeps = (h: string) => {
+    if (!kept) {
+      const leaving = leavingCopies({ holds, budgetBytes: copies.budget.bytes }, roomPartitions(m));
+      kept = new Set(m.partitions.filter((p) => holds.has(p.sha256) && !leaving.has(p.id)).map((p) => p.sha256));
+    }
+    return kept.has(h);
+  };
+  return { key, manifest: m, replicas, holds: (h) => holds.has(h), keeps };
 }

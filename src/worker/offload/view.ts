@@ -2,9 +2,9 @@
 import { coordinatorOf } from '../../core/adaptation.js';
 import { partitionViews, usedBytes, type DeviceHoldings } from '../../core/room.js';
 import type { OffloadDevice, OffloadView } from '../../core/views.js';
-import type { PeerState } from '../device-state.js';
+import { isUp, type PeerState } from '../device-state.js';
 import type { LocalCopies } from './local-copies.js';
-import { isUp, type RoomView } from './room-view.js';
+import type { RoomView } from './room-view.js';
 
 type Member = OffloadDevice & { holdings: DeviceHoldings | null };
 
