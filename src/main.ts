@@ -23,7 +23,8 @@ async function iceServers(): Promise<RTCIceServer[]> {
   }
 }
 
-function deviceName(): string {
+/** "Chrome on Linux": shown beside the device's own name, which says which one it is. */
+function platformName(): string {
   const ua = navigator.userAgent;
   const browser = /Edg\//.test(ua) ? 'Edge' : /Firefox\//.test(ua) ? 'Firefox' : /Chrom(e|ium)\//.test(ua) ? 'Chrome' : /Safari\//.test(ua) ? 'Safari' : 'Browser';
   const os = /Android/.test(ua) ? 'Android' : /iPhone|iPad/.test(ua) ? 'iOS' : /Mac OS/.test(ua) ? 'macOS' : /Windows/.test(ua) ? 'Windows' : /Linux/.test(ua) ? 'Linux' : 'device';
@@ -43,7 +44,7 @@ async function main(): Promise<void> {
   const creds = parsed.kind === 'ok' ? parsed.creds : createRoom();
   app.room = creds.room;
   const [backend, ice] = await Promise.all([detectBackend(params.get('backend')), iceServers()]);
-  const client = new DeviceClient({ creds, name: deviceName(), backend, iceServers: ice, benchmarks: params.has('debug') });
+  const client = new DeviceClient({ creds, platform: platformName(), backend, iceServers: ice, benchmarks: params.has('debug') });
   app.client = client;
   client.start();
   if (params.has('debug')) installDebug(client, backend);

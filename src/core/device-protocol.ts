@@ -3,6 +3,7 @@
  * SharedWorker is missing), declared once per direction: each message's fields and their parsers.
  * Versioned; both ends check every message on arrival (the worker a tab's, the tab the worker's).
  */
+import { checkDeviceName } from './device-name.js';
 import { DEVICE_ID_RE } from './ids.js';
 import { checkManifest, isTarget } from './room.js';
 import { backend, checked, guard, hash, invalid, isHash, isInvalid, isUint, listOf, oneOf, orNull, parseFields, text, time, type BodyOf, type Fields, type Invalid, type Parse, type Parsed } from './schema.js';
@@ -10,7 +11,7 @@ import type { TensorType } from './tensors.js';
 import type { Manifest } from './onnx/manifest.js';
 import { WORKER_KINDS, type DeviceSnapshot } from './views.js';
 
-export const WORKER_PROTOCOL = 1;
+export const WORKER_PROTOCOL = 2;
 
 /** A tensor as it crosses a postMessage boundary: its buffer is transferred, not copied. */
 export interface WireTensor {
@@ -37,15 +38,23 @@ const wireTensor = (v: unknown): boolean => {
 };
 const tensors = map<WireTensor>('bad tensors', wireTensor, 1024);
 const manifest = checked<Manifest>(checkManifest, 'bad manifest');
+const deviceName: Parse<string> = (v) => {
+  const r = checkDeviceName(v);
+  return typeof r === 'string' ? r : invalid(r.problem);
+};
 const workerKind = oneOf(WORKER_KINDS, 'bad worker kind');
 const mode = oneOf(['frim', 'no-config'] as const, 'bad mode');
 
 /** Tab → worker. */
 export const TAB_MESSAGES = {
-  register: { v: guard<number>((v) => v === WORKER_PROTOCOL, 'protocol version'), tabId: str, room: str, deviceId: strOrNull, name: str, backend, backendDetail: str, workerKind },
+  register: { v: guard<number>((v) => v === WORKER_PROTOCOL, 'protocol version'), tabId: str, room: str, deviceId: strOrNull,
+    /** browser and system, as the user agent says ("Chrome on Linux") */
+    platform: str, backend, backendDetail: str, workerKind },
   'tab-pong': {},
   leaving: {},
   'link-up': { deviceId: str, peerId: str, name: str, backend },
+  /** a verified peer told us its new name */
+  'peer-renamed': { deviceId: str, name: str },
   'link-down': { deviceId: str, peerId: str, reason: str },
   /** `at`: when the pong arrived, as performance.timeOrigin + performance.now() in the tab */
   rtt: { deviceId: str, rttMs: time('bad rtt'), at: num },
@@ -61,6 +70,8 @@ export const TAB_MESSAGES = {
   /** bytes offered for replicas; null returns to the browser-derived default */
   'set-budget': { bytes: orNull(guard<number>((v) => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 2 ** 45, 'bad budget')) },
   forget: {},
+  /** the user's new name for this device */
+  rename: { name: deviceName },
   /** fetch a replica from these holders in this order (debug API and benchmarks) */
   'fetch-replica': { hash: hash('bad hash'), from: listOf<string>((d) => typeof d === 'string' && d.length <= 256, 64, 'bad holders') },
   /** stream images of the test sample into the room (this device is the requester) */
@@ -92,7 +103,9 @@ const warmPartition = (v: unknown): boolean => {
 
 /** Worker → tab. */
 export const WORKER_MESSAGES = {
-  welcome: { v: guard<number>((v) => v === WORKER_PROTOCOL, 'protocol version'), deviceId: str, tabId: str },
+  welcome: { v: guard<number>((v) => v === WORKER_PROTOCOL, 'protocol version'), deviceId: str, tabId: str, name: str },
+  /** the device has a new name: the leader tab tells its peers */
+  renamed: { name: str },
   role: { leader: oneOf([true, false] as const, 'bad role') },
   tick: {},
   'tab-ping': {},

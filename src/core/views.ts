@@ -29,7 +29,7 @@ export interface PeerView {
 
 export type EventKind =
   | 'joined' | 'suspected' | 'cleared' | 'failed' | 'recovered' | 'rejected' | 'dropped'
-  | 'closed' | 'ice' | 'leader' | 'signalling'
+  | 'closed' | 'ice' | 'leader' | 'signalling' | 'renamed'
   // offloading (FRIM 4.2)
   | 'model' | 'target' | 'copy-ordered' | 'copy-added' | 'copy-retired' | 'transfer' | 'resumed' | 'mismatch' | 'storage'
   // distributed inference (FRIM 4.3)
@@ -56,6 +56,7 @@ export interface PeerSeries {
 export interface DeviceSnapshot {
   deviceId: string;
   name: string;
+  platform: string;
   room: string;
   backend: Backend;
   backendDetail: string;

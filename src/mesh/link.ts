@@ -44,6 +44,7 @@ export class Link {
   private theirNonce: Uint8Array | null = null;
   private timer: ReturnType<typeof setTimeout> | undefined;
   remoteName = '';
+  private informed = false;
   /** the room-key proof failed in either direction: do not dial this tab again */
   wasRejected = false;
   /** info that overtook our own verification of their proof (their side verified us first) */
@@ -214,8 +215,17 @@ export class Link {
   }
 
   private onInfo(m: Extract<Message, { type: 'info' }>): void {
+    // the first info brings the link up; a later one is the peer's new name
+    const renamed = this.informed;
+    this.informed = true;
     this.remoteName = m.name;
-    this.ctx.report({ kind: 'link-up', deviceId: this.remote!.deviceId, peerId: this.peerId, name: m.name, backend: m.backend });
+    if (renamed) this.ctx.report({ kind: 'peer-renamed', deviceId: this.remote!.deviceId, name: m.name });
+    else this.ctx.report({ kind: 'link-up', deviceId: this.remote!.deviceId, peerId: this.peerId, name: m.name, backend: m.backend });
+  }
+
+  /** Tells the peer this device's name and backend (on verification, and again after a rename). */
+  sendInfo(): void {
+    this.send({ type: 'info', name: this.ctx.self.name, backend: this.ctx.self.backend });
   }
 
   private async onHello(deviceId: string, nonce: Uint8Array): Promise<void> {
@@ -234,7 +244,7 @@ export class Link {
     if (!equalBytes(mac, expected)) return this.reject('wrong room key: the proof did not verify');
     this.state = 'verified';
     clearTimeout(this.timer);
-    this.send({ type: 'info', name: this.ctx.self.name, backend: this.ctx.self.backend });
+    this.sendInfo();
     this.ctx.onVerified(this);
     if (this.earlyInfo) this.onInfo(this.earlyInfo);
     this.earlyInfo = null;

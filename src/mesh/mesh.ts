@@ -96,6 +96,12 @@ export class Mesh {
     this.peer?.destroy();
   }
 
+  /** This device has a new name: every verified peer hears it now, later ones in the handshake. */
+  rename(name: string): void {
+    this.ctx.self.name = name;
+    for (const l of this.verifiedLinks()) l.sendInfo();
+  }
+
   /** One heartbeat round to every verified link (the worker's clock calls this). */
   heartbeat(): void {
     this.seq++;

@@ -16,7 +16,8 @@ import type { DeviceSnapshot, WorkerKind } from '../core/views.js';
 
 export interface ClientOptions {
   creds: RoomCredentials;
-  name: string;
+  /** browser and system, as the user agent says */
+  platform: string;
   backend: BackendInfo;
   iceServers: RTCIceServer[];
   /** debug pages: accept benchmark baselines */
@@ -42,6 +43,8 @@ export class DeviceClient extends EventTarget {
   readonly tabId = randomId(8);
   readonly workerKind: WorkerKind = typeof SharedWorker === 'function' ? 'shared' : 'dedicated';
   deviceId: string | null = null;
+  /** what people call this device (the worker's, shared by every tab) */
+  name = '';
   leader = false;
   snapshot: DeviceSnapshot | null = null;
   fatal: string | null = null;
@@ -102,7 +105,7 @@ export class DeviceClient extends EventTarget {
       tabId: this.tabId,
       room: this.opts.creds.room,
       deviceId: this.workerKind === 'dedicated' ? tabScopedDeviceId() : null,
-      name: this.opts.name,
+      platform: this.opts.platform,
       backend: this.opts.backend.backend,
       backendDetail: this.opts.backend.detail,
       workerKind: this.workerKind,
@@ -117,6 +120,11 @@ export class DeviceClient extends EventTarget {
     switch (m.kind) {
       case 'welcome':
         this.deviceId = m.deviceId;
+        this.name = m.name;
+        break;
+      case 'renamed':
+        this.name = m.name;
+        this.mesh?.rename(m.name);
         break;
       case 'role':
         this.setLeader(m.leader);
@@ -161,6 +169,11 @@ export class DeviceClient extends EventTarget {
 
   setBudget(bytes: number | null): void {
     this.post({ kind: 'set-budget', bytes });
+  }
+
+  /** `name` already checked by checkDeviceName; the worker checks it again. */
+  rename(name: string): void {
+    this.post({ kind: 'rename', name });
   }
 
   forget(): void {
@@ -212,7 +225,7 @@ export class DeviceClient extends EventTarget {
         creds: this.opts.creds,
         deviceId: this.deviceId,
         tabId: this.tabId,
-        name: this.opts.name,
+        name: this.name,
         backend: this.opts.backend.backend,
         hmac: hmacSha256,
         iceServers: this.opts.iceServers,

@@ -2,6 +2,7 @@
 import { LitElement, css, html, unsafeCSS } from 'lit';
 import uPlot from 'uplot';
 import uplotCss from 'uplot/dist/uPlot.min.css?inline';
+import { fitWidth } from './throttled-plot.js';
 
 export class BarChart extends LitElement {
   static properties = { labels: { attribute: false }, values: { attribute: false }, unit: { type: String }, colour: { type: String } };
@@ -27,7 +28,7 @@ export class BarChart extends LitElement {
     const xs = this.labels.map((_, i) => i);
     const labels = this.labels;
     this.plot = new uPlot({
-      width: Math.max(260, Math.min(520, 60 + 44 * labels.length)),
+      width: fitWidth(Math.max(260, Math.min(520, 60 + 44 * labels.length)), 56),
       height: 170,
       legend: { show: false },
       cursor: { show: false },

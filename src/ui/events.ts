@@ -14,6 +14,8 @@ export interface FrimEvents {
   /** bytes offered for replicas; null returns to the browser's default */
   'frim-budget': number | null;
   'frim-forget': null;
+  /** the user's new name for this device, already checked */
+  'frim-rename': string;
   /** one picture for the room: grey pixels in [0, 1] */
   'frim-classify': Float32Array;
   'frim-infer': { count: number; ratePerSec: number; mode: InferenceMode };

@@ -1,8 +1,8 @@
-/** The dashboard: this device, the room's devices with their detector state, live RTT plots, events. */
+/** The dashboard, in the order of the work: devices, model, offloading, asking the room, events. */
 import { LitElement, css, html } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
-import { hmacProvider } from '../mesh/hmac.js';
 import type { DeviceClient } from '../page/device-client.js';
+import './device-card.js';
 import './event-log.js';
 import './model-panel.js';
 import './peer-table.js';
@@ -22,16 +22,14 @@ export class FrimApp extends LitElement {
   private readonly onChange = () => this.requestUpdate();
 
   static styles = [card, css`
-    :host { display: block; max-width: 1180px; margin: 0 auto; padding: 14px; }
-    header { display: flex; align-items: baseline; gap: 12px; flex-wrap: wrap; margin-bottom: 12px; }
+    /* one column whose cards may be narrower than their widest table: those scroll inside the card */
+    :host { display: grid; grid-template-columns: minmax(0, 1fr); gap: 12px; max-width: 1180px; margin: 0 auto; padding: 14px; box-sizing: border-box; }
+    header { display: flex; align-items: baseline; gap: 12px; flex-wrap: wrap; }
     h1 { font-size: 20px; margin: 0; }
-    .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(340px, 1fr)); gap: 12px; margin-bottom: 12px; }
+    .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(340px, 100%), 1fr)); gap: 12px; }
     .charts { display: flex; flex-wrap: wrap; gap: 10px; }
-    .error { border: 1px solid #d6383a; background: color-mix(in srgb, #d6383a 12%, Canvas); padding: 10px 14px; border-radius: 10px; margin-bottom: 12px; font-weight: 600; }
-    .warn { color: #b07400; }
-    dl { display: grid; grid-template-columns: max-content 1fr; gap: 3px 12px; margin: 0; }
-    dt { opacity: .65; }
-    dd { margin: 0; }
+    .error { border: 1px solid #d6383a; background: color-mix(in srgb, #d6383a 12%, Canvas); padding: 10px 14px; border-radius: 10px; font-weight: 600; overflow-wrap: anywhere; }
+    @media (max-width: 480px) { :host { padding: 8px; gap: 8px; } }
   `];
 
   constructor() {
@@ -47,6 +45,7 @@ export class FrimApp extends LitElement {
     this.addEventListener('frim-target', (e) => this.client?.setTarget(e.detail));
     this.addEventListener('frim-budget', (e) => this.client?.setBudget(e.detail));
     this.addEventListener('frim-forget', () => this.client?.forget());
+    this.addEventListener('frim-rename', (e) => this.client?.rename(e.detail));
     this.addEventListener('frim-classify', (e) => this.client?.classify(e.detail));
     this.addEventListener('frim-infer', (e) => {
       const { count, ratePerSec, mode } = e.detail;
@@ -76,27 +75,6 @@ export class FrimApp extends LitElement {
     }
   }
 
-  private selfCard() {
-    const c = this.client;
-    const s = c?.snapshot;
-    const role = c?.leader ? 'leader' : 'follower';
-    return html`<section class="card" data-testid="self" data-device-id=${c?.deviceId ?? ''} data-backend=${c?.opts.backend.backend ?? ''} data-role=${role} data-worker=${c?.workerKind ?? ''}>
-      <h2>This device</h2>
-      <dl>
-        <dt>Name</dt><dd>${c?.opts.name ?? '…'}</dd>
-        <dt>Device id</dt><dd class="mono">${c?.deviceId ?? '…'}</dd>
-        <dt>Compute</dt><dd>${c?.opts.backend.detail ?? '…'}</dd>
-        <dt>This tab</dt><dd>${c?.leader ? 'holds the connections (leader tab)' : 'follows the leader tab'}${s && s.tabs > 1 ? ` · ${s.tabs} tabs open` : ''}</dd>
-        <dt>Failure detection</dt><dd>${c?.workerKind === 'shared'
-          ? 'in a SharedWorker shared by this browser’s tabs'
-          : html`<span class="warn">in this tab’s own worker (no SharedWorker here): each tab is a separate device</span>`}</dd>
-        <dt>Signalling</dt><dd>${s?.signalling ?? '…'}</dd>
-        <dt>Room proof</dt><dd>HMAC-SHA256 via ${hmacProvider}${isSecureContext ? '' : html` <span class="warn">(not a secure page: no WebGPU, no WebCrypto)</span>`}</dd>
-        <dt>Heartbeat</dt><dd>every ${s?.heartbeatMs ?? 250} ms${s && s.droppedTotal ? html` · <span class="warn">${s.droppedTotal} bad frames dropped</span>` : null}</dd>
-      </dl>
-    </section>`;
-  }
-
   render() {
     const c = this.client;
     const s = c?.snapshot;
@@ -105,17 +83,23 @@ export class FrimApp extends LitElement {
     const peers = s?.peers ?? [];
     const names = new Map(peers.map((p) => [p.deviceId, p.name]));
     const charted = peers.filter((p) => s?.series[p.deviceId]);
+    const room = s?.offload ? { devices: s.offload.devices.filter((d) => d.alive && (d.self || d.announced)).map((d) => ({ budget: d.budget, availability: d.availability })), target: s.offload.target } : null;
+    // the order of the work: who is here, the model, where its copies went, asking the room, what happened
     return html`
       <header><h1>frim-mesh</h1>${this.room ? html`<span class="muted">room <b class="mono">${this.room}</b></span>` : null}</header>
       ${error ? html`<div class="error" data-testid="error" role="alert">${error}</div>` : null}
       ${c ? html`
-        <div class="grid">${this.selfCard()}<share-panel .link=${`${location.origin}${location.pathname}${location.hash}`}></share-panel></div>
-        <div style="margin-bottom:12px"><peer-table .peers=${peers}></peer-table></div>
-        ${charted.length ? html`<section class="card" style="margin-bottom:12px"><h2>Heartbeat RTT and detection threshold</h2>
+        <div class="grid">
+          <device-card .deviceId=${c.deviceId ?? ''} .name=${c.name} .platform=${c.opts.platform} .backend=${c.opts.backend.backend} .backendDetail=${c.opts.backend.detail}
+            .leader=${c.leader} .workerKind=${c.workerKind} .snapshot=${s ?? null}></device-card>
+          <share-panel .link=${`${location.origin}${location.pathname}${location.hash}`}></share-panel>
+        </div>
+        <peer-table .peers=${peers}></peer-table>
+        ${charted.length ? html`<section class="card"><h2>Heartbeat RTT and detection threshold</h2>
           <div class="charts">${repeat(charted, (p) => p.deviceId, (p) => html`<rtt-chart .peer=${p} .series=${s!.series[p.deviceId]}></rtt-chart>`)}</div></section>` : null}
-        <div style="margin-bottom:12px"><placement-panel .view=${s?.offload ?? null} .names=${names}></placement-panel></div>
-        <div style="margin-bottom:12px"><inference-panel .view=${s?.inference ?? null} .hasModel=${!!s?.offload?.model}></inference-panel></div>
-        <div style="margin-bottom:12px"><model-panel .backend=${c.opts.backend.backend} .devices=${devices} .room=${s?.offload ? { devices: s.offload.devices.filter((d) => d.alive && (d.self || d.announced)).map((d) => ({ budget: d.budget, availability: d.availability })), target: s.offload.target } : null}></model-panel></div>
+        <model-panel .backend=${c.opts.backend.backend} .devices=${devices} .room=${room}></model-panel>
+        <placement-panel .view=${s?.offload ?? null} .names=${names}></placement-panel>
+        <inference-panel .view=${s?.inference ?? null} .hasModel=${!!s?.offload?.model}></inference-panel>
         <event-log .events=${s?.events ?? []} .names=${names}></event-log>
       ` : null}
     `;

@@ -119,13 +119,13 @@ export class InferencePanel extends LitElement {
       </div>
       ${v && v.points.length ? html`<latency-chart .view=${v}></latency-chart>` : null}
       ${v?.running ? html`<p class="muted">This device ran ${v.running.ran} stages for the room (${v.running.cancelled} dropped because the other copy finished first), ${v.running.queued} waiting.</p>` : null}
-      ${v && v.recent.length ? html`<table data-testid="recent-requests">
+      ${v && v.recent.length ? html`<div class="scroll"><table data-testid="recent-requests">
         <thead><tr><th>image</th><th>label</th><th>answer</th><th>ms</th><th>copy that won each stage</th><th>attempts</th></tr></thead>
         <tbody>${[...v.recent].reverse().slice(0, 12).map((r) => html`<tr>
           <td>#${r.image}</td><td>${LABELS[r.label] ?? r.label}</td>
           <td class=${r.predicted !== null && r.predicted !== r.label ? 'bad' : ''}>${r.predicted === null ? html`<span class="bad">lost</span>` : LABELS[r.predicted] ?? r.predicted}</td>
           <td>${ms(r.ms)}</td><td class="mono">${r.path.map((d, i) => `P${i} ${d}`).join(' → ')}</td><td>${r.attempts}${r.note ? ` (${r.note})` : ''}</td></tr>`)}</tbody>
-      </table>` : null}
+      </table></div>` : null}
     </section>`;
   }
 }

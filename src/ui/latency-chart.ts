@@ -8,7 +8,7 @@ import uPlot from 'uplot';
 import uplotCss from 'uplot/dist/uPlot.min.css?inline';
 import type { InferenceView } from '../core/views.js';
 import { STATUS_COLOURS } from './theme.js';
-import { ThrottledPlot } from './throttled-plot.js';
+import { ThrottledPlot, fitWidth } from './throttled-plot.js';
 
 export class LatencyChart extends ThrottledPlot {
   static properties = { view: { attribute: false } };
@@ -25,7 +25,7 @@ export class LatencyChart extends ThrottledPlot {
   protected createPlot(target: HTMLElement): uPlot {
     const failures = () => this.view?.failures ?? [];
     return new uPlot({
-      width: 560,
+      width: fitWidth(560, 56),
       height: 200,
       cursor: { show: false },
       legend: { show: true, live: false },

@@ -199,11 +199,11 @@ export class ModelPanel extends LitElement {
       <h3>Plan for ${m.partitions.length} partition${m.partitions.length === 1 ? '' : 's'}</h3>
       ${m.partitions.length > this.planParts ? html`<p class="muted">Cut into ${m.partitions.length} rather than ${this.planParts}: smaller pieces fit into what the devices' budgets leave.</p>` : null}
       ${m.placeable === false ? html`<p class="warn">The devices' budgets cannot hold enough copies of every partition to meet the target; the room serves it below θ (raise budgets, add devices, or lower θ).</p>` : null}
-      <table data-testid="plan" data-parts=${m.partitions.length} data-placeable=${m.placeable === null ? '' : String(m.placeable)}>
+      <div class="scroll"><table data-testid="plan" data-parts=${m.partitions.length} data-placeable=${m.placeable === null ? '' : String(m.placeable)}>
         <thead><tr><th>partition</th><th>operators</th><th>compute</th><th>weights</th><th>in / image</th><th>out / image</th></tr></thead>
         <tbody>${m.partitions.map((p) => html`<tr data-testid="plan-partition" data-partition-id=${p.id} data-flops=${p.flops} data-param-bytes=${p.paramBytes} data-input-bytes=${p.inputBytes} data-output-bytes=${p.outputBytes}>
           <td>P${p.id}</td><td>${p.start}–${p.end}</td><td>${formatFlops(p.flops)}</td><td>${formatBytes(p.paramBytes)}</td><td>${formatBytes(p.inputBytes)}</td><td>${formatBytes(p.outputBytes)}</td></tr>`)}</tbody>
-      </table>
+      </table></div>
       ${m.cuts.length ? html`<p class="muted">Crossing each cut, per image: ${m.cuts.map((c) => `${formatBytes(c.bytes)} (${c.tensors.length} tensor${c.tensors.length === 1 ? '' : 's'})`).join(' · ')}</p>` : null}
       <div class="row">
         <label>Local check on this device: <input data-testid="local-count" type="number" min="1" max="1000" .value=${String(this.count)} @change=${(e: Event) => (this.count = Math.max(1, Number((e.target as HTMLInputElement).value) || 50))} /> test images</label>
@@ -216,7 +216,7 @@ export class ModelPanel extends LitElement {
     const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
     const c = r.chain;
     const agree = c ? c.predictions.filter((p, k) => p === r.whole.predictions[k]).length / r.count : 0;
-    return html`<table data-testid="local-run" data-backend=${r.backend} data-partition-backends=${r.partitionBackends.join(',')} data-count=${r.count} data-fallback=${r.fallback ?? ''}
+    return html`<div class="scroll"><table data-testid="local-run" data-backend=${r.backend} data-partition-backends=${r.partitionBackends.join(',')} data-count=${r.count} data-fallback=${r.fallback ?? ''}
         data-whole-predictions=${r.whole.predictions.join(',')} data-chain-predictions=${c?.predictions.join(',') ?? ''}
         data-whole-accuracy=${r.whole.accuracy ?? ''} data-chain-accuracy=${c?.accuracy ?? ''} data-whole-ms=${r.whole.msPerImage.toFixed(3)} data-chain-ms=${c ? c.msPerImage.toFixed(3) : ''}>
       <thead><tr><th>on ${r.backend === 'webgpu' ? 'WebGPU' : 'WASM'}, ${r.count} ${r.labelled ? 'test images' : 'synthetic inputs (no labels for this model)'}</th><th>${r.labelled ? 'accuracy' : 'same top-1 as whole'}</th><th>latency / image</th></tr></thead>
@@ -226,7 +226,7 @@ export class ModelPanel extends LitElement {
           : html`<tr><td colspan="3" class="muted">partition chain: ${r.chainSkipped}</td></tr>`}
       </tbody>
       ${r.fallback ? html`<caption class="muted">${r.fallback}</caption>` : null}
-    </table>`;
+    </table></div>`;
   }
 
   render() {

@@ -22,6 +22,16 @@ export class PeerTable extends LitElement {
     th { font-weight: 600; font-size: 12px; opacity: .7; }
     td.num { text-align: right; font-variant-numeric: tabular-nums; }
     .empty { padding: 10px 0; }
+    /* a phone: each device becomes a small card of labelled values instead of a wide row */
+    @media (max-width: 600px) {
+      thead { display: none; }
+      table, tbody { display: block; }
+      tr { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 4px 10px; padding: 8px 0; border-bottom: 1px solid color-mix(in srgb, CanvasText 10%, transparent); }
+      td { display: block; padding: 0; border: none; white-space: normal; overflow-wrap: anywhere; }
+      td.num { text-align: left; }
+      td:first-child { grid-column: 1 / -1; }
+      td[data-label]::before { content: attr(data-label); display: block; font-size: 11px; opacity: .6; }
+    }
   `];
 
   constructor() {
@@ -46,18 +56,19 @@ export class PeerTable extends LitElement {
                 data-threshold-ms=${p.thresholdMs.toFixed(1)}
                 data-warm=${String(p.warm)}
                 data-dropped=${String(p.dropped)}
+                data-name=${p.name}
                 data-availability=${p.availability.toFixed(4)}
                 title=${p.reason}
               >
                 <td>${p.status === 'rejected' ? html`<span class="muted">unknown device</span>` : p.name}<br /><span class="mono muted">${p.deviceId}</span></td>
-                <td><span class="pill" style="background:${STATUS_COLOURS[p.status]}">${p.status}</span>
+                <td data-label="Status"><span class="pill" style="background:${STATUS_COLOURS[p.status]}">${p.status}</span>
                   ${p.status === 'rejected' ? html`<br /><span class="muted">${p.reason}</span>` : null}</td>
-                <td>${p.backend === 'webgpu' ? 'WebGPU' : p.backend === 'wasm' ? 'WASM' : '–'}</td>
-                <td class="num">${ms(p.rttMs)}</td>
-                <td class="num">${ms(p.thresholdMs)}${p.warm ? '' : html`<br /><span class="muted">default</span>`}</td>
-                <td>${ago(p.since)}</td>
-                <td class="num">${p.status === 'rejected' ? '–' : `${(100 * p.availability).toFixed(1)} %`}${p.failures ? html`<br /><span class="muted">${p.failures} failure${p.failures === 1 ? '' : 's'}</span>` : null}</td>
-                <td class="num">${p.dropped}</td>
+                <td data-label="Compute">${p.backend === 'webgpu' ? 'WebGPU' : p.backend === 'wasm' ? 'WASM' : '–'}</td>
+                <td class="num" data-label="RTT ms">${ms(p.rttMs)}</td>
+                <td class="num" data-label="Threshold ms">${ms(p.thresholdMs)}${p.warm ? '' : html`<br /><span class="muted">default</span>`}</td>
+                <td data-label="For">${ago(p.since)}</td>
+                <td class="num" data-label="Availability">${p.status === 'rejected' ? '–' : `${(100 * p.availability).toFixed(1)} %`}${p.failures ? html`<br /><span class="muted">${p.failures} failure${p.failures === 1 ? '' : 's'}</span>` : null}</td>
+                <td class="num" data-label="Bad frames">${p.dropped}</td>
               </tr>`)}
             </tbody>
           </table>`}

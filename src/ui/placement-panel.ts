@@ -39,6 +39,7 @@ export class PlacementPanel extends LitElement {
     input[type=number] { width: 7em; }
     .bad { color: #d6383a; font-weight: 600; }
     .good { color: #2f9e62; font-weight: 600; }
+    @media (max-width: 600px) { .bar { width: 90px; } }
   `];
 
   constructor() {
@@ -98,13 +99,13 @@ export class PlacementPanel extends LitElement {
         ${v.coordinator ? html` · decisions by ${this.name(v.coordinator, devices.find((d) => d.id === v.coordinator)?.self ?? false)}` : null}
       </div>
       ${!v.model
-        ? html`<p class="muted">${v.waitingForManifest ? 'The room serves a model; its manifest is on its way.' : 'No model offloaded yet: choose or drop one below and its partitions are copied across the room.'}</p>`
+        ? html`<p class="muted">${v.waitingForManifest ? 'The room serves a model; its manifest is on its way.' : 'No model offloaded yet: choose or drop one in Model above and its partitions are copied across the room.'}</p>`
         : html`
         <div data-testid="model-dependability" data-value=${v.modelDependability} data-met=${String(v.met)}>
           <b>${v.model.name}</b>: model dependability D = <b class=${v.met ? 'good' : 'bad'}>${v.modelDependability.toFixed(6)}</b>
           (${v.met ? 'every partition meets θ' : 'some partition is below θ'}) ${this.dependabilityBar(v.modelDependability, v.target ** v.partitions.length)}
         </div>
-        <table>
+        <div class="scroll"><table>
           <thead><tr><th>partition</th><th>size</th>${devices.map((d) => html`<th class=${d.alive ? '' : 'down'} title=${`a = ${d.availability.toFixed(3)}, budget ${formatBytes(d.budget)}, used ${formatBytes(d.used)}`}>${this.name(d.id, d.self)}</th>`)}<th>copies</th><th>dependability vs θ</th></tr></thead>
           <tbody>${v.partitions.map((p) => html`<tr data-testid="partition" data-partition-id=${p.id} data-dependability=${p.dependability} data-replicas=${p.replicas.join(',')}>
             <td>P${p.id}</td><td>${formatBytes(p.bytes)}</td>
@@ -117,7 +118,7 @@ export class PlacementPanel extends LitElement {
             <td>${p.replicas.length}</td>
             <td>${this.dependabilityBar(p.dependability, v.target)} <span class=${p.dependability >= v.target ? 'good' : 'bad'}>${p.dependability.toFixed(5)}</span></td>
           </tr>`)}</tbody>
-        </table>
+        </table></div>
         ${v.unmet.length ? html`<ul data-testid="unmet">${v.unmet.map((u) => html`<li class="bad">P${u.partition}: ${u.reason}</li>`)}</ul>` : null}`}
     </section>`;
   }

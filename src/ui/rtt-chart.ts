@@ -4,7 +4,7 @@ import uPlot from 'uplot';
 import uplotCss from 'uplot/dist/uPlot.min.css?inline';
 import type { PeerSeries, PeerView } from '../core/views.js';
 import { STATUS_COLOURS, card } from './theme.js';
-import { ThrottledPlot } from './throttled-plot.js';
+import { ThrottledPlot, fitWidth } from './throttled-plot.js';
 
 const WIDTH = 340;
 const HEIGHT = 150;
@@ -23,7 +23,7 @@ export class RttChart extends ThrottledPlot {
   protected createPlot(target: HTMLElement): uPlot {
     return new uPlot(
       {
-        width: WIDTH,
+        width: fitWidth(WIDTH, 72),
         height: HEIGHT,
         legend: { show: true, live: false },
         cursor: { show: false },

@@ -5,6 +5,14 @@
 import { LitElement } from 'lit';
 import type uPlot from 'uplot';
 
+/**
+ * A chart's width: `wanted`, but no wider than the screen less `inset` (the cards' padding around
+ * it), so a phone never scrolls sideways for a plot.
+ */
+export function fitWidth(wanted: number, inset: number): number {
+  return Math.max(200, Math.min(wanted, innerWidth - inset));
+}
+
 export abstract class ThrottledPlot extends LitElement {
   private plot: uPlot | null = null;
   private drawnAt = 0;

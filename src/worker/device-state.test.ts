@@ -9,7 +9,7 @@ function setup() {
   return { state, advance: (ms: number) => (t += ms), now: () => t };
 }
 
-const snap = (s: DeviceState) => s.snapshot({ name: 'me', backend: 'wasm', backendDetail: '', workerKind: 'shared', tabs: 1, leaderTabId: null, signalling: 'open', heartbeatMs: 250, offload: null, inference: null });
+const snap = (s: DeviceState) => s.snapshot({ name: 'me', platform: 'Chrome on Linux', backend: 'wasm', backendDetail: '', workerKind: 'shared', tabs: 1, leaderTabId: null, signalling: 'open', heartbeatMs: 250, offload: null, inference: null });
 
 describe('DeviceState', () => {
   it('follows a peer from joined through failed to recovered, logging each step', () => {
@@ -28,6 +28,16 @@ describe('DeviceState', () => {
     expect(kinds).toEqual(['joined', 'suspected', 'failed', 'recovered']);
     expect(snap(state).peers[0].failures).toBe(1);
     expect(snap(state).series.bbbbbbbbbbbb.rtt.length).toBe(11);
+  });
+
+  it("takes a peer's new name without treating it as a rejoin, and ignores names of devices it never met", () => {
+    const { state } = setup();
+    state.linkUp('bbbbbbbbbbbb', 'Amber Otter', 'wasm');
+    state.renamed('bbbbbbbbbbbb', 'Kitchen tablet');
+    state.renamed('bbbbbbbbbbbb', 'Kitchen tablet');
+    state.renamed('cccccccccccc', 'Stranger');
+    expect(snap(state).peers.map((p) => [p.deviceId, p.name, p.status])).toEqual([['bbbbbbbbbbbb', 'Kitchen tablet', 'alive']]);
+    expect(snap(state).events.map((e) => [e.kind, e.detail])).toEqual([['joined', 'joined the room'], ['renamed', 'Amber Otter is now called Kitchen tablet']]);
   });
 
   it('never lets an unverified connection downgrade a verified device, and counts dropped frames', () => {

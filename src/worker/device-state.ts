@@ -95,6 +95,15 @@ export class DeviceState {
     this.onMembership?.(deviceId, 'joined');
   }
 
+  /** A verified peer has a new name. */
+  renamed(deviceId: string, name: string): void {
+    const rec = this.peers.get(deviceId);
+    if (!rec || rec.view.name === name) return;
+    this.log('renamed', deviceId, `${rec.view.name} is now called ${name}`);
+    rec.view.name = name;
+    this.dirty = true;
+  }
+
   /** `arrivedAt`: when the pong reached the tab, on the monotonic clock (defaults to now). */
   rtt(deviceId: string, rttMs: number, arrivedAt = this.clock.mono()): void {
     const rec = this.peers.get(deviceId);

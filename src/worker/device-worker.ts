@@ -6,10 +6,11 @@
  * This file is the host: ports, registration and timers; host/device.ts is the device itself.
  */
 import { DEFAULT_DETECTOR } from '../core/detector.js';
+import { defaultDeviceName } from '../core/device-name.js';
 import { WORKER_PROTOCOL, isInvalid, parseTabMessage, type TabMessageOf } from '../core/device-protocol.js';
 import { randomName } from '../core/ids.js';
 import { defaultBudget } from '../core/room.js';
-import { loadDeviceId } from '../store/identity.js';
+import { loadDeviceId, loadDeviceName } from '../store/identity.js';
 import { Device } from './host/device.js';
 import type { TabPort } from './host/tabs.js';
 
@@ -53,8 +54,9 @@ async function deviceFor(msg: TabMessageOf<'register'>): Promise<Device> {
   if (device) return device;
   starting ??= (async () => {
     const deviceId = msg.deviceId ?? (await loadDeviceId(() => randomName(crypto.getRandomValues(new Uint8Array(32)), 12)));
+    const name = (await loadDeviceName(deviceId)) ?? defaultDeviceName(deviceId);
     device = new Device(
-      { deviceId, room: msg.room, name: msg.name, backend: msg.backend, backendDetail: msg.backendDetail, workerKind: msg.workerKind },
+      { deviceId, room: msg.room, name, platform: msg.platform, backend: msg.backend, backendDetail: msg.backendDetail, workerKind: msg.workerKind },
       { clock, budgetDefault: browserBudget, timeOrigin: performance.timeOrigin },
     );
     return device;
@@ -69,7 +71,7 @@ async function register(port: TabPort, msg: TabMessageOf<'register'>): Promise<v
     return;
   }
   const tab = d.tabs.add(port, msg.tabId, clock.mono());
-  port.post({ kind: 'welcome', v: WORKER_PROTOCOL, deviceId: d.identity.deviceId, tabId: tab.id });
+  port.post({ kind: 'welcome', v: WORKER_PROTOCOL, deviceId: d.identity.deviceId, tabId: tab.id, name: d.identity.name });
   port.post({ kind: 'role', leader: false });
   d.tabs.watchLock(tab, locks);
   d.tabs.elect();

@@ -9,6 +9,7 @@ import { peekRoute } from '../../core/protocol.js';
 import type { Backend } from '../../core/protocol.js';
 import type { DeviceSnapshot, WorkerKind } from '../../core/views.js';
 import { realTimers } from '../../shared/calls.js';
+import { saveDeviceName } from '../../store/identity.js';
 import { sampleFromServer } from '../../store/sample.js';
 import { DeviceState, type Clock } from '../device-state.js';
 import { Inference } from '../inference/inference.js';
@@ -19,7 +20,10 @@ import { Tabs, type Tab } from './tabs.js';
 export interface Identity {
   deviceId: string;
   room: string;
+  /** what people call this device; the user can change it */
   name: string;
+  /** browser and system, as the user agent says */
+  platform: string;
   backend: Backend;
   backendDetail: string;
   workerKind: WorkerKind;
@@ -82,6 +86,7 @@ export class Device {
     const id = this.identity;
     return this.state.snapshot({
       name: id.name,
+      platform: id.platform,
       backend: id.backend,
       backendDetail: id.backendDetail,
       workerKind: id.workerKind,
@@ -121,6 +126,9 @@ export class Device {
         return this.tabs.drop(tab);
       case 'link-up':
         if (fromLeader) state.linkUp(msg.deviceId, msg.name, msg.backend);
+        return;
+      case 'peer-renamed':
+        if (fromLeader) state.renamed(msg.deviceId, msg.name);
         return;
       case 'link-down':
         if (fromLeader) state.linkDown(msg.deviceId, msg.reason);
@@ -176,7 +184,20 @@ export class Device {
         return void this.offloader.forget();
       case 'fetch-replica':
         return this.offloader.fetchReplica(msg.hash, msg.from);
+      case 'rename':
+        return this.rename(tab, msg.name);
     }
+  }
+
+  /** Every tab shows the new name; the leader tab tells the peers. */
+  private rename(tab: Tab, name: string): void {
+    if (name === this.identity.name) return;
+    const before = this.identity.name;
+    this.identity.name = name;
+    this.state.log('renamed', null, `this device was ${before}, is now ${name}`);
+    for (const t of this.tabs.list) t.port.post({ kind: 'renamed', name });
+    this.publish(true);
+    saveDeviceName(this.identity.deviceId, name).catch((e: unknown) => tab.port.post({ kind: 'notice', error: `The new name holds until this browser closes, but could not be saved: ${(e as Error).message}` }));
   }
 
   private offload(tab: Tab, msg: TabMessageOf<'offload'>): void {

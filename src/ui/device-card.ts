@@ -1,0 +1,91 @@
+/** This device: its name (the user's to change), compute backend, tab role, and how it detects failures. */
+import { LitElement, css, html } from 'lit';
+import { checkDeviceName, MAX_NAME_LENGTH } from '../core/device-name.js';
+import type { DeviceSnapshot, WorkerKind } from '../core/views.js';
+import { hmacProvider } from '../mesh/hmac.js';
+import { emit } from './events.js';
+import { card } from './theme.js';
+
+export class DeviceCard extends LitElement {
+  static properties = {
+    deviceId: { type: String }, name: { type: String }, platform: { type: String }, backend: { type: String }, backendDetail: { type: String },
+    leader: { type: Boolean }, workerKind: { type: String }, snapshot: { attribute: false }, problem: { state: true },
+  };
+  declare deviceId: string;
+  declare name: string;
+  declare platform: string;
+  declare backend: string;
+  declare backendDetail: string;
+  declare leader: boolean;
+  declare workerKind: WorkerKind | '';
+  declare snapshot: DeviceSnapshot | null;
+  /** why the name typed last cannot be used */
+  declare problem: string | null;
+
+  static styles = [card, css`
+    dl { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 3px 12px; margin: 0; }
+    dt { opacity: .65; }
+    dd { margin: 0; overflow-wrap: anywhere; }
+    input { font: inherit; font-weight: 600; width: 100%; max-width: 18em; box-sizing: border-box; padding: 2px 6px; border: 1px solid transparent; border-radius: 6px; background: transparent; color: inherit; }
+    input:hover, input:focus { border-color: color-mix(in srgb, CanvasText 30%, transparent); background: Canvas; }
+    .warn { color: #b07400; }
+    .problem { color: #d6383a; font-size: 12px; }
+  `];
+
+  constructor() {
+    super();
+    this.deviceId = '';
+    this.name = '';
+    this.platform = '';
+    this.backend = '';
+    this.backendDetail = '';
+    this.leader = false;
+    this.workerKind = '';
+    this.snapshot = null;
+    this.problem = null;
+  }
+
+  private commit(input: HTMLInputElement): void {
+    const name = checkDeviceName(input.value);
+    if (typeof name !== 'string') {
+      this.problem = name.problem;
+      return;
+    }
+    this.problem = null;
+    input.value = name;
+    if (name !== this.name) emit(this, 'frim-rename', name);
+  }
+
+  render() {
+    const s = this.snapshot;
+    return html`<section class="card" data-testid="self" data-device-id=${this.deviceId} data-name=${this.name} data-backend=${this.backend} data-role=${this.leader ? 'leader' : 'follower'} data-worker=${this.workerKind}>
+      <h2>This device</h2>
+      <dl>
+        <dt><label for="name">Name</label></dt><dd>
+          <input id="name" data-testid="device-name" .value=${this.name} maxlength=${MAX_NAME_LENGTH * 2} enterkeyhint="done" autocomplete="off" spellcheck="false"
+            title="What other devices call this one. Type a new name and press Enter."
+            @change=${(e: Event) => this.commit(e.target as HTMLInputElement)}
+            @keydown=${(e: KeyboardEvent) => e.key === 'Enter' && (e.target as HTMLInputElement).blur()} />
+          ${this.problem ? html`<div class="problem" data-testid="device-name-problem" role="alert">${this.problem}</div>` : null}
+        </dd>
+        <dt>Browser</dt><dd>${this.platform}</dd>
+        <dt>Device id</dt><dd class="mono">${this.deviceId || '…'}</dd>
+        <dt>Compute</dt><dd>${this.backendDetail || '…'}</dd>
+        <dt>This tab</dt><dd>${this.leader ? 'holds the connections (leader tab)' : 'follows the leader tab'}${s && s.tabs > 1 ? ` · ${s.tabs} tabs open` : ''}</dd>
+        <dt>Failures</dt><dd>${this.workerKind === 'shared'
+          ? 'detected in a SharedWorker shared by this browser’s tabs'
+          : html`<span class="warn">detected in this tab’s own worker (no SharedWorker here): each tab is a separate device</span>`}</dd>
+        <dt>Signalling</dt><dd>${s?.signalling ?? '…'}</dd>
+        <dt>Room proof</dt><dd>HMAC-SHA256 via ${hmacProvider}${isSecureContext ? '' : html` <span class="warn">(not a secure page: no WebGPU, no WebCrypto)</span>`}</dd>
+        <dt>Heartbeat</dt><dd>every ${s?.heartbeatMs ?? 250} ms${s && s.droppedTotal ? html` · <span class="warn">${s.droppedTotal} bad frames dropped</span>` : null}</dd>
+      </dl>
+    </section>`;
+  }
+}
+customElements.define('device-card', DeviceCard);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'device-card': DeviceCard;
+  }
+}
