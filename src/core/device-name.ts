@@ -12,6 +12,8 @@ const ANIMALS = [
   'Lynx', 'Marten', 'Moose', 'Newt', 'Otter', 'Panda', 'Puffin', 'Quail', 'Raven', 'Robin', 'Tapir', 'Walrus',
 ];
 
+import { invalid, type Parse } from './schema.js';
+
 export const MAX_NAME_LENGTH = 32;
 
 /** FNV-1a: a stable spread of the id over the word lists (not a security property). */
@@ -37,3 +39,9 @@ export function checkDeviceName(v: unknown): string | { problem: string } {
   if (/[\p{Cc}\p{Cf}]/u.test(name)) return { problem: 'a name cannot hold control or formatting characters' };
   return name;
 }
+
+/** The parser every protocol table uses for a device name: a peer's, a tab's, the worker's. */
+export const deviceName: Parse<string> = (v) => {
+  const r = checkDeviceName(v);
+  return typeof r === 'string' ? r : invalid(r.problem);
+};

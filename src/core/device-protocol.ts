@@ -3,7 +3,7 @@
  * SharedWorker is missing), declared once per direction: each message's fields and their parsers.
  * Versioned; both ends check every message on arrival (the worker a tab's, the tab the worker's).
  */
-import { checkDeviceName } from './device-name.js';
+import { deviceName } from './device-name.js';
 import { DEVICE_ID_RE } from './ids.js';
 import { checkManifest, isTarget } from './room.js';
 import { backend, checked, guard, hash, invalid, isHash, isInvalid, isUint, listOf, oneOf, orNull, parseFields, text, time, type BodyOf, type Fields, type Invalid, type Parse, type Parsed } from './schema.js';
@@ -38,10 +38,6 @@ const wireTensor = (v: unknown): boolean => {
 };
 const tensors = map<WireTensor>('bad tensors', wireTensor, 1024);
 const manifest = checked<Manifest>(checkManifest, 'bad manifest');
-const deviceName: Parse<string> = (v) => {
-  const r = checkDeviceName(v);
-  return typeof r === 'string' ? r : invalid(r.problem);
-};
 const workerKind = oneOf(WORKER_KINDS, 'bad worker kind');
 const mode = oneOf(['frim', 'no-config'] as const, 'bad mode');
 
@@ -52,9 +48,9 @@ export const TAB_MESSAGES = {
     platform: str, backend, backendDetail: str, workerKind },
   'tab-pong': {},
   leaving: {},
-  'link-up': { deviceId: str, peerId: str, name: str, backend },
+  'link-up': { deviceId: str, peerId: str, name: deviceName, backend },
   /** a verified peer told us its new name */
-  'peer-renamed': { deviceId: str, name: str },
+  'peer-renamed': { deviceId: str, name: deviceName },
   'link-down': { deviceId: str, peerId: str, reason: str },
   /** `at`: when the pong arrived, as performance.timeOrigin + performance.now() in the tab */
   rtt: { deviceId: str, rttMs: time('bad rtt'), at: num },
@@ -103,9 +99,9 @@ const warmPartition = (v: unknown): boolean => {
 
 /** Worker → tab. */
 export const WORKER_MESSAGES = {
-  welcome: { v: guard<number>((v) => v === WORKER_PROTOCOL, 'protocol version'), deviceId: str, tabId: str, name: str },
+  welcome: { v: guard<number>((v) => v === WORKER_PROTOCOL, 'protocol version'), deviceId: str, tabId: str, name: deviceName },
   /** the device has a new name: the leader tab tells its peers */
-  renamed: { name: str },
+  renamed: { name: deviceName },
   role: { leader: oneOf([true, false] as const, 'bad role') },
   tick: {},
   'tab-ping': {},

@@ -3,6 +3,7 @@
  * The `Message` union, the routing sets, the header peek and the validator all derive from this
  * table (protocol.ts is the frame codec around it).
  */
+import { deviceName } from './device-name.js';
 import { DEVICE_ID_RE } from './ids.js';
 import { checkHoldings, checkManifest, checkSettings } from './room.js';
 import { backend, checked, guard, hash, invalid, isInvalid, listOf, oneOf, orNull, parseFields, text, time, uint, isUint, type BodyOf, type Fields, type Invalid, type Parse, type Parsed } from './schema.js';
@@ -55,7 +56,8 @@ export const MESSAGES = {
   reject: spec({ code: 3, route: 'link', fields: { reason: text(200, 'bad reason') } }),
   ping: spec({ code: 4, route: 'link', fields: { seq: uint('bad seq'), t: time('bad t') } }),
   pong: spec({ code: 5, route: 'link', fields: { seq: uint('bad seq'), t: time('bad t') } }),
-  info: spec({ code: 6, route: 'link', fields: { name: text(64, 'bad name'), backend } }),
+  /** the sender's name, held to the same rule as a name typed here, so no peer can disguise itself in our tables */
+  info: spec({ code: 6, route: 'link', fields: { name: deviceName, backend } }),
   /** ask a holder of a replica (by its SHA-256) for its offer (`chunks` null), or for these chunks */
   'replica-request': spec({ code: 7, route: 'offload', fields: { hash: hash('bad hash'), chunks: orNull(listOf<number>(isUint, 16384, 'bad chunks')) } }),
   /** the file's size and chunking, and the hashes of chunks `first`.. (an offer may take several frames) */
