@@ -138,4 +138,3 @@ export function parseTabMessage(x: unknown): TabToWorker | Invalid {
 export function parseWorkerMessage(x: unknown): WorkerToTab | Invalid {
   return parseIn(WORKER_MESSAGES, x) as WorkerToTab | Invalid;
 }
-export { isInvalid };

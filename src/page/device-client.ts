@@ -11,7 +11,8 @@ import type { Manifest } from '../core/onnx/manifest.js';
 import type { InferenceMode } from '../core/protocol.js';
 import type { GpuFault } from '../runtime/compute-messages.js';
 import { PartitionRunner } from '../runtime/partition-runner.js';
-import { WORKER_PROTOCOL, isInvalid, parseWorkerMessage, type TabToWorker, type WorkerToTab } from '../core/device-protocol.js';
+import { WORKER_PROTOCOL, parseWorkerMessage, type TabToWorker, type WorkerToTab } from '../core/device-protocol.js';
+import { isInvalid } from '../core/schema.js';
 import type { DeviceSnapshot, WorkerKind } from '../core/views.js';
 
 export interface ClientOptions {

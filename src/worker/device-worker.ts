@@ -7,7 +7,8 @@
  */
 import { DEFAULT_DETECTOR } from '../core/detector.js';
 import { defaultDeviceName } from '../core/device-name.js';
-import { WORKER_PROTOCOL, isInvalid, parseTabMessage, type TabMessageOf } from '../core/device-protocol.js';
+import { WORKER_PROTOCOL, parseTabMessage, type TabMessageOf } from '../core/device-protocol.js';
+import { isInvalid } from '../core/schema.js';
 import { randomName } from '../core/ids.js';
 import { defaultBudget } from '../core/room.js';
 import { loadDeviceId, loadDeviceName } from '../store/identity.js';

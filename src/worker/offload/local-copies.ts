@@ -11,6 +11,8 @@ import type { SettingsStore } from '../../store/settings.js';
 import { ReplicaFetch } from './replica-fetch.js';
 
 export interface CopiesDeps {
+  /** this device's id: never a source of its own fetches */
+  readonly self: string;
   log(kind: EventKind, by: string | null, detail: string): void;
   /** what this device offers or holds changed: announce it, and let the coordinator re-plan */
   changed(): void;
@@ -87,9 +89,9 @@ export class LocalCopies {
   }
 
   /** Fetch `hash` from these holders, in order (a coordinator's order `by` it, or a debug request). */
-  fetch(hash: string, from: string[], by: string | null, self: string): void {
+  fetch(hash: string, from: string[], by: string | null): void {
     if (this.holds.has(hash) || !this.ready) return this.deps.announce();
-    const sources = from.filter((d) => d !== self);
+    const sources = from.filter((d) => d !== this.deps.self);
     const existing = this.fetches.get(hash);
     if (existing) return existing.addSources(sources);
     const maxBytes = Math.max(0, this.budget.bytes - usedBytes(this.deps.manifest(), this.holds));

@@ -66,6 +66,7 @@ export class Offloader {
       digest: sha256Bytes,
     }, deps.mono);
     this.copies = new LocalCopies(this.store, this.settingsStore, {
+      self: deps.deviceId,
       log: (kind, by, detail) => this.deps.state.log(kind, by, detail),
       changed: () => this.changed(),
       announce: () => this.announcer.announce(),
@@ -152,7 +153,7 @@ export class Offloader {
       case 'manifest':
         return void this.model.onManifest(from, m.manifest);
       case 'fetch':
-        return this.copies.fetch(m.hash, m.from, from, this.deps.deviceId);
+        return this.copies.fetch(m.hash, m.from, from);
       case 'retire':
         return void this.copies.retire(m.hash, from);
       case 'replica-request':
@@ -213,7 +214,7 @@ export class Offloader {
 
   /** Fetch `hash` from these holders, in order (the debug API and benchmarks). */
   fetchReplica(hash: string, from: string[]): void {
-    this.copies.fetch(hash, from, null, this.deps.deviceId);
+    this.copies.fetch(hash, from, null);
   }
 
   label(hash: string): string {
@@ -242,7 +243,7 @@ export class Offloader {
     const d = this.coordinator.decide(this.deps.deviceId, this.roomDevices(), this.room.manifest, this.room.settings.target, this.deps.mono());
     for (const o of d.fetch) {
       this.deps.state.log('copy-ordered', o.to, o.why);
-      if (o.to === this.deps.deviceId) this.copies.fetch(o.hash, o.from, null, this.deps.deviceId);
+      if (o.to === this.deps.deviceId) this.copies.fetch(o.hash, o.from, null);
       else this.send(o.to, { type: 'fetch', hash: o.hash, from: o.from });
     }
     for (const x of d.retire) {
