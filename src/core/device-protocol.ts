@@ -5,13 +5,14 @@
  */
 import { deviceName } from './device-name.js';
 import { DEVICE_ID_RE } from './ids.js';
+import { mode } from './messages.js';
 import { checkManifest, isTarget } from './room.js';
 import { backend, checked, guard, hash, invalid, isHash, isInvalid, isUint, listOf, oneOf, orNull, parseFields, text, time, type BodyOf, type Fields, type Invalid, type Parse, type Parsed } from './schema.js';
 import type { TensorType } from './tensors.js';
 import type { Manifest } from './onnx/manifest.js';
 import { WORKER_KINDS, type DeviceSnapshot } from './views.js';
 
-export const WORKER_PROTOCOL = 2;
+export const WORKER_PROTOCOL = 3;
 
 /** A tensor as it crosses a postMessage boundary: its buffer is transferred, not copied. */
 export interface WireTensor {
@@ -39,7 +40,6 @@ const wireTensor = (v: unknown): boolean => {
 const tensors = map<WireTensor>('bad tensors', wireTensor, 1024);
 const manifest = checked<Manifest>(checkManifest, 'bad manifest');
 const workerKind = oneOf(WORKER_KINDS, 'bad worker kind');
-const mode = oneOf(['frim', 'no-config'] as const, 'bad mode');
 
 /** Tab → worker. */
 export const TAB_MESSAGES = {
@@ -75,6 +75,8 @@ export const TAB_MESSAGES = {
     count: guard<number>((v) => isUint(v) && v >= 1 && v <= 100_000, 'bad count'),
     ratePerSec: guard<number>((v) => typeof v === 'number' && v > 0 && v <= 1000, 'bad rate'),
     mode,
+    /** the baselines' fixed path, a device per stage; [] lets the requester pick the shortest */
+    path: listOf<string>((d) => typeof d === 'string' && d.length <= 256, 64, 'bad path'),
   },
   /** classify one image the user gave: grey pixels in [0, 1], row by row (float32) */
   classify: { pixels: guard<ArrayBuffer>((v) => v instanceof ArrayBuffer && v.byteLength > 0 && v.byteLength <= 4 * 1024 * 1024 && v.byteLength % 4 === 0, 'bad pixels') },

@@ -29,7 +29,8 @@ const bytes = (len: number, reason: string): Parse<Uint8Array> => guard<Uint8Arr
 const req = guard<string>((v) => typeof v === 'string' && /^[a-z0-9]{12}-[0-9]{1,12}$/.test(v), 'bad req');
 /** the other device given the same stage, '' for none */
 const twin = guard<string>((v: unknown) => v === '' || isDevice(v), 'bad device');
-const mode = oneOf(['frim', 'no-config'] as const, 'bad mode');
+/** `frim`, or one of the paper's baselines (core/baselines.ts) */
+export const mode = oneOf(['frim', 'no-config', 'early-exit', 'skip-connection'] as const, 'bad mode');
 const stage = guard<number>((v) => isUint(v) && v < 64, 'bad stage');
 /** a tensor set split into at most 1024 parts of one frame each; the table travels with part 0 only */
 const tensorParts = {
@@ -89,7 +90,7 @@ export const MESSAGES = {
   'stage-ack': spec({ code: 17, route: 'inference', fields: { req, stage, ok: oneOf([true, false] as const, 'bad ok'), queued: uint('bad queued') } }),
   /**
    * Run `stage` on the carried tensors (payload; `table` in part 0). `twin`: the other device given
-   * the same stage ('' for none). `path`: the fixed device per stage in `no-config` mode, else [].
+   * the same stage ('' for none). `path`: the fixed device per stage in the baseline modes, else [].
    */
   'stage-run': spec({
     code: 18, route: 'inference',
@@ -104,6 +105,8 @@ export const MESSAGES = {
   /** the model outputs, back to the requester (payload; `table` in part 0) */
   'stage-result': spec({ code: 20, route: 'inference', fields: { req, by: device('bad by'), ...tensorParts }, whole: partsAgree }),
   'stage-error': spec({ code: 21, route: 'inference', fields: { req, stage, reason: text(200, 'bad reason') } }),
+  /** early-exit mode: what partition `stage`'s exit head answered, to the requester (payload; `table` in part 0) */
+  'stage-exit': spec({ code: 22, route: 'inference', fields: { req, stage, by: device('bad by'), ...tensorParts }, whole: partsAgree }),
 };
 
 type Table = typeof MESSAGES;

@@ -25,7 +25,7 @@ export const HEDGING = Object.freeze({
   keepTimes: 64,
   /** when every copy of the next stage is busy, a forwarder waits this long before each new try */
   forwardBackoffMs: Object.freeze([0, 20, 50, 100, 200, 400]),
-  /** the paper's baseline (`no-config`) has no deadline logic of its own: a request silent this long is lost */
+  /** the paper's baselines (`no-config`, `early-exit`, `skip-connection`) have no deadline logic of their own: a request silent this long is lost */
   noConfigLostMs: 8000,
 });
 

@@ -45,6 +45,10 @@ export function placeable(plan: PartitionPlan, room: RoomCapacity): boolean {
  */
 export function planForRoom(a: GraphAnalysis, opts: PartitionOptions, room: RoomCapacity | null): RoomPlan {
   if (!room?.devices.length) return { plan: planPartitions(a, opts), placeable: null };
+  if (a.variant) {
+    const plan = planPartitions(a, opts);
+    return { plan, placeable: placeable(plan, room) };
+  }
   const first = placeableCut(a, opts, room);
   if (first.placeable) return first;
   for (let parts = opts.parts + 1; parts <= Math.min(2 * opts.parts, a.nodes.length); parts++) {

@@ -8,7 +8,7 @@
  * order the announcements arrive in, and a device that rejoins adopts the room's settings unless
  * its own are newer.
  */
-import type { Manifest, PartitionSpec, TensorSpec } from './onnx/manifest.js';
+import type { Manifest, ManifestVariant, PartitionSpec, TensorSpec } from './onnx/manifest.js';
 import { modelDependability, partitionDependability } from './availability.js';
 import { hashHex } from './hash.js';
 import type { Backend } from './schema.js';
@@ -172,7 +172,18 @@ export function checkManifest(x: unknown): Manifest | string {
   if (!Array.isArray(m.partitions) || m.partitions.length < 1 || m.partitions.length > 64) return 'bad partition list';
   const partitions = m.partitions.map(checkPartition);
   if (partitions.includes(null)) return 'bad partition entry';
-  return { format: 1, model: { name: model.name, sha256: model.sha256, inputs: inputs as TensorSpec[], outputs: outputs as TensorSpec[] }, partitions: partitions as PartitionSpec[] };
+  const variant = model.variant === undefined ? undefined : checkVariant(model.variant, (outputs as TensorSpec[]).map((o) => o.name), partitions.length);
+  if (variant === null) return 'bad variant';
+  return { format: 1, model: { name: model.name, sha256: model.sha256, inputs: inputs as TensorSpec[], outputs: outputs as TensorSpec[], ...(variant ? { variant } : {}) }, partitions: partitions as PartitionSpec[] };
+}
+
+function checkVariant(x: unknown, outputs: string[], parts: number): ManifestVariant | null {
+  if (typeof x !== 'object' || x === null || Object.keys(x).length !== 2) return null;
+  const v = x as Record<string, unknown>;
+  if (v.kind !== 'early-exit' && v.kind !== 'skip-connection') return null;
+  if (!Array.isArray(v.exits) || !v.exits.every((e) => isStr(e, 256) && outputs.includes(e))) return null;
+  if (v.kind === 'early-exit' ? v.exits.length !== parts - 1 : v.exits.length !== 0) return null;
+  return { kind: v.kind, exits: v.exits as string[] };
 }
 
 export function checkSettings(x: unknown): RoomSettings | null {

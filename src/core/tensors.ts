@@ -117,6 +117,11 @@ export class PartsAssembler {
  * the last stage sends back to the requester: the model outputs. Skip connections that jump over
  * a cut are carried along, not recomputed.
  */
+/** The tensors of `all` named in `names` (those it has). */
+export function pickTensors(all: Record<string, Tensor>, names: readonly string[]): Record<string, Tensor> {
+  return Object.fromEntries(names.filter((t) => all[t]).map((t) => [t, all[t]]));
+}
+
 export function carriedTensors(manifest: Manifest): string[][] {
   const n = manifest.partitions.length;
   const modelOutputs = manifest.model.outputs.map((o) => o.name);

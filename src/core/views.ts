@@ -1,5 +1,6 @@
 /** What the device worker publishes to its tabs: everything the dashboard shows. */
 import type { Backend, InferenceMode } from './messages.js';
+import type { VariantKind } from './onnx/variant.js';
 import type { PartitionView } from './room.js';
 
 export const WORKER_KINDS = ['shared', 'dedicated'] as const;
@@ -133,7 +134,8 @@ export interface OffloadView {
   coordinator: string | null;
   target: number;
   targetBy: string;
-  model: { name: string; sha256: string; by: string; at: number; inputs: string } | null;
+  /** `variant`: the baseline the model was trained for (early exits, skip hyper-connections), null for an ordinary model */
+  model: { name: string; sha256: string; by: string; at: number; inputs: string; variant: VariantKind | null } | null;
   /** the room names a model whose manifest has not reached this device yet */
   waitingForManifest: boolean;
   modelDependability: number;

@@ -13,6 +13,7 @@ import { DeviceState } from '../worker/device-state.js';
 import type { Serving } from '../worker/inference/context.js';
 import { Inference } from '../worker/inference/inference.js';
 import { FakeClock } from './fake-clock.js';
+import type { TinyModel } from './tiny-variants.js';
 
 const KEY = 'ab'.repeat(32);
 const hashOf = (i: number) => String(i + 1).padStart(2, '0').repeat(32);
@@ -39,11 +40,14 @@ export const TINY_SAMPLE: ImageSample = (() => {
 const floats = (t: Tensor) => new Float32Array(t.data.slice().buffer);
 const tensor = (dims: number[], xs: Float32Array): Tensor => ({ type: 'float32', dims, data: new Uint8Array(xs.buffer) });
 
-function tinyCompute(stage: number, feeds: Record<string, Tensor>): Record<string, Tensor> {
-  if (stage === 0) return { h: tensor([1, 1, 2, 2], floats(feeds.input)) };
-  const label = Math.round((floats(feeds.h)[0] * 255) / 25);
-  return { logits: tensor([1, 10], Float32Array.from({ length: 10 }, (_, k) => -Math.abs(k - label))) };
-}
+const TINY: TinyModel = {
+  manifest: TINY_MANIFEST,
+  compute(stage, feeds): Record<string, Tensor> {
+    if (stage === 0) return { h: tensor([1, 1, 2, 2], floats(feeds.input)) };
+    const label = Math.round((floats(feeds.h)[0] * 255) / 25);
+    return { logits: tensor([1, 10], Float32Array.from({ length: 10 }, (_, k) => -Math.abs(k - label))) };
+  },
+};
 
 interface Member {
   id: string;
@@ -61,19 +65,23 @@ export interface RoomOptions {
   devices: number;
   linkMs?: number;
   computeMs?: number;
+  /** the model the room serves (default: the two-stage TINY_MANIFEST) */
+  model?: TinyModel;
 }
 
 export class InferenceRoom {
   readonly clock = new FakeClock();
   readonly members: Member[] = [];
   private readonly linkMs: number;
+  readonly model: TinyModel;
 
   constructor(opts: RoomOptions) {
     this.linkMs = opts.linkMs ?? 1;
+    this.model = opts.model ?? TINY;
     const ids = Array.from({ length: opts.devices }, (_, i) => `device${String(i).padStart(6, '0')}`);
     for (const id of ids) {
       const state = new DeviceState(id, 'room', DEFAULT_DETECTOR, this.clock);
-      const holds = new Set(opts.holders.flatMap((devices, stage) => (devices.includes(ids.indexOf(id)) ? [TINY_MANIFEST.partitions[stage].sha256] : [])));
+      const holds = new Set(opts.holders.flatMap((devices, stage) => (devices.includes(ids.indexOf(id)) ? [this.model.manifest.partitions[stage].sha256] : [])));
       const member = { id, state, holds, dead: false, hung: false, computeMs: opts.computeMs ?? 5 } as Member;
       member.inference = new Inference({
         deviceId: id, room: 'room', state,
@@ -110,8 +118,8 @@ export class InferenceRoom {
     const up = (id: string) => id === m.id || m.state.peerStates().some((p) => p.deviceId === id && p.status !== 'failed');
     return {
       key: KEY,
-      manifest: TINY_MANIFEST,
-      replicas: TINY_MANIFEST.partitions.map((p) => this.members.filter((x) => x.holds.has(p.sha256) && up(x.id)).map((x) => x.id).sort()),
+      manifest: this.model.manifest,
+      replicas: this.model.manifest.partitions.map((p) => this.members.filter((x) => x.holds.has(p.sha256) && up(x.id)).map((x) => x.id).sort()),
       holds: (h) => m.holds.has(h),
       keeps: (h) => m.holds.has(h),
     };
@@ -128,10 +136,10 @@ export class InferenceRoom {
   }
 
   private compute(m: Member, hash: string, feeds: Record<string, Tensor>): Promise<{ outputs: Record<string, Tensor>; ms: number }> {
-    const stage = TINY_MANIFEST.partitions.findIndex((p) => p.sha256 === hash);
+    const stage = this.model.manifest.partitions.findIndex((p) => p.sha256 === hash);
     return new Promise((resolve) => {
       if (m.hung || m.dead) return;
-      this.clock.set(() => resolve({ outputs: tinyCompute(stage, feeds), ms: m.computeMs }), m.computeMs);
+      this.clock.set(() => resolve({ outputs: this.model.compute(stage, feeds), ms: m.computeMs }), m.computeMs);
     });
   }
 

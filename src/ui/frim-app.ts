@@ -99,7 +99,7 @@ export class FrimApp extends LitElement {
           <div class="charts">${repeat(charted, (p) => p.deviceId, (p) => html`<rtt-chart .peer=${p} .series=${s!.series[p.deviceId]}></rtt-chart>`)}</div></section>` : null}
         <model-panel .backend=${c.opts.backend.backend} .devices=${devices} .room=${room}></model-panel>
         <placement-panel .view=${s?.offload ?? null} .names=${names}></placement-panel>
-        <inference-panel .view=${s?.inference ?? null} .hasModel=${!!s?.offload?.model}></inference-panel>
+        <inference-panel .view=${s?.inference ?? null} .hasModel=${!!s?.offload?.model} .variant=${s?.offload?.model?.variant ?? null}></inference-panel>
         <event-log .events=${s?.events ?? []} .names=${names}></event-log>
       ` : null}
     `;

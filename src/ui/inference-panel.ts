@@ -1,11 +1,13 @@
 /**
  * Asking the room (FRIM 4.3): stream test images through the offloaded model at a chosen rate in
- * `frim` or `no-config` mode, and watch sent / answered / correct / lost, latency percentiles, the
+ * `frim` mode or one of the paper's baselines (no-config; early-exit and skip-connection for models
+ * trained for them), and watch sent / answered / correct / lost, latency percentiles, the
  * latency plot with failures marked, and for recent requests the copy that won each stage.
  */
 import { emit } from './events.js';
 import { LitElement, css, html } from 'lit';
 import type { InferenceMode } from '../core/protocol.js';
+import type { VariantKind } from '../core/onnx/variant.js';
 import type { InferenceView } from '../core/views.js';
 import './latency-chart.js';
 import { card } from './theme.js';
@@ -13,12 +15,14 @@ import { card } from './theme.js';
 const LABELS = ['T-shirt', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 
 export class InferencePanel extends LitElement {
-  static properties = { view: { attribute: false }, hasModel: { type: Boolean }, count: { state: true }, rate: { state: true }, mode: { state: true } };
+  static properties = { view: { attribute: false }, hasModel: { type: Boolean }, variant: { attribute: false }, count: { state: true }, rate: { state: true }, mode: { state: true } };
   declare view: InferenceView | null;
   declare hasModel: boolean;
   declare count: number;
   declare rate: number;
   declare mode: InferenceMode;
+  /** the baseline the room's model was trained for, if any: its mode is offered */
+  declare variant: VariantKind | null;
 
   static styles = [card, css`
     .row { display: flex; gap: 14px; flex-wrap: wrap; align-items: center; margin-bottom: 8px; }
@@ -38,6 +42,7 @@ export class InferencePanel extends LitElement {
     this.count = 200;
     this.rate = 20;
     this.mode = 'frim';
+    this.variant = null;
   }
 
   /**
@@ -95,6 +100,8 @@ export class InferencePanel extends LitElement {
         <label>Mode: <select data-testid="mode" @change=${(e: Event) => (this.mode = (e.target as HTMLSelectElement).value as InferenceMode)}>
           <option value="frim" ?selected=${this.mode === 'frim'}>frim (two copies per stage, re-issue)</option>
           <option value="no-config" ?selected=${this.mode === 'no-config'}>no-config (one fixed path, the paper's baseline)</option>
+          <option value="early-exit" ?selected=${this.mode === 'early-exit'} ?disabled=${this.variant !== 'early-exit'}>early-exit (baseline: answer from the last exit; needs an *-early-exit model)</option>
+          <option value="skip-connection" ?selected=${this.mode === 'skip-connection'} ?disabled=${this.variant !== 'skip-connection'}>skip-connection (baseline: bypass a failed partition; needs a *-skip-connection model)</option>
         </select></label>
         <button data-testid="run" ?disabled=${!this.hasModel || !!v?.active} @click=${this.start}>Run</button>
         ${!this.hasModel ? html`<span class="muted">offload a model first</span>` : null}

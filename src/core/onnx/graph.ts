@@ -6,6 +6,7 @@
 import type { ExternalFiles } from './external.js';
 import { ModelError, defaultOpset } from './model.js';
 import { foldConstants } from './normalize.js';
+import { readVariant, type ModelVariant } from './variant.js';
 import { DataType, elementBytes, num, tensorBytes, type GraphProto, type ModelProto, type NodeProto, type ValueInfoProto } from './proto.js';
 import { constValues, elementCount, inferNode, nodeFlops, tensorInfoFromProto, type Consts, type Env, type TensorInfo } from './shapes.js';
 
@@ -36,6 +37,8 @@ export interface GraphAnalysis {
   inputs: TensorInfo[];
   outputs: TensorInfo[];
   initializerBytes: Map<string, number>;
+  /** a baseline variant (early exits or skip hyper-connections) and where it must be cut; null for an ordinary model */
+  variant: ModelVariant | null;
   tensors: Map<string, TensorInfo>;
   producer: Map<string, number>;
   /** op type -> count, most frequent first */
@@ -116,6 +119,7 @@ export function analyseModel(original: ModelProto, external?: ExternalFiles): Gr
     };
   });
   const outputs = (graph.output ?? []).map((o) => env.get(o.name ?? '') ?? valueInfo(o, true));
+  const variant = readVariant(model, producer, outputs.map((o) => o.name));
   const counts = new Map<string, number>();
   for (const n of nodes) counts.set(n.opType, (counts.get(n.opType) ?? 0) + 1);
   return {
@@ -131,6 +135,7 @@ export function analyseModel(original: ModelProto, external?: ExternalFiles): Gr
     histogram: [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])),
     totalFlops: nodes.reduce((s, n) => s + n.flops, 0),
     totalParamBytes: [...weights.values()].reduce((a, b) => a + b, 0),
+    variant,
   };
 }
 

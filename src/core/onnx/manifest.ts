@@ -11,6 +11,7 @@ import { decodeModel, encodeModel, type DecodeOptions } from './model.js';
 import type { PartitionOptions, PartitionPlan } from './partition.js';
 import { planForRoom, type RoomCapacity } from '../room-plan.js';
 import { typeName, type ModelProto } from './proto.js';
+import type { VariantKind } from './variant.js';
 
 export interface TensorSpec {
   name: string;
@@ -32,9 +33,16 @@ export interface PartitionSpec {
   paramBytes: number;
 }
 
+/** A baseline variant (see variant.ts): which, and for early exits the output each partition but the last answers with. */
+export interface ManifestVariant {
+  kind: VariantKind;
+  exits: string[];
+}
+
 export interface Manifest {
   format: 1;
-  model: { name: string; sha256: string; inputs: TensorSpec[]; outputs: TensorSpec[] };
+  /** `variant` only for a baseline variant (absent otherwise: format 1 stays as it was) */
+  model: { name: string; sha256: string; inputs: TensorSpec[]; outputs: TensorSpec[]; variant?: ManifestVariant };
   partitions: PartitionSpec[];
 }
 
@@ -113,6 +121,7 @@ export function assembleManifest(pm: PlannedModel, files: { name: string; sha256
       sha256: modelSha256,
       inputs: specs(pm.model.graph!.input ?? [], weights),
       outputs: specs(pm.model.graph!.output ?? [], new Set()),
+      ...(pm.analysis.variant ? { variant: { kind: pm.analysis.variant.kind, exits: pm.analysis.variant.exits } } : {}),
     },
     partitions: pm.plan.partitions.map((p, i) => ({
       id: p.id,

@@ -16,6 +16,7 @@ import type { GraphAnalysis } from './graph.js';
 import { tensorActivationBytes } from './graph.js';
 
 export interface PartitionOptions {
+  /** ignored for a baseline variant, which is cut where its metadata says */
   parts: number;
   /** bytes one device can give a partition: its weights plus its input and output activations */
   memoryCapBytes?: number;
@@ -95,6 +96,8 @@ export function planPartitions(a: GraphAnalysis, opts: PartitionOptions): Partit
   const life = lifetimes(a);
   const bytesOf = (t: string) => tensorActivationBytes(a.tensors.get(t));
   const cross = Array.from({ length: n }, (_, p) => crossing(life, p).reduce((s, t) => s + bytesOf(t), 0));
+  // a baseline variant's exits and hyper-connections work only where it was trained to be cut
+  if (a.variant) return describe(a, life, declaredBounds(a, a.variant.cuts), cross);
   const inputBytesAt = (s: number) => (s === 0 ? a.inputs.reduce((x, i) => x + bytesOf(i.name), 0) : cross[s - 1]);
   const maxCross = Math.max(1, ...cross.slice(0, n - 1));
   const mu = opts.crossingWeight ?? 0.1;
@@ -155,6 +158,12 @@ export function planPartitions(a: GraphAnalysis, opts: PartitionOptions): Partit
     e = s - 1;
   }
   return describe(a, life, bounds, cross);
+}
+
+/** Partition k ends with the node that produces the k-th declared cut tensor; the last ends with the graph. */
+function declaredBounds(a: GraphAnalysis, cuts: string[]): [number, number][] {
+  const ends = [...cuts.map((c) => a.producer.get(c)!), a.nodes.length - 1];
+  return ends.map((end, k) => [k === 0 ? 0 : ends[k - 1] + 1, end]);
 }
 
 /**

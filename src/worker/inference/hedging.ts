@@ -8,6 +8,7 @@
  */
 import type { StageTimes } from '../../core/hedging.js';
 import { HEDGING } from '../../core/policy.js';
+import { isBaseline } from '../../core/baselines.js';
 import type { InferenceMode } from '../../core/protocol.js';
 
 /** How many devices each stage is sent to. */
@@ -20,16 +21,16 @@ export function twinOf(targets: readonly string[], device: string): string {
 
 /**
  * How long the requester waits for `stage` of a request on its `attempts`-th try: from measured
- * times, doubled per attempt. The baseline mode has no deadlines, only a point where it gives up.
+ * times, doubled per attempt. The baselines have no deadlines, only a point where they give up.
  */
 export function stageDeadlineMs(times: StageTimes, stage: number, attempts: number, mode: InferenceMode): number {
-  if (mode === 'no-config') return HEDGING.noConfigLostMs;
+  if (isBaseline(mode)) return HEDGING.noConfigLostMs;
   return times.deadlineMs(stage) * 2 ** Math.max(0, attempts - 1);
 }
 
-/** What a request that went wrong becomes: re-issued while attempts remain, else lost (always lost in the baseline). */
+/** What a request that went wrong becomes: re-issued while attempts remain, else lost (the baselines never re-issue). */
 export function afterTrouble(mode: InferenceMode, attempts: number, why: string): { reissue: true } | { reissue: false; why: string } {
-  if (mode === 'no-config') return { reissue: false, why };
+  if (isBaseline(mode)) return { reissue: false, why };
   if (attempts >= HEDGING.maxAttempts) return { reissue: false, why: `${why}; gave up after ${attempts} attempts` };
   return { reissue: true };
 }

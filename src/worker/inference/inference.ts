@@ -100,6 +100,8 @@ export class Inference implements InferenceContext {
         return this.requester.onResult(m, payload);
       case 'stage-error':
         return this.requester.onError(from, m);
+      case 'stage-exit':
+        return this.requester.onExit(m, payload);
       default:
         return this.deps.state.dropped(from, from, 'unexpected frame', `${m.type} is not for inference`);
     }
@@ -114,7 +116,7 @@ export class Inference implements InferenceContext {
     this.runner.tick(this.deps.mono());
   }
 
-  run(opts: { count: number; ratePerSec: number; mode: InferenceMode }): void {
+  run(opts: { count: number; ratePerSec: number; mode: InferenceMode; path?: string[] }): void {
     void this.requester.run(opts);
   }
 

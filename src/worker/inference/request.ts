@@ -3,10 +3,13 @@
  * it on another path; each attempt has its own wire id). Also what a model must take for the
  * requester to feed it.
  */
+import { givenPathProblem, isBaseline, modeProblem } from '../../core/baselines.js';
 import type { Manifest } from '../../core/onnx/manifest.js';
 import type { InferenceMode } from '../../core/protocol.js';
 import { imageTensor, oneImageDims, syntheticInput, type ImageSample } from '../../core/sample.js';
 import type { Tensor } from '../../core/tensors.js';
+import type { Timers } from '../../shared/calls.js';
+import type { Serving } from './context.js';
 
 export interface LogicalRequest {
   /** index into the test sample, or -1 for an image the user gave */
@@ -23,6 +26,8 @@ export interface LogicalRequest {
   /** device whose copy finished each stage first */
   winners: string[];
   done: boolean;
+  /** early-exit mode: the latest exit head's answer, the stage it came from and its top-1 */
+  exit?: { stage: number; predicted: number };
 }
 
 export function newRequest(r: Pick<LogicalRequest, 'image' | 'label' | 'mode' | 'pixels' | 'issuedAt' | 'issuedEpoch'>, now: number): LogicalRequest {
@@ -50,4 +55,40 @@ export function inputTensors(L: LogicalRequest, m: Manifest, sample: ImageSample
   const dims = oneImageDims(input.dims);
   const pixels = L.pixels ?? (L.label >= 0 && sample ? imageTensor(sample, L.image) : syntheticInput(L.image, dims));
   return { [input.name]: { type: 'float32', dims, data: new Uint8Array(pixels.slice().buffer) } };
+}
+
+/** The path a run follows: a device per stage in the baseline modes (the one given, else the shortest), [] in frim mode; or why it cannot run. */
+export function runPath(mode: InferenceMode, s: Serving, given: string[] | undefined, shortest: () => string[] | null): string[] | string {
+  const unfit = modeProblem(mode, s.manifest);
+  if (unfit) return unfit;
+  if (!isBaseline(mode)) return [];
+  if (given?.length) return givenPathProblem(s.manifest, s.replicas, given) ?? given;
+  return shortest() ?? 'some partition has no live copy';
+}
+
+export interface Paced {
+  stop(): void;
+}
+
+/**
+ * Issues requests 0…count-1 at `ratePerSec`, each due at its slot in the stream; while `room()` is
+ * false the next one waits (a few ms at a time), and that wait counts towards its latency.
+ */
+export function pace(timers: Timers, now: () => number, opts: { count: number; ratePerSec: number }, room: () => boolean, issue: (i: number, due: number) => void): Paced {
+  const gap = 1000 / Math.max(0.1, opts.ratePerSec);
+  const t0 = now();
+  let i = 0;
+  let handle: unknown;
+  const next = () => {
+    if (i >= opts.count) return;
+    if (!room()) {
+      handle = timers.set(next, 5);
+      return;
+    }
+    issue(i, t0 + i * gap);
+    i++;
+    handle = timers.set(next, Math.max(0, t0 + i * gap - now()));
+  };
+  next();
+  return { stop: () => timers.clear(handle) };
 }

@@ -3,19 +3,20 @@
  * sample into the room at a chosen rate, follow each request stage by stage, and re-issue it on a
  * path around the failure when a stage produces nothing within its deadline or every device
  * running it is declared failed. No request is given up while attempts remain; the first result
- * of a request counts, later ones are dropped. `no-config` mode is the paper's baseline: one fixed
- * path chosen at the start, one copy per stage, no re-issue — a request whose path breaks is lost.
+ * of a request counts, later ones are dropped. The paper's baselines (core/baselines.ts) follow one
+ * fixed path instead, one copy per stage, and never re-issue.
  */
+import { exitOf, firstHop, isBaseline, type BaselineMode } from '../../core/baselines.js';
 import { shortestPath } from '../../core/execution-graph.js';
 import { RequestTracker, StageTimes } from '../../core/hedging.js';
 import { HEDGING } from '../../core/policy.js';
 import type { InferenceMode, Message, MessageOf } from '../../core/protocol.js';
 import { argmax, takesSample, type ImageSample } from '../../core/sample.js';
-import { unpackTensors, PartsAssembler } from '../../core/tensors.js';
+import { unpackTensors, PartsAssembler, type Tensor } from '../../core/tensors.js';
 import type { InferenceView } from '../../core/views.js';
-import type { InferenceContext } from './context.js';
+import type { InferenceContext, Serving } from './context.js';
 import { COPIES, afterTrouble, stageDeadlineMs, twinOf } from './hedging.js';
-import { classifyInputProblem, inputTensors, newRequest, streamInputProblem, type LogicalRequest } from './request.js';
+import { classifyInputProblem, inputTensors, newRequest, pace, runPath, streamInputProblem, type LogicalRequest, type Paced } from './request.js';
 import { RunRecord } from './run-record.js';
 
 /** Where the requester gets the test sample (the server, or a test's fixture). */
@@ -34,7 +35,7 @@ export class Requester {
   /** requests of the stream issued and not yet answered or lost (from issue, not from when a device took them) */
   private open = 0;
   private run_: { mode: InferenceMode; count: number; issued: number; path: string[]; startedAt: number } | null = null;
-  private timer: unknown;
+  private pacer: Paced | null = null;
   private error: string | null = null;
   private record = new RunRecord();
   private runFinished = false;
@@ -54,8 +55,8 @@ export class Requester {
     return this.ctx.deps.mono();
   }
 
-  async run(opts: { count: number; ratePerSec: number; mode: InferenceMode }): Promise<void> {
-    this.ctx.deps.timers.clear(this.timer);
+  async run(opts: { count: number; ratePerSec: number; mode: InferenceMode; path?: string[] }): Promise<void> {
+    this.pacer?.stop();
     // a new run forgets the last one's requests (the user's own images stay: their keys are negative)
     for (const [i] of this.requests) if (i >= 0) this.tracker.finish(String(i));
     for (const i of [...this.requests.keys()]) if (i >= 0) this.requests.delete(i);
@@ -76,34 +77,19 @@ export class Requester {
     if (problem) return this.fail(problem);
     // models the test sample does not fit (ImageNet-shaped ones) get seeded synthetic inputs, without labels
     this.labelled = takesSample(s.manifest.model.inputs, this.sample);
-    let path: string[] = [];
-    if (opts.mode === 'no-config') {
-      const p = shortestPath(this.ctx.graphFor(s, this.ctx.self, new Set()), { stage: -1 });
-      if (!p) return this.fail('some partition has no live copy');
-      path = p.hops.map((h) => h.device);
-    }
-    this.run_ = { mode: opts.mode, count: opts.count, issued: 0, path, startedAt: this.now };
+    const path = runPath(opts.mode, s, opts.path, () => shortestPath(this.ctx.graphFor(s, this.ctx.self, new Set()), { stage: -1 })?.hops.map((h) => h.device) ?? null);
+    if (typeof path === 'string') return this.fail(path);
+    const r = (this.run_ = { mode: opts.mode, count: opts.count, issued: 0, path, startedAt: this.now });
     this.ctx.log(null, `streaming ${opts.count} images at ${opts.ratePerSec}/s in ${opts.mode} mode${path.length ? ` along ${path.join(' → ')}` : ''}`);
-    const gap = 1000 / Math.max(0.1, opts.ratePerSec);
-    const t0 = this.now;
     const e0 = this.ctx.deps.epoch();
-    const next = () => {
-      const r = this.run_;
-      if (!r || r.issued >= r.count) return;
-      if (this.open >= HEDGING.maxInFlight) {
-        this.timer = this.ctx.deps.timers.set(next, 5);
-        return;
-      }
-      const i = r.issued++;
+    const t0 = this.now;
+    this.pacer = pace(this.ctx.deps.timers, () => this.now, opts, () => this.open < HEDGING.maxInFlight, (i, due) => {
+      r.issued++;
       this.open++;
-      // due at its slot in the stream: waiting here for room counts towards its latency
-      const due = t0 + i * gap;
       const image = this.labelled ? i % this.sample!.count : i;
-      this.requests.set(i, newRequest({ image, label: this.labelled ? this.sample!.labels[image] : -1, mode: r.mode, issuedAt: due, issuedEpoch: e0 + i * gap }, this.now));
+      this.requests.set(i, newRequest({ image, label: this.labelled ? this.sample!.labels[image] : -1, mode: r.mode, issuedAt: due, issuedEpoch: e0 + (due - t0) }, this.now));
       void this.attempt(i);
-      this.timer = this.ctx.deps.timers.set(next, Math.max(0, t0 + (i + 1) * gap - this.now));
-    };
-    next();
+    });
   }
 
   /** One image the user gave, `rows x cols` grey in [0, 1], through the room like any request. */
@@ -135,14 +121,11 @@ export class Requester {
     const req = `${this.ctx.self}-${++this.seq}`;
     this.attemptOf.set(req, i);
     const tensors = inputTensors(L, s.manifest, this.sample);
-    if (r.mode === 'no-config') {
-      const broken = r.path.find((d) => this.ctx.failed().has(d));
-      if (broken) return this.lose(i, `the fixed path runs through ${broken}, which failed`);
-    }
-    const targets = r.mode === 'no-config' ? [r.path[0]] : await this.ctx.chooseNext(s, req, this.ctx.self, { stage: -1 }, COPIES, this.ctx.failed());
+    if (isBaseline(r.mode)) return this.attemptFixed(i, L, req, r, s, tensors);
+    const targets = await this.ctx.chooseNext(s, req, this.ctx.self, { stage: -1 }, COPIES, this.ctx.failed());
     // answered (by an earlier attempt) or given up while we were confirming devices
     if (L.done) return;
-    if (!targets.length && r.mode === 'frim') {
+    if (!targets.length) {
       // every copy of the first stage refused (busy) or none is up: try again shortly, not an attempt
       L.attempts--;
       this.tracker.wait(String(i), 0, [], this.now, 100);
@@ -157,9 +140,21 @@ export class Requester {
     this.ctx.deps.state.dirty = true;
   }
 
+  /** The baselines: one copy along the fixed path (where it starts: core/baselines.ts). */
+  private attemptFixed(i: number, L: LogicalRequest, req: string, r: { mode: InferenceMode; path: string[] }, s: Serving, input: Record<string, Tensor>): void {
+    const hop = firstHop(r.mode as BaselineMode, r.path, s.manifest, input, this.ctx.failed());
+    if ('lost' in hop) return this.lose(i, hop.lost);
+    const { stage, to, tensors } = hop;
+    this.tracker.wait(String(i), stage, [to], this.now, stageDeadlineMs(this.times, stage, L.attempts, r.mode));
+    this.ctx.sendTensors(to, tensors, (part, parts, table): Message => ({ type: 'stage-run', req, stage, key: s.key, requester: this.ctx.self, twin: '', mode: r.mode, path: r.path, part, parts, table }));
+    this.ctx.deps.state.dirty = true;
+  }
+
   private lose(i: number, why: string): void {
     const L = this.requests.get(i);
     if (!L || L.done) return;
+    // early-exit: a request that cannot go on is answered by the last exit it passed
+    if (L.exit && i >= 0) return this.answer(i, L, L.exit.predicted, `answered by the exit after partition ${L.exit.stage} (${why})`);
     this.finish(i, L);
     if (i < 0) {
       this.classified = { predicted: null, ms: null, path: L.winners, note: why };
@@ -220,15 +215,32 @@ export class Requester {
     if (typeof out === 'string' || !out[name] || out[name].type !== 'float32') return this.reissue(i, `bad result from ${m.by}`);
     const n = s?.manifest.partitions.length ?? 0;
     if (n && L.winners[n - 1] === undefined) L.winners[n - 1] = m.by;
-    const predicted = argmax(new Float32Array(out[name].data.slice().buffer));
+    this.answer(i, L, argmax(new Float32Array(out[name].data.slice().buffer)), '');
+  }
+
+  /** early-exit mode: an exit head's answer; the request keeps the latest one, for when its path breaks. */
+  onExit(m: MessageOf<'stage-exit'>, payload: Uint8Array): void {
+    const i = this.attemptOf.get(m.req);
+    const L = i === undefined ? undefined : this.requests.get(i);
+    const manifest = this.ctx.deps.serving()?.manifest;
+    const name = manifest ? exitOf(manifest, m.stage) : null;
+    if (i === undefined || !L || L.done || !name || m.parts !== 1 || !m.table) return;
+    const out = unpackTensors(m.table, payload);
+    if (typeof out === 'string' || out[name]?.type !== 'float32') return;
+    if (L.exit && L.exit.stage >= m.stage) return;
+    L.exit = { stage: m.stage, predicted: argmax(new Float32Array(out[name].data.slice().buffer)) };
+    L.winners[m.stage] ??= m.by;
+  }
+
+  private answer(i: number, L: LogicalRequest, predicted: number, note: string): void {
     const ms = this.now - L.issuedAt;
     this.finish(i, L);
     if (i < 0) {
-      this.classified = { predicted, ms, path: L.winners, note: '' };
+      this.classified = { predicted, ms, path: L.winners, note };
       this.ctx.deps.state.dirty = true;
       return;
     }
-    this.record.answer(i, L, predicted, ms);
+    this.record.answer(i, L, predicted, ms, note);
     this.finishIfDone();
   }
 
@@ -246,6 +258,11 @@ export class Requester {
       // the fixed path is broken: requests that still have to pass through it are lost; those already past it may finish
       const last = this.run_.path.lastIndexOf(device);
       if (last >= 0) for (const [i, L] of this.requests) if (!L.done && (this.tracker.get(String(i))?.stage ?? 0) <= last) this.lose(i, `${device} on the fixed path failed`);
+      return;
+    }
+    if (isBaseline(this.mode)) {
+      // a request held by the failed device is lost (early-exit: answered by its last exit); the others go around or stop early
+      for (const p of this.tracker.orphanedBy(this.ctx.failed())) this.lose(Number(p.requestId), `${device} on the fixed path failed while running stage ${p.stage}`);
       return;
     }
     for (const p of this.tracker.orphanedBy(this.ctx.failed())) this.reissue(Number(p.requestId), `every device running stage ${p.stage} failed`);

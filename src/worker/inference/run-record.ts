@@ -29,13 +29,13 @@ export class RunRecord {
   /** top-1 per request, in request order (null: not answered yet, or lost) */
   private readonly predictions: (number | null)[] = [];
 
-  answer(i: number, r: Finished, predicted: number, ms: number): void {
+  answer(i: number, r: Finished, predicted: number, ms: number, note = ''): void {
     this.answered++;
     this.predictions[i] = predicted;
     if (predicted === r.label) this.correct++;
     this.latencies.push(ms);
     this.points.push({ t: r.issuedEpoch / 1000, ms, ok: true });
-    this.remember({ image: r.image, label: r.label, predicted, ms, path: r.winners, attempts: r.attempts, note: '' });
+    this.remember({ image: r.image, label: r.label, predicted, ms, path: r.winners, attempts: r.attempts, note });
   }
 
   lose(r: Finished, ms: number, why: string): void {

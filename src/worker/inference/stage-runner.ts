@@ -5,11 +5,12 @@
  * confirmed devices for the next stage (or the outputs to the requester after the last one). A
  * twin's `stage-done` drops the job here whether it is still queued or already running.
  */
+import { bypass, exitOf, isBaseline, nextLive } from '../../core/baselines.js';
 import { SeenResults } from '../../core/hedging.js';
 import { STAGE_QUEUE } from '../../core/policy.js';
 import type { Message, MessageOf } from '../../core/protocol.js';
-import { PartsAssembler, carriedTensors, unpackTensors, type Tensor } from '../../core/tensors.js';
-import type { InferenceContext } from './context.js';
+import { PartsAssembler, carriedTensors, pickTensors, unpackTensors, type Tensor } from '../../core/tensors.js';
+import type { InferenceContext, Serving } from './context.js';
 import { COPIES, twinOf, withBackoff } from './hedging.js';
 
 type Run = MessageOf<'stage-run'>;
@@ -135,24 +136,50 @@ export class StageRunner {
     for (const d of this.ctx.upPeers()) if (d !== run.requester) this.ctx.send(d, done([]));
     const all = { ...job.tensors, ...result.outputs };
     const n = s.manifest.partitions.length;
-    const carry = (names: string[]) => Object.fromEntries(names.filter((t) => all[t]).map((t) => [t, all[t]]));
-    let next: string[] = [];
     if (run.stage === n - 1) {
       this.ctx.send(run.requester, done([]));
-      this.ctx.sendTensors(run.requester, carry(s.manifest.model.outputs.map((o) => o.name)), (part, parts, table) => ({ type: 'stage-result', req: run.req, by: this.ctx.self, part, parts, table }));
+      this.ctx.sendTensors(run.requester, pickTensors(all, s.manifest.model.outputs.map((o) => o.name)), (part, parts, table) => ({ type: 'stage-result', req: run.req, by: this.ctx.self, part, parts, table }));
       return;
     }
-    const tensors = carry(carriedTensors(s.manifest)[run.stage + 1]);
-    if (run.mode === 'no-config') next = [run.path[run.stage + 1]].filter(Boolean);
-    else {
-      next = await withBackoff(() => this.ctx.chooseNext(s, run.req, run.requester, { stage: run.stage, device: this.ctx.self }, COPIES), (ms) => this.sleep(ms));
-    }
+    if (isBaseline(run.mode)) return this.forwardFixed(run, s, all, done);
+    const tensors = pickTensors(all, carriedTensors(s.manifest)[run.stage + 1]);
+    const next = await withBackoff(() => this.ctx.chooseNext(s, run.req, run.requester, { stage: run.stage, device: this.ctx.self }, COPIES), (ms) => this.sleep(ms));
     if (!next.length) this.ctx.send(run.requester, { type: 'stage-error', req: run.req, stage: run.stage + 1, reason: 'no device could take the next stage' });
     for (const to of next) {
       this.ctx.sendTensors(to, tensors, (part, parts, table) => ({ type: 'stage-run', req: run.req, stage: run.stage + 1, key: run.key, requester: run.requester, twin: twinOf(next, to), mode: run.mode, path: run.path, part, parts, table }));
     }
     // progress for the requester: who runs the next stage, so it can re-issue the moment they fail
     this.ctx.send(run.requester, done(next));
+  }
+
+  /**
+   * The baselines (core/baselines.ts): one copy, the fixed path's next device. early-exit first sends
+   * the requester this partition's exit answer and stops when the next device has failed;
+   * skip-connection passes over failed stages with zeros for their outputs.
+   */
+  private forwardFixed(run: Run, s: Serving, all: Record<string, Tensor>, done: (next: string[]) => Message): void {
+    const exit = run.mode === 'early-exit' ? exitOf(s.manifest, run.stage) : null;
+    if (exit && all[exit]) this.ctx.sendTensors(run.requester, { [exit]: all[exit] }, (part, parts, table) => ({ type: 'stage-exit', req: run.req, stage: run.stage, by: this.ctx.self, part, parts, table }));
+    const failed = this.ctx.failed();
+    let stage = run.stage + 1;
+    let tensors: Record<string, Tensor>;
+    if (run.mode === 'skip-connection') {
+      const { next, skipped } = nextLive(run.path, run.stage, failed);
+      if (next === null) return this.stop(run, stage, 'the device of the last partition failed; it cannot be bypassed', done);
+      tensors = bypass(s.manifest, all, skipped, next);
+      stage = next;
+    } else {
+      if (failed.has(run.path[stage])) return this.stop(run, stage, `${run.path[stage]}, the next device on the fixed path, failed`, done);
+      tensors = pickTensors(all, carriedTensors(s.manifest)[stage]);
+    }
+    const to = run.path[stage];
+    this.ctx.sendTensors(to, tensors, (part, parts, table) => ({ type: 'stage-run', req: run.req, stage, key: run.key, requester: run.requester, twin: '', mode: run.mode, path: run.path, part, parts, table }));
+    this.ctx.send(run.requester, done([to]));
+  }
+
+  private stop(run: Run, stage: number, reason: string, done: (next: string[]) => Message): void {
+    this.ctx.send(run.requester, done([]));
+    this.ctx.send(run.requester, { type: 'stage-error', req: run.req, stage, reason });
   }
 
   /** Drops half-assembled stages whose sender went quiet. */

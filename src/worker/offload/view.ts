@@ -39,7 +39,7 @@ export function offloadView({ room, copies, devices, unmet, bytesSent, lastResto
     coordinator: coordinatorOf(devices.filter((d) => d.self || d.announced)),
     target: s.target,
     targetBy: s.targetBy,
-    model: m ? { name: m.model.name, sha256: m.model.sha256, by: s.modelBy, at: s.modelAt, inputs: m.model.inputs.map((i) => `${i.name} [${i.dims.join(', ')}]`).join(', ') } : null,
+    model: m ? { name: m.model.name, sha256: m.model.sha256, by: s.modelBy, at: s.modelAt, inputs: m.model.inputs.map((i) => `${i.name} [${i.dims.join(', ')}]`).join(', '), variant: m.model.variant?.kind ?? null } : null,
     waitingForManifest: !!s.model && !m,
     modelDependability: pv.model,
     met: !!m && pv.partitions.every((p) => p.dependability >= s.target),

@@ -1,0 +1,72 @@
+/**
+ * Tiny models for unit tests of the paper's baselines (core/baselines.ts), computed in plain JS on
+ * 2x2 images whose first pixel shows the label (TINY_SAMPLE). Each answer path marks itself, so a
+ * test can tell which one answered: the final classifier says the label, exit 1 says label + 1,
+ * exit 2 label + 2, the skip model's output hyper-connection label + 5 (all mod 10).
+ */
+import type { Manifest, PartitionSpec } from '../core/onnx/manifest.js';
+import type { Tensor } from '../core/tensors.js';
+
+export interface TinyModel {
+  manifest: Manifest;
+  compute(stage: number, feeds: Record<string, Tensor>): Record<string, Tensor>;
+}
+
+const floats = (t: Tensor) => new Float32Array(t.data.slice().buffer);
+const tensor = (dims: number[], xs: Float32Array): Tensor => ({ type: 'float32', dims, data: new Uint8Array(xs.slice().buffer) });
+const image = (t: Tensor) => tensor([1, 1, 2, 2], floats(t));
+const labelOf = (t: Tensor) => Math.round((floats(t)[0] * 255) / 25);
+/** logits whose top-1 is `label + shift` */
+const logits = (label: number, shift = 0) => tensor([1, 10], Float32Array.from({ length: 10 }, (_, k) => -Math.abs(k - ((label + shift) % 10))));
+const max = (a: Tensor, b: Tensor) => tensor([1, 1, 2, 2], floats(a).map((x, i) => Math.max(x, floats(b)[i])));
+const isZero = (t: Tensor) => floats(t).every((x) => x === 0);
+
+const hashOf = (i: number, salt: number) => `${salt}${i + 1}`.padStart(2, '0').repeat(32);
+const img = [1, 1, 2, 2];
+
+function part(id: number, salt: number, inputs: string[], shapes: number[][], outputs: string[]): PartitionSpec {
+  return { id, file: `p${id}.onnx`, sha256: hashOf(id, salt), bytes: 1000, inputs, inputShapes: shapes, outputs, flops: 5000, paramBytes: 800 };
+}
+
+const io = (outputs: string[]) => ({
+  inputs: [{ name: 'input', dims: ['batch', 1, 2, 2], type: 'float32' }],
+  outputs: outputs.map((name) => ({ name, dims: ['batch', 10], type: 'float32' })),
+});
+
+/** Three partitions with exits after the first two. */
+export const TINY_EARLY_EXIT: TinyModel = {
+  manifest: {
+    format: 1,
+    model: { name: 'tiny-ee', sha256: '1e'.repeat(32), ...io(['logits', 'e1', 'e2']), variant: { kind: 'early-exit', exits: ['e1', 'e2'] } },
+    partitions: [part(0, 3, ['input'], [img], ['e1', 'h1']), part(1, 3, ['h1'], [img], ['e2', 'h2']), part(2, 3, ['h2'], [img], ['logits'])],
+  },
+  compute(stage, f): Record<string, Tensor> {
+    if (stage === 0) return { h1: image(f.input), e1: logits(labelOf(f.input), 1) };
+    if (stage === 1) return { h2: image(f.h1), e2: logits(labelOf(f.h1), 2) };
+    return { logits: logits(labelOf(f.h2)) };
+  },
+};
+
+/**
+ * Skip hyper-connections as the trained variant has them: h1 = P0(x); h2 = P1(h1, x); z3 = P2(h2, h1);
+ * logits = P3(z3, h2), the output layer. A bypassed partition's output arrives as zeros: P1 and P2
+ * fall back on the hyper-connection, P3 answers from h2 (marked label + 5) when z3 is zeros.
+ */
+export const TINY_SKIP: TinyModel = {
+  manifest: {
+    format: 1,
+    model: { name: 'tiny-skip', sha256: '5c'.repeat(32), ...io(['logits']), variant: { kind: 'skip-connection', exits: [] } },
+    partitions: [
+      part(0, 5, ['input'], [img], ['h1']),
+      part(1, 5, ['h1', 'input'], [img, img], ['h2']),
+      part(2, 5, ['h1', 'h2'], [img, img], ['z3']),
+      part(3, 5, ['h2', 'z3'], [img, [1, 10]], ['logits']),
+    ],
+  },
+  compute(stage, f): Record<string, Tensor> {
+    if (stage === 0) return { h1: image(f.input) };
+    if (stage === 1) return { h2: max(f.h1, f.input) };
+    if (stage === 2) return { z3: logits(labelOf(max(f.h2, f.h1))) };
+    return { logits: isZero(f.z3) ? logits(labelOf(f.h2), 5) : tensor([1, 10], floats(f.z3)) };
+  },
+};
