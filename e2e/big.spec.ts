@@ -72,7 +72,7 @@ test('a model bigger than any device offers: cut from .onnx + data file, placed 
   expect(retired.length).toBeGreaterThan(0);
 
   // requests through the mesh, on synthetic ImageNet-sized inputs, agree with onnxruntime-node
-  for (const d of devices) await expect(d.page.locator('[data-testid=replica-cell][data-state=verified]:not([data-backend])')).toHaveCount(0, { timeout: 120_000 });
+  for (const d of devices) await expect(d.page.locator('[data-testid=replica-cell][data-state=verified]:not([data-backend])')).toHaveCount(0, { timeout: 240_000 });
   const held = (d: Device) => view.partitions.filter((p) => p.replicas.includes(d.id)).length;
   const requester = [...devices].sort((x, y) => held(x) - held(y))[0];
   await requester.page.evaluate((n) => window.frimDebug!.infer(n, 1, 'frim'), COUNT);

@@ -61,7 +61,7 @@ async function placedRoom(browser: Browser, backends: Backend[] = ['wasm', 'wasm
   const requester = [...devices].sort((x, y) => held(x) - held(y))[0];
   // every copy's session is loaded (and warmed) before the stream starts: the matrix shows its backend
   for (const d of devices) {
-    await expect(d.page.locator('[data-testid=replica-cell][data-state=verified]:not([data-backend])')).toHaveCount(0, { timeout: 120_000 });
+    await expect(d.page.locator('[data-testid=replica-cell][data-state=verified]:not([data-backend])')).toHaveCount(0, { timeout: 240_000 });
   }
   return { devices, requester };
 }

@@ -414,6 +414,7 @@ def main():
     ap.add_argument('--variants', default='alexnet,resnet,vgg', help='families to train the early-exit and skip-connection baselines of ("" for none)')
     ap.add_argument('--epochs', type=int, default=0, help='override every model\'s epoch count')
     ap.add_argument('--seed', type=int, default=20250381)
+    ap.add_argument('--limit', type=int, default=0, help='train on the first N images only (a quick check of the script, not a model to ship)')
     ap.add_argument('--index-only', action='store_true', help='only rewrite models/index.json and the Markdown cards from the JSON cards')
     args = ap.parse_args()
     if args.index_only:
@@ -428,6 +429,8 @@ def main():
     to_tensor = lambda a: torch.from_numpy(a.astype(np.float32) / 255.0).unsqueeze(1)
     xtr, ytr = to_tensor(xtr_u8), torch.from_numpy(ytr_np.astype(np.int64))
     xte, yte = to_tensor(xte_u8), torch.from_numpy(yte_np.astype(np.int64))
+    if args.limit:
+        xtr, ytr = xtr[:args.limit], ytr[:args.limit]
 
     os.makedirs(args.out, exist_ok=True)
     picks = write_sample(args.sample, xte_u8, yte_np, args.seed)

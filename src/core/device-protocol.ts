@@ -77,6 +77,8 @@ export const TAB_MESSAGES = {
     mode,
     /** the baselines' fixed path, a device per stage; [] lets the requester pick the shortest */
     path: listOf<string>((d) => typeof d === 'string' && d.length <= 256, 64, 'bad path'),
+    /** images per request (a batch through the room) */
+    batch: guard<number>((v) => isUint(v) && v >= 1 && v <= 256, 'bad batch'),
   },
   /** classify one image the user gave: grey pixels in [0, 1], row by row (float32) */
   classify: { pixels: guard<ArrayBuffer>((v) => v instanceof ArrayBuffer && v.byteLength > 0 && v.byteLength <= 4 * 1024 * 1024 && v.byteLength % 4 === 0, 'bad pixels') },

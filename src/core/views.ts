@@ -81,11 +81,13 @@ export interface InferenceView {
   labelled: boolean;
   /** a run is in progress */
   active: boolean;
+  /** images: asked for, sent, answered, answered correctly, lost (a request carries `batch` of them) */
   count: number;
   sent: number;
   answered: number;
   correct: number;
   lost: number;
+  /** requests: re-issued, in flight; latency percentiles are per request */
   reissued: number;
   inFlight: number;
   p50: number | null;
@@ -95,13 +97,15 @@ export interface InferenceView {
   points: { t: number; ms: number; ok: boolean }[];
   /** detector failures during the run (epoch s) */
   failures: { t: number; device: string }[];
-  /** the last requests: image, label, prediction, latency, which device's copy won each stage, attempts */
-  recent: { image: number; label: number; predicted: number | null; ms: number | null; path: string[]; attempts: number; note: string }[];
-  /** no-config: the fixed path */
+  /** images per request */
+  batch: number;
+  /** the last requests: (first) image, label, prediction, images in the request, latency, which device's copy won each stage, attempts */
+  recent: { image: number; label: number; predicted: number | null; images: number; ms: number | null; path: string[]; attempts: number; note: string }[];
+  /** the baselines: the fixed path */
   path: string[];
   /** the last image the user gave: its answer (null if lost), latency, the copy that won each stage */
   classified: { predicted: number | null; ms: number | null; path: string[]; note: string } | null;
-  /** top-1 per request in the order they were sent; null while unanswered or when lost */
+  /** top-1 per image in the order they were sent; null while unanswered or when lost */
   predictions: (number | null)[];
   /** stages this device ran for the room */
   running: { queued: number; ran: number; cancelled: number; computeMs: number };

@@ -16,8 +16,8 @@ export interface FrimDebug {
   faults: Faults;
   snapshot(): DeviceSnapshot | null;
   /** stream `count` requests into the room from this device */
-  /** `path`: the baselines' fixed path, a device id per stage (default: the shortest) */
-  infer(count: number, ratePerSec: number, mode: InferenceMode, path?: string[]): void;
+  /** `count` images at `ratePerSec` requests/s, `batch` images per request; `path`: the baselines' fixed path, a device id per stage (default: the shortest) */
+  infer(count: number, ratePerSec: number, mode: InferenceMode, path?: string[], batch?: number): void;
   /** send malformed frames to every peer; returns how many went out */
   sendGarbage(): number;
   /** the next `n` WebGPU stage runs on this device hang (default), throw, or run twice at once */
@@ -40,7 +40,7 @@ export function installDebug(client: DeviceClient, backend: BackendInfo): void {
   window.frimDebug = {
     faults,
     snapshot: () => client.snapshot,
-    infer: (count, ratePerSec, mode, path) => client.infer(count, ratePerSec, mode, path),
+    infer: (count, ratePerSec, mode, path, batch) => client.infer(count, ratePerSec, mode, path, batch),
     sendGarbage: () => client.mesh?.sendGarbage() ?? 0,
     breakGpuRuns: (n, how) => client.breakGpuRuns(n, how),
     fetchReplica: (hash, from) => client.fetchReplica(hash, from),

@@ -182,8 +182,8 @@ export class DeviceClient extends EventTarget {
   }
 
   /** Streams `count` test images into the room at `ratePerSec`, this device as the requester. */
-  infer(count: number, ratePerSec: number, mode: InferenceMode, path: string[] = []): void {
-    this.post({ kind: 'infer', count, ratePerSec, mode, path });
+  infer(count: number, ratePerSec: number, mode: InferenceMode, path: string[] = [], batch = 1): void {
+    this.post({ kind: 'infer', count, ratePerSec, mode, path, batch });
   }
 
   classify(pixels: Float32Array): void {

@@ -43,9 +43,11 @@ const tensor = (dims: number[], xs: Float32Array): Tensor => ({ type: 'float32',
 const TINY: TinyModel = {
   manifest: TINY_MANIFEST,
   compute(stage, feeds): Record<string, Tensor> {
-    if (stage === 0) return { h: tensor([1, 1, 2, 2], floats(feeds.input)) };
-    const label = Math.round((floats(feeds.h)[0] * 255) / 25);
-    return { logits: tensor([1, 10], Float32Array.from({ length: 10 }, (_, k) => -Math.abs(k - label))) };
+    if (stage === 0) return { h: tensor(feeds.input.dims, floats(feeds.input)) };
+    // one row of logits per image of the batch, peaking at the label its first pixel shows
+    const rows = feeds.h.dims[0];
+    const xs = floats(feeds.h);
+    return { logits: tensor([rows, 10], Float32Array.from({ length: rows * 10 }, (_, i) => -Math.abs((i % 10) - Math.round((xs[Math.floor(i / 10) * 4] * 255) / 25)))) };
   },
 };
 

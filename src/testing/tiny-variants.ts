@@ -14,11 +14,12 @@ export interface TinyModel {
 
 const floats = (t: Tensor) => new Float32Array(t.data.slice().buffer);
 const tensor = (dims: number[], xs: Float32Array): Tensor => ({ type: 'float32', dims, data: new Uint8Array(xs.slice().buffer) });
-const image = (t: Tensor) => tensor([1, 1, 2, 2], floats(t));
-const labelOf = (t: Tensor) => Math.round((floats(t)[0] * 255) / 25);
-/** logits whose top-1 is `label + shift` */
-const logits = (label: number, shift = 0) => tensor([1, 10], Float32Array.from({ length: 10 }, (_, k) => -Math.abs(k - ((label + shift) % 10))));
-const max = (a: Tensor, b: Tensor) => tensor([1, 1, 2, 2], floats(a).map((x, i) => Math.max(x, floats(b)[i])));
+// every function works row by row: a request may carry a batch of images
+const image = (t: Tensor) => tensor(t.dims, floats(t));
+const labelsOf = (t: Tensor) => Array.from({ length: t.dims[0] }, (_, r) => Math.round((floats(t)[r * 4] * 255) / 25));
+/** logits whose top-1 is `label + shift`, one row per label */
+const logits = (labels: number[], shift = 0) => tensor([labels.length, 10], Float32Array.from({ length: labels.length * 10 }, (_, i) => -Math.abs((i % 10) - ((labels[Math.floor(i / 10)] + shift) % 10))));
+const max = (a: Tensor, b: Tensor) => tensor(a.dims, floats(a).map((x, i) => Math.max(x, floats(b)[i])));
 const isZero = (t: Tensor) => floats(t).every((x) => x === 0);
 
 const hashOf = (i: number, salt: number) => `${salt}${i + 1}`.padStart(2, '0').repeat(32);
@@ -41,9 +42,9 @@ export const TINY_EARLY_EXIT: TinyModel = {
     partitions: [part(0, 3, ['input'], [img], ['e1', 'h1']), part(1, 3, ['h1'], [img], ['e2', 'h2']), part(2, 3, ['h2'], [img], ['logits'])],
   },
   compute(stage, f): Record<string, Tensor> {
-    if (stage === 0) return { h1: image(f.input), e1: logits(labelOf(f.input), 1) };
-    if (stage === 1) return { h2: image(f.h1), e2: logits(labelOf(f.h1), 2) };
-    return { logits: logits(labelOf(f.h2)) };
+    if (stage === 0) return { h1: image(f.input), e1: logits(labelsOf(f.input), 1) };
+    if (stage === 1) return { h2: image(f.h1), e2: logits(labelsOf(f.h1), 2) };
+    return { logits: logits(labelsOf(f.h2)) };
   },
 };
 
@@ -66,7 +67,7 @@ export const TINY_SKIP: TinyModel = {
   compute(stage, f): Record<string, Tensor> {
     if (stage === 0) return { h1: image(f.input) };
     if (stage === 1) return { h2: max(f.h1, f.input) };
-    if (stage === 2) return { z3: logits(labelOf(max(f.h2, f.h1))) };
-    return { logits: isZero(f.z3) ? logits(labelOf(f.h2), 5) : tensor([1, 10], floats(f.z3)) };
+    if (stage === 2) return { z3: logits(labelsOf(max(f.h2, f.h1))) };
+    return { logits: isZero(f.z3) ? logits(labelsOf(f.h2), 5) : tensor(f.z3.dims, floats(f.z3)) };
   },
 };

@@ -18,7 +18,7 @@ export interface FrimEvents {
   'frim-rename': string;
   /** one picture for the room: grey pixels in [0, 1] */
   'frim-classify': Float32Array;
-  'frim-infer': { count: number; ratePerSec: number; mode: InferenceMode };
+  'frim-infer': { count: number; ratePerSec: number; mode: InferenceMode; batch: number };
 }
 
 type FrimEventMap = { [K in keyof FrimEvents]: CustomEvent<FrimEvents[K]> };

@@ -48,8 +48,8 @@ export class FrimApp extends LitElement {
     this.addEventListener('frim-rename', (e) => this.client?.rename(e.detail));
     this.addEventListener('frim-classify', (e) => this.client?.classify(e.detail));
     this.addEventListener('frim-infer', (e) => {
-      const { count, ratePerSec, mode } = e.detail;
-      this.client?.infer(count, ratePerSec, mode);
+      const { count, ratePerSec, mode, batch } = e.detail;
+      this.client?.infer(count, ratePerSec, mode, [], batch);
     });
     // a model file dropped anywhere on the page
     this.addEventListener('dragover', (e) => e.preventDefault());

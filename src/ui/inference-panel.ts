@@ -15,11 +15,12 @@ import { card } from './theme.js';
 const LABELS = ['T-shirt', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 
 export class InferencePanel extends LitElement {
-  static properties = { view: { attribute: false }, hasModel: { type: Boolean }, variant: { attribute: false }, count: { state: true }, rate: { state: true }, mode: { state: true } };
+  static properties = { view: { attribute: false }, hasModel: { type: Boolean }, variant: { attribute: false }, count: { state: true }, rate: { state: true }, batch: { state: true }, mode: { state: true } };
   declare view: InferenceView | null;
   declare hasModel: boolean;
   declare count: number;
   declare rate: number;
+  declare batch: number;
   declare mode: InferenceMode;
   /** the baseline the room's model was trained for, if any: its mode is offered */
   declare variant: VariantKind | null;
@@ -41,6 +42,7 @@ export class InferencePanel extends LitElement {
     this.hasModel = false;
     this.count = 200;
     this.rate = 20;
+    this.batch = 1;
     this.mode = 'frim';
     this.variant = null;
   }
@@ -80,7 +82,7 @@ export class InferencePanel extends LitElement {
   }
 
   private start(): void {
-    emit(this, 'frim-infer', { count: this.count, ratePerSec: this.rate, mode: this.mode });
+    emit(this, 'frim-infer', { count: this.count, ratePerSec: this.rate, mode: this.mode, batch: this.batch });
   }
 
   private num(e: Event, min: number, max: number, fallback: number): number {
@@ -96,7 +98,8 @@ export class InferencePanel extends LitElement {
       <h2>Ask the room</h2>
       <div class="row">
         <label>Images: <input data-testid="request-count" type="number" min="1" max="100000" .value=${String(this.count)} @change=${(e: Event) => (this.count = Math.round(this.num(e, 1, 100000, 200)))} /></label>
-        <label>per second: <input data-testid="request-rate" type="number" min="0.1" max="1000" step="0.1" .value=${String(this.rate)} @change=${(e: Event) => (this.rate = this.num(e, 0.1, 1000, 20))} /></label>
+        <label>requests per second: <input data-testid="request-rate" type="number" min="0.1" max="1000" step="0.1" .value=${String(this.rate)} @change=${(e: Event) => (this.rate = this.num(e, 0.1, 1000, 20))} /></label>
+        <label>images per request: <input data-testid="request-batch" type="number" min="1" max="256" .value=${String(this.batch)} @change=${(e: Event) => (this.batch = Math.round(this.num(e, 1, 256, 1)))} /></label>
         <label>Mode: <select data-testid="mode" @change=${(e: Event) => (this.mode = (e.target as HTMLSelectElement).value as InferenceMode)}>
           <option value="frim" ?selected=${this.mode === 'frim'}>frim (two copies per stage, re-issue)</option>
           <option value="no-config" ?selected=${this.mode === 'no-config'}>no-config (one fixed path, the paper's baseline)</option>
@@ -114,7 +117,7 @@ export class InferencePanel extends LitElement {
           : html`<b>${LABELS[v.classified.predicted] ?? v.classified.predicted}</b> in ${ms(v.classified.ms)} ms, via ${v.classified.path.map((d, i) => `P${i} ${d}`).join(' → ')}`}</span>` : null}
       </div>
       ${v?.error ? html`<p class="bad">${v.error}</p>` : null}
-      <div class="stats" data-testid="stats" data-mode=${v?.mode ?? ''} data-active=${String(!!v?.active)} data-count=${v?.count ?? 0} data-sent=${v?.sent ?? 0} data-answered=${v?.answered ?? 0} data-correct=${v?.correct ?? 0} data-lost=${v?.lost ?? 0} data-reissued=${v?.reissued ?? 0} data-in-flight=${v?.inFlight ?? 0} data-p50-ms=${v?.p50 ?? ''} data-p99-ms=${v?.p99 ?? ''} data-path=${(v?.path ?? []).join(',')} data-predictions=${(v?.predictions ?? []).map((p) => (p === null ? '' : p)).join(',')}>
+      <div class="stats" data-testid="stats" data-mode=${v?.mode ?? ''} data-batch=${v?.batch ?? 1} data-active=${String(!!v?.active)} data-count=${v?.count ?? 0} data-sent=${v?.sent ?? 0} data-answered=${v?.answered ?? 0} data-correct=${v?.correct ?? 0} data-lost=${v?.lost ?? 0} data-reissued=${v?.reissued ?? 0} data-in-flight=${v?.inFlight ?? 0} data-p50-ms=${v?.p50 ?? ''} data-p99-ms=${v?.p99 ?? ''} data-path=${(v?.path ?? []).join(',')} data-predictions=${(v?.predictions ?? []).map((p) => (p === null ? '' : p)).join(',')}>
         <div class="stat">sent<b>${v?.sent ?? 0}</b></div>
         <div class="stat">answered<b>${v?.answered ?? 0}</b></div>
         <div class="stat">correct<b>${v?.correct ?? 0}</b></div>
@@ -129,7 +132,7 @@ export class InferencePanel extends LitElement {
       ${v && v.recent.length ? html`<div class="scroll"><table data-testid="recent-requests">
         <thead><tr><th>image</th><th>label</th><th>answer</th><th>ms</th><th>copy that won each stage</th><th>attempts</th></tr></thead>
         <tbody>${[...v.recent].reverse().slice(0, 12).map((r) => html`<tr>
-          <td>#${r.image}</td><td>${LABELS[r.label] ?? r.label}</td>
+          <td>#${r.image}${r.images > 1 ? ` (+${r.images - 1})` : ''}</td><td>${LABELS[r.label] ?? r.label}</td>
           <td class=${r.predicted !== null && r.predicted !== r.label ? 'bad' : ''}>${r.predicted === null ? html`<span class="bad">lost</span>` : LABELS[r.predicted] ?? r.predicted}</td>
           <td>${ms(r.ms)}</td><td class="mono">${r.path.map((d, i) => `P${i} ${d}`).join(' → ')}</td><td>${r.attempts}${r.note ? ` (${r.note})` : ''}</td></tr>`)}</tbody>
       </table></div>` : null}

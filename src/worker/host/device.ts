@@ -171,7 +171,7 @@ export class Device {
   private handleRequest(tab: Tab, msg: Exclude<TabToWorker, { kind: 'register' }>): void {
     switch (msg.kind) {
       case 'infer':
-        return this.inference.run({ count: msg.count, ratePerSec: msg.ratePerSec, mode: msg.mode, path: msg.path });
+        return this.inference.run({ count: msg.count, ratePerSec: msg.ratePerSec, mode: msg.mode, path: msg.path, batch: msg.batch });
       case 'classify':
         return this.inference.requester.classify(new Float32Array(msg.pixels));
       case 'offload':

@@ -7,12 +7,12 @@ const id = (i: number) => `device${String(i).padStart(6, '0')}`;
 const label = (i: number) => TINY_SAMPLE.labels[i % TINY_SAMPLE.count];
 
 /** Device 0 asks; partition k runs on device k + 1 (the skip model's output layer on device 0, as in the bench). */
-async function baselineRun(model: TinyModel, mode: InferenceMode, kill: number[], count = 40) {
+async function baselineRun(model: TinyModel, mode: InferenceMode, kill: number[], count = 40, batch = 1) {
   const n = model.manifest.partitions.length;
   const stages = Array.from({ length: n }, (_, k) => (k === 3 ? 0 : k + 1));
   const room = new InferenceRoom({ devices: 4, holders: stages.map((d) => [d]), model });
   await room.run(2000);
-  room.device(0).inference.run({ count, ratePerSec: 10, mode, path: stages.map(id) });
+  room.device(0).inference.run({ count, ratePerSec: 10 / batch, mode, path: stages.map(id), batch });
   await room.clock.advance(0);
   await room.run(1000);
   for (const k of kill) room.kill(k);
@@ -67,6 +67,15 @@ describe("the paper's baselines run as real systems in the room", () => {
     // h2 and h1 both zero: the classifier sees an empty image and says 0 whatever the label
     const tail = v.predictions.slice(-20);
     expect(tail.every((p) => p === 0)).toBe(true);
+  });
+
+  it('requests of several images: a bypass fills zeros for the whole batch, and every image is counted', async () => {
+    const v = await baselineRun(TINY_SKIP, 'skip-connection', [3], 40, 8);
+    expect(v.batch).toBe(8);
+    expect(v.sent).toBe(40);
+    // lost requests count all their images; the answered ones after the failure come from the output hyper-connection
+    expect(v.answered % 8).toBe(0);
+    expect(tailAnswers(v, 16)).toEqual(new Array(16).fill(5));
   });
 
   it('a mode the model was not trained for is refused with the reason', async () => {

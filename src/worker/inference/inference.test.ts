@@ -30,6 +30,17 @@ describe('distributed inference in a room (requester, router, stage runner, hedg
     expect(v.recent.every((r) => r.path[0] === 'device000001' && r.path[1] === 'device000003')).toBe(true);
   });
 
+  it('carries a batch of images per request: 30 images in requests of 8 (the last one of 6), each answered in its place', async () => {
+    const room = new InferenceRoom(ROOM);
+    await room.run(2000);
+    room.device(0).inference.run({ count: 30, ratePerSec: 5, mode: 'frim', batch: 8 });
+    await room.run(5000);
+    const v = room.device(0).inference.view();
+    expect([v.sent, v.answered, v.correct, v.lost, v.batch]).toEqual([30, 30, 30, 0, 8]);
+    expect(v.predictions).toEqual(Array.from({ length: 30 }, (_, i) => TINY_SAMPLE.labels[i % TINY_SAMPLE.count]));
+    expect(v.recent.map((r) => r.images).sort()).toEqual([6, 8, 8, 8]);
+  });
+
   it('loses nothing when a holder dies mid-stream: its stages go to the other copy and requests re-route around it', async () => {
     const room = new InferenceRoom(ROOM);
     await room.run(2000);

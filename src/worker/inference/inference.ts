@@ -116,7 +116,7 @@ export class Inference implements InferenceContext {
     this.runner.tick(this.deps.mono());
   }
 
-  run(opts: { count: number; ratePerSec: number; mode: InferenceMode; path?: string[] }): void {
+  run(opts: { count: number; ratePerSec: number; mode: InferenceMode; path?: string[]; batch?: number }): void {
     void this.requester.run(opts);
   }
 

@@ -1,21 +1,23 @@
 /**
- * A logical request: one image through the room, over however many attempts (FRIM 4.3 re-issues
+ * A logical request: one image, or a batch of them, through the room, over however many attempts (FRIM 4.3 re-issues
  * it on another path; each attempt has its own wire id). Also what a model must take for the
  * requester to feed it.
  */
 import { givenPathProblem, isBaseline, modeProblem } from '../../core/baselines.js';
 import type { Manifest } from '../../core/onnx/manifest.js';
 import type { InferenceMode } from '../../core/protocol.js';
-import { imageTensor, oneImageDims, syntheticInput, type ImageSample } from '../../core/sample.js';
+import { argmax, imageTensor, oneImageDims, syntheticInput, type ImageSample } from '../../core/sample.js';
 import type { Tensor } from '../../core/tensors.js';
 import type { Timers } from '../../shared/calls.js';
 import type { Serving } from './context.js';
 
 export interface LogicalRequest {
-  /** index into the test sample, or -1 for an image the user gave */
-  image: number;
-  /** -1 when unknown */
-  label: number;
+  /** per image of the batch: its index in the test sample (the seed of a synthetic input), -1 for an image the user gave */
+  images: number[];
+  /** per image: its label, -1 when unknown */
+  labels: number[];
+  /** where its first image is in the run's stream (-1 for the user's own image) */
+  position: number;
   mode: InferenceMode;
   /** the user's image, [rows x cols] grey in [0, 1]; absent for test-sample images */
   pixels?: Float32Array;
@@ -26,11 +28,11 @@ export interface LogicalRequest {
   /** device whose copy finished each stage first */
   winners: string[];
   done: boolean;
-  /** early-exit mode: the latest exit head's answer, the stage it came from and its top-1 */
-  exit?: { stage: number; predicted: number };
+  /** early-exit mode: the latest exit head's answer, the stage it came from and its top-1 per image */
+  exit?: { stage: number; predicted: number[] };
 }
 
-export function newRequest(r: Pick<LogicalRequest, 'image' | 'label' | 'mode' | 'pixels' | 'issuedAt' | 'issuedEpoch'>, now: number): LogicalRequest {
+export function newRequest(r: Pick<LogicalRequest, 'images' | 'labels' | 'position' | 'mode' | 'pixels' | 'issuedAt' | 'issuedEpoch'>, now: number): LogicalRequest {
   return { ...r, attempts: 0, lastProgress: now, winners: [], done: false };
 }
 
@@ -49,12 +51,22 @@ export function classifyInputProblem(m: Manifest, pixels: number): string | null
   return `${m.model.name} does not take a ${side}x${side} grey image`;
 }
 
-/** The model's input for this request: the user's image, a test-sample image, or a seeded synthetic one. */
+/** The model's input for this request, one image per row of the batch: the user's image, test-sample images, or seeded synthetic ones. */
 export function inputTensors(L: LogicalRequest, m: Manifest, sample: ImageSample | null): Record<string, Tensor> {
   const input = m.model.inputs[0];
-  const dims = oneImageDims(input.dims);
-  const pixels = L.pixels ?? (L.label >= 0 && sample ? imageTensor(sample, L.image) : syntheticInput(L.image, dims));
-  return { [input.name]: { type: 'float32', dims, data: new Uint8Array(pixels.slice().buffer) } };
+  const one = oneImageDims(input.dims);
+  const size = one.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(L.images.length * size);
+  L.images.forEach((image, j) => data.set(L.pixels ?? (L.labels[j] >= 0 && sample ? imageTensor(sample, image) : syntheticInput(image, one)), j * size));
+  return { [input.name]: { type: 'float32', dims: [L.images.length, ...one.slice(1)], data: new Uint8Array(data.buffer) } };
+}
+
+/** Top-1 of each row of a [batch, classes] float32 tensor, or null when it does not have `rows` rows. */
+export function topOnes(t: Tensor | undefined, rows: number): number[] | null {
+  if (!t || t.type !== 'float32' || t.dims[0] !== rows) return null;
+  const xs = new Float32Array(t.data.slice().buffer);
+  const width = xs.length / rows;
+  return Array.from({ length: rows }, (_, r) => argmax(xs.subarray(r * width, (r + 1) * width)));
 }
 
 /** The path a run follows: a device per stage in the baseline modes (the one given, else the shortest), [] in frim mode; or why it cannot run. */
@@ -91,4 +103,34 @@ export function pace(timers: Timers, now: () => number, opts: { count: number; r
   };
   next();
   return { stop: () => timers.clear(handle) };
+}
+
+/** One stream of requests: `count` images in requests of `batch`, along `path` in the baselines. */
+export class StreamRun {
+  readonly batch: number;
+  /** requests in the stream, and how many were issued */
+  readonly requests: number;
+  issued = 0;
+  /** images sent so far */
+  sent = 0;
+
+  constructor(readonly mode: InferenceMode, readonly count: number, batch: number, readonly path: string[]) {
+    this.batch = Math.max(1, Math.min(batch, count));
+    this.requests = Math.ceil(count / this.batch);
+  }
+
+  /** Request `i`, due at `due`: the next images of the sample in stream order, or seeded synthetic ones without one. */
+  request(i: number, due: number, dueEpoch: number, sample: ImageSample | null, now: number): LogicalRequest {
+    this.issued++;
+    const position = i * this.batch;
+    const n = Math.min(this.batch, this.count - position);
+    this.sent += n;
+    const images = Array.from({ length: n }, (_, j) => (sample ? (position + j) % sample.count : position + j));
+    const labels = images.map((image) => (sample ? sample.labels[image] : -1));
+    return newRequest({ images, labels, position, mode: this.mode, issuedAt: due, issuedEpoch: dueEpoch }, now);
+  }
+
+  allIssued(): boolean {
+    return this.issued >= this.requests;
+  }
 }

@@ -11,12 +11,12 @@ import { shortestPath } from '../../core/execution-graph.js';
 import { RequestTracker, StageTimes } from '../../core/hedging.js';
 import { HEDGING } from '../../core/policy.js';
 import type { InferenceMode, Message, MessageOf } from '../../core/protocol.js';
-import { argmax, takesSample, type ImageSample } from '../../core/sample.js';
+import { takesSample, type ImageSample } from '../../core/sample.js';
 import { unpackTensors, PartsAssembler, type Tensor } from '../../core/tensors.js';
 import type { InferenceView } from '../../core/views.js';
 import type { InferenceContext, Serving } from './context.js';
 import { COPIES, afterTrouble, stageDeadlineMs, twinOf } from './hedging.js';
-import { classifyInputProblem, inputTensors, newRequest, pace, runPath, streamInputProblem, type LogicalRequest, type Paced } from './request.js';
+import { StreamRun, classifyInputProblem, inputTensors, newRequest, pace, runPath, streamInputProblem, topOnes, type LogicalRequest, type Paced } from './request.js';
 import { RunRecord } from './run-record.js';
 
 /** Where the requester gets the test sample (the server, or a test's fixture). */
@@ -34,7 +34,7 @@ export class Requester {
   private seq = 0;
   /** requests of the stream issued and not yet answered or lost (from issue, not from when a device took them) */
   private open = 0;
-  private run_: { mode: InferenceMode; count: number; issued: number; path: string[]; startedAt: number } | null = null;
+  private run_: StreamRun | null = null;
   private pacer: Paced | null = null;
   private error: string | null = null;
   private record = new RunRecord();
@@ -55,7 +55,7 @@ export class Requester {
     return this.ctx.deps.mono();
   }
 
-  async run(opts: { count: number; ratePerSec: number; mode: InferenceMode; path?: string[] }): Promise<void> {
+  async run(opts: { count: number; ratePerSec: number; mode: InferenceMode; path?: string[]; batch?: number }): Promise<void> {
     this.pacer?.stop();
     // a new run forgets the last one's requests (the user's own images stay: their keys are negative)
     for (const [i] of this.requests) if (i >= 0) this.tracker.finish(String(i));
@@ -79,15 +79,13 @@ export class Requester {
     this.labelled = takesSample(s.manifest.model.inputs, this.sample);
     const path = runPath(opts.mode, s, opts.path, () => shortestPath(this.ctx.graphFor(s, this.ctx.self, new Set()), { stage: -1 })?.hops.map((h) => h.device) ?? null);
     if (typeof path === 'string') return this.fail(path);
-    const r = (this.run_ = { mode: opts.mode, count: opts.count, issued: 0, path, startedAt: this.now });
-    this.ctx.log(null, `streaming ${opts.count} images at ${opts.ratePerSec}/s in ${opts.mode} mode${path.length ? ` along ${path.join(' → ')}` : ''}`);
+    const r = (this.run_ = new StreamRun(opts.mode, opts.count, opts.batch ?? 1, path));
+    this.ctx.log(null, `streaming ${opts.count} images${r.batch > 1 ? ` in requests of ${r.batch}` : ''} at ${opts.ratePerSec} requests/s in ${opts.mode} mode${path.length ? ` along ${path.join(' → ')}` : ''}`);
     const e0 = this.ctx.deps.epoch();
     const t0 = this.now;
-    this.pacer = pace(this.ctx.deps.timers, () => this.now, opts, () => this.open < HEDGING.maxInFlight, (i, due) => {
-      r.issued++;
+    this.pacer = pace(this.ctx.deps.timers, () => this.now, { count: r.requests, ratePerSec: opts.ratePerSec }, () => this.open < HEDGING.maxInFlight, (i, due) => {
       this.open++;
-      const image = this.labelled ? i % this.sample!.count : i;
-      this.requests.set(i, newRequest({ image, label: this.labelled ? this.sample!.labels[image] : -1, mode: r.mode, issuedAt: due, issuedEpoch: e0 + (due - t0) }, this.now));
+      this.requests.set(i, r.request(i, due, e0 + (due - t0), this.labelled ? this.sample : null, this.now));
       void this.attempt(i);
     });
   }
@@ -101,7 +99,7 @@ export class Requester {
     this.error = null;
     const i = -++this.classifySeq;
     this.classified = null;
-    this.requests.set(i, newRequest({ image: -1, label: -1, mode: 'frim', pixels, issuedAt: this.now, issuedEpoch: this.ctx.deps.epoch() }, this.now));
+    this.requests.set(i, newRequest({ images: [-1], labels: [-1], position: -1, mode: 'frim', pixels, issuedAt: this.now, issuedEpoch: this.ctx.deps.epoch() }, this.now));
     void this.attempt(i);
   }
 
@@ -212,10 +210,11 @@ export class Requester {
     const out = unpackTensors(a.table, a.payload());
     const s = this.ctx.deps.serving();
     const name = s?.manifest.model.outputs[0]?.name ?? '';
-    if (typeof out === 'string' || !out[name] || out[name].type !== 'float32') return this.reissue(i, `bad result from ${m.by}`);
+    const predicted = typeof out === 'string' ? null : topOnes(out[name], L.images.length);
+    if (!predicted) return this.reissue(i, `bad result from ${m.by}`);
     const n = s?.manifest.partitions.length ?? 0;
     if (n && L.winners[n - 1] === undefined) L.winners[n - 1] = m.by;
-    this.answer(i, L, argmax(new Float32Array(out[name].data.slice().buffer)), '');
+    this.answer(i, L, predicted, '');
   }
 
   /** early-exit mode: an exit head's answer; the request keeps the latest one, for when its path breaks. */
@@ -226,21 +225,21 @@ export class Requester {
     const name = manifest ? exitOf(manifest, m.stage) : null;
     if (i === undefined || !L || L.done || !name || m.parts !== 1 || !m.table) return;
     const out = unpackTensors(m.table, payload);
-    if (typeof out === 'string' || out[name]?.type !== 'float32') return;
-    if (L.exit && L.exit.stage >= m.stage) return;
-    L.exit = { stage: m.stage, predicted: argmax(new Float32Array(out[name].data.slice().buffer)) };
+    const predicted = typeof out === 'string' ? null : topOnes(out[name], L.images.length);
+    if (!predicted || (L.exit && L.exit.stage >= m.stage)) return;
+    L.exit = { stage: m.stage, predicted };
     L.winners[m.stage] ??= m.by;
   }
 
-  private answer(i: number, L: LogicalRequest, predicted: number, note: string): void {
+  private answer(i: number, L: LogicalRequest, predicted: number[], note: string): void {
     const ms = this.now - L.issuedAt;
     this.finish(i, L);
     if (i < 0) {
-      this.classified = { predicted, ms, path: L.winners, note };
+      this.classified = { predicted: predicted[0], ms, path: L.winners, note };
       this.ctx.deps.state.dirty = true;
       return;
     }
-    this.record.answer(i, L, predicted, ms, note);
+    this.record.answer(L, predicted, ms, note);
     this.finishIfDone();
   }
 
@@ -276,7 +275,7 @@ export class Requester {
   private finishIfDone(): void {
     this.ctx.deps.state.dirty = true;
     const r = this.run_;
-    if (!r || r.issued < r.count || this.open > 0) return;
+    if (!r || !r.allIssued() || this.open > 0) return;
     this.ctx.log(null, this.record.summary(r.count, this.labelled));
     this.runFinished = true;
   }
@@ -284,12 +283,13 @@ export class Requester {
   view(): Omit<InferenceView, 'running'> {
     const r = this.run_;
     return {
-      ...this.record.view(r?.issued ?? 0),
+      ...this.record.view(r?.sent ?? 0),
       mode: this.mode,
       labelled: this.labelled,
-      active: !!r && !this.runFinished && (r.issued < r.count || this.open > 0),
+      active: !!r && !this.runFinished && (!r.allIssued() || this.open > 0),
       count: r?.count ?? 0,
-      sent: r?.issued ?? 0,
+      sent: r?.sent ?? 0,
+      batch: r?.batch ?? 1,
       inFlight: this.open,
       error: this.error,
       path: r?.path ?? [],

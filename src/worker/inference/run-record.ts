@@ -4,8 +4,10 @@ import type { InferenceView } from '../../core/views.js';
 
 /** A request as the record needs it. */
 export interface Finished {
-  image: number;
-  label: number;
+  images: number[];
+  labels: number[];
+  /** where its first image is in the run's stream */
+  position: number;
   /** when it was due, epoch ms */
   issuedEpoch: number;
   attempts: number;
@@ -26,22 +28,25 @@ export class RunRecord {
   private readonly points: InferenceView['points'] = [];
   private readonly failures: InferenceView['failures'] = [];
   private readonly recent: InferenceView['recent'] = [];
-  /** top-1 per request, in request order (null: not answered yet, or lost) */
+  /** top-1 per image, in stream order (null: not answered yet, or lost) */
   private readonly predictions: (number | null)[] = [];
 
-  answer(i: number, r: Finished, predicted: number, ms: number, note = ''): void {
-    this.answered++;
-    this.predictions[i] = predicted;
-    if (predicted === r.label) this.correct++;
+  /** counts are in images; latencies per request */
+  answer(r: Finished, predicted: number[], ms: number, note = ''): void {
+    this.answered += predicted.length;
+    predicted.forEach((p, j) => {
+      this.predictions[r.position + j] = p;
+      if (p === r.labels[j]) this.correct++;
+    });
     this.latencies.push(ms);
     this.points.push({ t: r.issuedEpoch / 1000, ms, ok: true });
-    this.remember({ image: r.image, label: r.label, predicted, ms, path: r.winners, attempts: r.attempts, note });
+    this.remember({ image: r.images[0], label: r.labels[0], predicted: predicted[0], images: r.images.length, ms, path: r.winners, attempts: r.attempts, note });
   }
 
   lose(r: Finished, ms: number, why: string): void {
-    this.lost++;
+    this.lost += r.images.length;
     this.points.push({ t: r.issuedEpoch / 1000, ms, ok: false });
-    this.remember({ image: r.image, label: r.label, predicted: null, ms: null, path: r.winners, attempts: r.attempts, note: why });
+    this.remember({ image: r.images[0], label: r.labels[0], predicted: null, images: r.images.length, ms: null, path: r.winners, attempts: r.attempts, note: why });
   }
 
   /** a device the detector declared failed during the run, epoch ms */

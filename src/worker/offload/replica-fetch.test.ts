@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { hashHex } from '../../core/hash.js';
 import { chunkCount, chunkOf, makeOffer, offerParts, type TransferOffer } from '../../core/transfer.js';
-import { ReplicaFetch, STALL_MS, WINDOW_CHUNKS, type FetchIO } from './replica-fetch.js';
+import { ReplicaFetch, STALL_MS, STALL_RETRIES, WINDOW_CHUNKS, type FetchIO } from './replica-fetch.js';
 
 const CHUNK = 4096;
 const file = Uint8Array.from({ length: 5 * CHUNK + 100 }, (_, i) => (i * 31 + 7) & 0xff);
@@ -92,6 +92,37 @@ describe('receiving a replica', () => {
     const r = await f.done;
     expect(r.ok).toBe(false);
     expect(!r.ok && r.reason).toMatch(/c cannot serve it.*no other holder left/);
+  });
+
+  it('asks a holder that only stalled again when no other is left, and gives up only after it stays silent', async () => {
+    const h = harness();
+    const f = new ReplicaFetch(hash, 'P1', ['a'], 1 << 20, h.io);
+    f.start();
+    sendOffer(f, 'a');
+    serve(f, 'a', [0]);
+    for (let k = 0; k < STALL_RETRIES; k++) {
+      h.advance(STALL_MS + 1);
+      f.check();
+      expect(h.requests.at(-1)).toEqual({ to: 'a', chunks: null });
+    }
+    // it answers at last: the fetch goes on from what was verified, and the count of quiet stalls starts again
+    sendOffer(f, 'a');
+    serve(f, 'a', [1]);
+    h.advance(STALL_MS + 1);
+    f.check();
+    expect(h.requests.at(-1)).toEqual({ to: 'a', chunks: null });
+    sendOffer(f, 'a');
+    serve(f, 'a', [2, 3, 4, 5]);
+    expect(await bytesOf(f)).toEqual(file);
+
+    const g = new ReplicaFetch(hash, 'P2', ['a'], 1 << 20, h.io);
+    g.start();
+    for (let k = 0; k <= STALL_RETRIES; k++) {
+      h.advance(STALL_MS + 1);
+      g.check();
+    }
+    const r = await g.done;
+    expect(!r.ok && r.reason).toBe('a stalled; no other holder left to ask');
   });
 
   it('refuses an offer for another file and a whole file that does not match the manifest', async () => {

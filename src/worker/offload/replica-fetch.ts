@@ -23,6 +23,12 @@ export interface FetchIO {
 
 /** No chunk for this long from the current holder: take the next one. */
 export const STALL_MS = 4000;
+/**
+ * A holder that only stalled is asked again, this many times in a row without a verified chunk,
+ * when no other holder is left: a device busy serving or computing is slow, not gone (the detector
+ * says when it is gone).
+ */
+export const STALL_RETRIES = 3;
 /** chunks asked for at a time (4 MiB at 64 KiB); two windows are kept in flight */
 export const WINDOW_CHUNKS = 64;
 /** verified bytes gathered before they become one Blob part */
@@ -47,6 +53,8 @@ export class ReplicaFetch {
   /** scan position for the next window */
   private cursor = 0;
   private lastProgress: number;
+  /** stalls in a row without a verified chunk */
+  private quiet = 0;
   private finishing = false;
   private settled = false;
   private parts: Blob[] = [];
@@ -82,8 +90,10 @@ export class ReplicaFetch {
     if (this.current === null && !this.finishing && !this.settled) this.next(null);
   }
 
-  private next(why: string | null): void {
-    const from = this.sources.find((s) => !this.tried.has(s) && this.io.alive(s)) ?? null;
+  private next(why: string | null, stalled = false): void {
+    let from = this.sources.find((s) => !this.tried.has(s) && this.io.alive(s)) ?? null;
+    if (!from && stalled && this.quiet < STALL_RETRIES) from = this.sources.find((s) => this.io.alive(s)) ?? null;
+    if (stalled) this.quiet++;
     const previous = this.current;
     this.current = from;
     this.requested.clear();
@@ -161,6 +171,7 @@ export class ReplicaFetch {
     this.verified.add(index);
     this.servedBy.add(from);
     this.lastProgress = this.io.now();
+    this.quiet = 0;
     if (this.asm.complete) this.complete();
     else if (from === this.current) this.pump();
   }
@@ -173,7 +184,7 @@ export class ReplicaFetch {
   check(): void {
     if (this.finishing || this.settled || this.current === null) return;
     if (!this.io.alive(this.current)) this.next(`${this.current} failed mid-transfer`);
-    else if (this.io.now() - this.lastProgress > STALL_MS) this.next(`${this.current} stalled`);
+    else if (this.io.now() - this.lastProgress > STALL_MS) this.next(`${this.current} stalled`, true);
   }
 
   /** Verified bytes, in file order, out of the JavaScript heap. */

@@ -1,0 +1,56 @@
+/**
+ * npm run bench [-- --quick] — the whole state in one command: the paper's table (bench/paper.ts),
+ * then the detector, replica and inference benchmarks of the earlier issues, each in a process of
+ * its own, then BENCHMARKS.md regenerated from their JSON (bench/lib/report.ts). `--quick` runs
+ * everything with tiny counts (CI runs it and checks the report's structure, never its speed).
+ */
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { paperProblems } from './lib/paper-table.js';
+import { writeReport, type Collected } from './lib/report.js';
+import { PAPER_FAILURES, PAPER_MODELS } from './paper.js';
+
+const QUICK = process.argv.includes('--quick');
+
+interface Step {
+  name: string;
+  script: string;
+  /** env for a full run, and for --quick */
+  full: Record<string, string>;
+  quick: Record<string, string>;
+}
+
+const STEPS: Step[] = [
+  { name: 'paper', script: 'bench/paper.ts', full: {}, quick: {} },
+  { name: 'detector', script: 'bench/detector.ts', full: { BENCH_KILLS: '10', BENCH_CRASHES: '5', BENCH_JITTER_S: '120' }, quick: { BENCH_KILLS: '2', BENCH_CRASHES: '1', BENCH_JITTER_S: '10' } },
+  { name: 'replicas', script: 'bench/replicas.ts', full: { BENCH_REPS: '3', BENCH_KILLS: '2' }, quick: { BENCH_REPS: '1', BENCH_KILLS: '1' } },
+  { name: 'inference', script: 'bench/inference.ts', full: { BENCH_N: '200', BENCH_GPU_N: '30' }, quick: { BENCH_N: '20', BENCH_GPU_N: '4', BENCH_GPU_RATE: '1' } },
+];
+
+/** The newest result of `name` written since `since` (ms). */
+function newest(name: string, since: number): string | null {
+  const files = readdirSync('bench/results').filter((f) => f.startsWith(`${name}-`) && f.endsWith('.json')).map((f) => join('bench/results', f));
+  const fresh = files.filter((f) => statSync(f).mtimeMs >= since).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+  return fresh[0] ?? null;
+}
+
+const started = Date.now();
+const collected: Collected = { quick: QUICK, at: new Date(started).toISOString(), command: `npm run bench${QUICK ? ' -- --quick' : ''}`, steps: [] };
+let failed = false;
+for (const step of STEPS) {
+  const t0 = Date.now();
+  console.log(`\n##### ${step.name} (${step.script}) #####`);
+  const r = spawnSync('npx', ['tsx', step.script, ...(QUICK ? ['--quick'] : [])], { stdio: 'inherit', env: { ...process.env, ...(QUICK ? step.quick : step.full) } });
+  const file = newest(step.name, t0);
+  const ok = r.status === 0 && !!file;
+  failed ||= !ok;
+  collected.steps.push({ name: step.name, seconds: (Date.now() - t0) / 1000, ok, env: QUICK ? step.quick : step.full, file, result: file ? JSON.parse(readFileSync(file, 'utf8')) : null });
+}
+const out = writeReport(collected);
+console.log(`\nwrote ${out.join(', ')} in ${((Date.now() - started) / 60000).toFixed(1)} min`);
+// the report's structure, never its speed: what CI checks of the quick run
+const paper = collected.steps.find((s) => s.name === 'paper')?.result as { rows?: unknown } | null;
+const problems = paperProblems(paper, PAPER_MODELS, ['frim', 'no-config', 'early-exit', 'skip-connection'], PAPER_FAILURES);
+for (const p of problems) console.error(`report: ${p}`);
+process.exit(failed || problems.length ? 1 : 0);

@@ -1,0 +1,132 @@
+/**
+ * BENCHMARKS.md from the JSON of one `npm run bench`: the paper's table in its layout with our
+ * numbers beside the published ones, completion and latency, a chart per model, and the detector,
+ * replica and inference results of the same run. Every number comes from the run's files.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpus, totalmem } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { FAILURE_SETS, PAPER, type Method, type PaperRow } from './paper-table.js';
+import { accuracyChart } from './svg-chart.js';
+
+export interface Collected {
+  quick: boolean;
+  at: string;
+  command: string;
+  steps: { name: string; seconds: number; ok: boolean; env: Record<string, string>; file: string | null; result: unknown }[];
+}
+
+const METHODS: Method[] = ['frim', 'no-config', 'early-exit', 'skip-connection'];
+/** which published column each of ours is compared with */
+const PUBLISHED_COLUMN: Record<Method, number> = { 'no-config': 0, 'skip-connection': 2, 'early-exit': 3, frim: 5 };
+const pct = (x: number | null | undefined) => (x === null || x === undefined ? '–' : (100 * x).toFixed(1));
+const ms = (x: number | null | undefined) => (x === null || x === undefined ? '–' : x.toFixed(0));
+
+function versions(): string {
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+  let chromium = 'unknown';
+  try {
+    chromium = execFileSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', ['--version'], { encoding: 'utf8' }).trim();
+  } catch {
+    // not installed where this report is written
+  }
+  const dep = (n: string) => pkg.dependencies[n] ?? pkg.devDependencies[n] ?? '?';
+  return `Node ${process.version}; ${chromium}; onnxruntime-web ${dep('onnxruntime-web')}, peerjs ${dep('peerjs')}, playwright ${dep('@playwright/test')}`;
+}
+
+function paperSection(rows: PaperRow[], charts: string[]): string[] {
+  const models = [...new Set(rows.map((r) => r.model))];
+  const key = (r: PaperRow) => r.failed.join('+') || 'healthy';
+  const find = (model: string, method: Method, failed: string) => rows.find((r) => r.model === model && r.method === method && key(r) === failed);
+  const out: string[] = ['## Accuracy under failure (the paper\'s table)', ''];
+  out.push('Accuracy in % over the same images in every cell (an unanswered image counts as wrong); in brackets, the paper\'s published number for the matching column (No-config, DFG for skip-connection, Early exit, FRIM). CIODE and EDGESER are not rebuilt: CIODE behaves as No-config under crash failures in the paper\'s own table (it guards against deadlock and jitter, not lost devices), and EDGESER combines the two baselines measured here.', '');
+  out.push(`| model | failed | ${METHODS.join(' | ')} |`, `| --- | --- | ${METHODS.map(() => '---:').join(' | ')} |`);
+  for (const model of models) {
+    for (const failed of ['healthy', ...FAILURE_SETS]) {
+      const cells = METHODS.map((m) => {
+        const r = find(model, m, failed);
+        if (!r) return '';
+        const published = failed === 'healthy' ? undefined : PAPER[model]?.[failed as (typeof FAILURE_SETS)[number]]?.[PUBLISHED_COLUMN[m]];
+        return `${pct(r.accuracy)}${published === undefined ? '' : ` (${published})`}`;
+      });
+      if (cells.some(Boolean)) out.push(`| ${model} | ${failed} | ${cells.join(' | ')} |`);
+    }
+  }
+  out.push('', 'Completion (images answered / sent) and latency per request (p50 / p99 ms):', '');
+  out.push(`| model | failed | ${METHODS.join(' | ')} |`, `| --- | --- | ${METHODS.map(() => '---').join(' | ')} |`);
+  for (const model of models) {
+    for (const failed of ['healthy', ...FAILURE_SETS]) {
+      const cells = METHODS.map((m) => {
+        const r = find(model, m, failed);
+        return r ? `${r.answered}/${r.n} · ${ms(r.p50Ms)} / ${ms(r.p99Ms)}` : '';
+      });
+      if (cells.some(Boolean)) out.push(`| ${model} | ${failed} | ${cells.join(' | ')} |`);
+    }
+  }
+  out.push('', ...charts.map((c) => `![${c}](${c})`), '');
+  return out;
+}
+
+interface Quantiles { n?: number; p50?: number; p99?: number }
+interface DetectorJson { config?: { jitterSeconds?: number }; detectionMs?: Quantiles; crash?: { iceDisconnectedMs?: Quantiles | null }; jitter?: { falseAlarms?: number } }
+interface ReplicasJson { throughput?: { ratio?: number; oursMBps?: number }; rejoin?: { replicaRatio?: number }; restore?: { p50?: number } }
+interface Phase { answered?: number; lost?: number; p99?: number | null }
+interface InferenceRoomJson { n?: number; frim?: { failure?: Phase }; noConfig?: { failure?: Phase }; mesh?: { ratio?: number }; hedging?: { duplicateFraction?: number } }
+
+function otherSections(steps: Collected['steps']): string[] {
+  const get = <T>(name: string) => steps.find((s) => s.name === name)?.result as T | null | undefined;
+  const out: string[] = [];
+  const d = get<DetectorJson>('detector');
+  if (d) {
+    out.push('## Failure detection (FRIM 4.1)', '', '| measured | value |', '| --- | --- |');
+    out.push(`| a device's death to *failed* at every peer | p50 ${ms(d.detectionMs?.p50)} ms, p99 ${ms(d.detectionMs?.p99)} ms (n = ${d.detectionMs?.n}) |`);
+    out.push(`| the browser's ICE \`disconnected\` after a crash | p50 ${ms(d.crash?.iceDisconnectedMs?.p50)} ms |`);
+    out.push(`| false alarms during ${d.config?.jitterSeconds} s of jitter | ${d.jitter?.falseAlarms ?? '–'} |`, '');
+  }
+  const r = get<ReplicasJson>('replicas');
+  if (r) {
+    out.push('## Replicas (FRIM 4.2)', '', '| measured | value |', '| --- | --- |');
+    out.push(`| throughput, ours / a raw data channel | ${r.throughput?.ratio?.toFixed(3) ?? '–'} (${r.throughput?.oursMBps?.toFixed(1) ?? '–'} MB/s) |`);
+    out.push(`| rejoin from IndexedDB / cold download | ${r.rejoin?.replicaRatio?.toFixed(3) ?? '–'} |`);
+    out.push(`| target restored after a holder is closed | p50 ${ms(r.restore?.p50)} ms |`, '');
+  }
+  const i = get<{ rooms?: InferenceRoomJson[] }>('inference');
+  const room = i?.rooms?.[0];
+  if (room) {
+    out.push('## Inference (FRIM 4.3)', '', '| measured | value |', '| --- | --- |');
+    out.push(`| frim, a device closed mid-stream | ${room.frim?.failure?.answered}/${room.n} answered, ${room.frim?.failure?.lost} lost, p99 ${ms(room.frim?.failure?.p99)} ms |`);
+    out.push(`| no-config, the same kill | ${room.noConfig?.failure?.answered} answered, ${room.noConfig?.failure?.lost} lost |`);
+    out.push(`| mesh p50 / (whole model here + hops) | ${room.mesh?.ratio?.toFixed(2) ?? '–'} |`);
+    out.push(`| hedged stage runs that were duplicates | ${pct(room.hedging?.duplicateFraction)} % |`, '');
+  }
+  out.push('## Simulator', '', 'Not built yet (`npm run sim`, rooms of 4 to 1 000 devices): issue 12, part 5.', '');
+  return out;
+}
+
+/** Writes BENCHMARKS.md and the charts under bench/results/charts; returns the paths. */
+export function writeReport(c: Collected): string[] {
+  const paper = c.steps.find((s) => s.name === 'paper')?.result as { rows: PaperRow[]; n: number; batch: number; ratePerSec: number; phoneSlowdown: number } | null;
+  mkdirSync('bench/results/charts', { recursive: true });
+  const charts: string[] = [];
+  for (const model of [...new Set((paper?.rows ?? []).map((r) => r.model))]) {
+    const file = `bench/results/charts/paper-${model}.svg`;
+    writeFileSync(file, accuracyChart(model, (paper?.rows ?? []).filter((r) => r.model === model), METHODS));
+    charts.push(file);
+  }
+  const lines = [
+    '# frim-mesh benchmarks',
+    '',
+    `Regenerated by \`${c.command}\` on ${c.at.slice(0, 10)} (${c.quick ? 'quick mode: tiny counts, for checking the pipeline, not for reading' : 'full run'}).`,
+    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, no GPU (WebGPU is SwiftShader). ${versions()}.`,
+    paper ? `Paper table: ${paper.n} images per cell in requests of ${paper.batch} at ${paper.ratePerSec} requests/s; phones compute ${paper.phoneSlowdown}× slower (DevTools CPU throttling on the page and its workers).` : '',
+    '',
+    '| step | minutes | result file |',
+    '| --- | ---: | --- |',
+    ...c.steps.map((s) => `| ${s.name}${s.ok ? '' : ' (failed)'} | ${(s.seconds / 60).toFixed(1)} | ${s.file ?? '–'} |`),
+    '',
+    ...(paper ? paperSection(paper.rows, charts) : ['## Accuracy under failure', '', 'The paper table did not run.', '']),
+    ...otherSections(c.steps),
+  ];
+  writeFileSync('BENCHMARKS.md', lines.join('\n'));
+  return ['BENCHMARKS.md', ...charts];
+}

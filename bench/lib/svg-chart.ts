@@ -1,0 +1,32 @@
+/** A grouped bar chart as standalone SVG: accuracy per failure set, one bar per method (BENCHMARKS.md). */
+import type { PaperRow } from './paper-table.js';
+
+const COLOURS = ['#2e7d32', '#9e9e9e', '#1565c0', '#ef6c00'];
+const GROUPS = ['healthy', 'D1', 'D2', 'D3', 'D1+D2', 'D2+D3', 'D1+D3'];
+
+const esc = (s: string) => s.replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`);
+
+export function accuracyChart(model: string, rows: PaperRow[], methods: string[]): string {
+  const W = 760, H = 300, left = 44, top = 30, bottom = 40, plotH = H - top - bottom;
+  const groups = GROUPS.filter((g) => rows.some((r) => (r.failed.join('+') || 'healthy') === g));
+  const gw = (W - left - 10) / Math.max(1, groups.length);
+  const bw = (gw - 12) / methods.length;
+  const y = (acc: number) => top + plotH * (1 - acc);
+  const parts: string[] = [];
+  for (const t of [0, 0.25, 0.5, 0.75, 1]) {
+    parts.push(`<line x1="${left}" x2="${W - 10}" y1="${y(t)}" y2="${y(t)}" stroke="#ddd"/><text x="${left - 6}" y="${y(t) + 4}" text-anchor="end">${t * 100}</text>`);
+  }
+  groups.forEach((g, gi) => {
+    const x0 = left + gi * gw + 6;
+    methods.forEach((m, mi) => {
+      const r = rows.find((x) => x.method === m && (x.failed.join('+') || 'healthy') === g);
+      if (!r) return;
+      const h = plotH * r.accuracy;
+      parts.push(`<rect x="${(x0 + mi * bw).toFixed(1)}" y="${y(r.accuracy).toFixed(1)}" width="${(bw - 2).toFixed(1)}" height="${h.toFixed(1)}" fill="${COLOURS[mi % COLOURS.length]}"><title>${esc(`${m}, ${g}: ${(100 * r.accuracy).toFixed(1)} %`)}</title></rect>`);
+    });
+    parts.push(`<text x="${(x0 + (gw - 12) / 2).toFixed(1)}" y="${H - bottom + 16}" text-anchor="middle">${esc(g)}</text>`);
+  });
+  methods.forEach((m, mi) => parts.push(`<rect x="${left + mi * 150}" y="6" width="12" height="12" fill="${COLOURS[mi % COLOURS.length]}"/><text x="${left + mi * 150 + 16}" y="16">${esc(m)}</text>`));
+  parts.push(`<text x="${W - 10}" y="16" text-anchor="end" font-weight="bold">${esc(model)}: accuracy (%) under failure</text>`);
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="11">\n<rect width="100%" height="100%" fill="white"/>\n${parts.join('\n')}\n</svg>\n`;
+}

@@ -1,0 +1,144 @@
+/**
+ * The paper's table (FRIM 5.2): accuracy of each model when devices D1, D2, D3, D1+D2, D2+D3 or
+ * D1+D3 fail, for FRIM and the baselines, measured in real browsers on models trained here.
+ *
+ * Testbed, as the paper's: D1–D3 play phones (their compute slowed `PHONE_SLOWDOWN` times, smaller
+ * budgets), D4 the desktop that sends the requests. Each model is cut into three partitions, one
+ * per phone on the baselines' fixed path (the skip-connection variant has a fourth, its output
+ * layer, on D4 as DFG keeps it in the cloud); in `frim` mode Algorithm 1 places the copies and
+ * requests go where it routes them. Every cell streams the same images, in requests of `BATCH`;
+ * once a tenth of them are answered, the cell's failure set is applied by closing those browser
+ * contexts, and fresh phones take their place before the next cell. An unanswered image counts as
+ * wrong, as in the paper.
+ *
+ * Env / flags: --quick (one model, three failure sets, 40 images), BENCH_PAPER_N (images per cell,
+ * 500), BENCH_PAPER_BATCH (10), BENCH_PAPER_RATE (requests/s, 4), BENCH_PAPER_MODELS, BENCH_PORT.
+ */
+import { chromium, type Browser } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import { CHROMIUM_ARGS } from '../playwright.config.js';
+import type { InferenceView } from '../src/core/views.js';
+import { startServer, stopServer } from './lib/server.js';
+import { DEBUG_QUERY, drop, open, snapshot, until, type Device } from './lib/room.js';
+import { saveResult } from './lib/results.js';
+import { slowDown } from './lib/throttle.js';
+import { PAPER, type Method, type PaperRow } from './lib/paper-table.js';
+
+export const QUICK = process.argv.includes('--quick');
+export const PAPER_MODELS = (process.env.BENCH_PAPER_MODELS ?? (QUICK ? 'resnet' : 'alexnet,resnet,vgg')).split(',');
+const METHODS: Method[] = ['frim', 'no-config', 'early-exit', 'skip-connection'];
+export const PAPER_FAILURES: string[][] = QUICK ? [[], ['D1'], ['D2', 'D3']] : [[], ['D1'], ['D2'], ['D3'], ['D1', 'D2'], ['D2', 'D3'], ['D1', 'D3']];
+const N = Number(process.env.BENCH_PAPER_N ?? (QUICK ? 40 : 500));
+const BATCH = Number(process.env.BENCH_PAPER_BATCH ?? 10);
+const RATE = Number(process.env.BENCH_PAPER_RATE ?? 4);
+const PORT = Number(process.env.BENCH_PORT ?? 8796);
+const BASE = `http://127.0.0.1:${PORT}`;
+/** how much slower a phone computes than this machine's share of a core */
+const PHONE_SLOWDOWN = 3;
+const PHONE_BUDGET_MIB = 32;
+
+const fileOf = (model: string, method: Method) => (method === 'early-exit' || method === 'skip-connection' ? `${model}-${method}.onnx` : `${model}.onnx`);
+
+interface Room {
+  desktop: Device;
+  phones: Device[];
+  url: string;
+}
+
+async function phone(browser: Browser, url: string): Promise<Device> {
+  const d = await open(browser, url);
+  await d.page.getByTestId('budget').fill(String(PHONE_BUDGET_MIB));
+  await d.page.getByTestId('budget').dispatchEvent('change');
+  await slowDown(d, PHONE_SLOWDOWN);
+  return d;
+}
+
+/** The room's copies: every partition on every phone (for skip-connection, its output layer on the desktop), sessions loaded. */
+async function ready(room: Room, parts: number, method: Method): Promise<void> {
+  const offload = async () => (await snapshot(room.desktop.page)).offload;
+  await until(async () => {
+    const o = await offload();
+    return o?.partitions.length === parts && o.partitions.every((p, k) => (method === 'skip-connection' && k === parts - 1) || room.phones.every((d) => p.replicas.includes(d.id)));
+  }, 180_000, 'copies on every phone', 250);
+  if (method === 'skip-connection') {
+    // the output layer runs on the desktop, as a DFG cloud holds it: fetch it there if Algorithm 1 put it elsewhere
+    const last = (await offload()).partitions[parts - 1];
+    if (!last.replicas.includes(room.desktop.id)) await room.desktop.page.evaluate(({ hash, from }) => window.frimDebug!.fetchReplica(hash, from), { hash: last.hash, from: last.replicas });
+    await until(async () => (await offload()).partitions[parts - 1].replicas.includes(room.desktop.id), 60_000, 'the output layer on the desktop', 250);
+  }
+  for (const d of [room.desktop, ...room.phones]) {
+    await until(async () => (await d.page.locator('[data-testid=replica-cell][data-state=verified]:not([data-backend])').count()) === 0, 180_000, 'every copy loaded', 250);
+  }
+}
+
+async function openRoom(browser: Browser, model: string, method: Method): Promise<{ room: Room; parts: number }> {
+  const desktop = await open(browser, `${BASE}/${DEBUG_QUERY}`);
+  const link = (await desktop.page.getAttribute('[data-testid=share-link]', 'href'))!;
+  const url = link.replace('/#', `/${DEBUG_QUERY}#`);
+  await desktop.page.getByTestId('budget').fill(method === 'skip-connection' ? '1' : '0');
+  await desktop.page.getByTestId('budget').dispatchEvent('change');
+  const phones = [];
+  for (let k = 0; k < 3; k++) phones.push(await phone(browser, url));
+  const room = { desktop, phones, url };
+  await drop(desktop.page, fileOf(model, method), new Uint8Array(readFileSync(`public/models/${fileOf(model, method)}`)), 3);
+  await until(async () => (await snapshot(desktop.page)).offload?.partitions.length, 60_000, 'the cut');
+  const parts = (await snapshot(desktop.page)).offload.partitions.length;
+  await ready(room, parts, method);
+  return { room, parts };
+}
+
+async function cell(room: Room, parts: number, model: string, method: Method, failed: string[]): Promise<PaperRow> {
+  const inference = async () => (await snapshot(room.desktop.page)).inference as InferenceView;
+  const path = method === 'frim' ? [] : [...room.phones.map((d) => d.id), ...(parts === 4 ? [room.desktop.id] : [])];
+  await room.desktop.page.evaluate(({ n, rate, method, path, batch }) => window.frimDebug!.infer(n, rate, method, path, batch), { n: N, rate: RATE, method, path, batch: BATCH });
+  await until(async () => (await inference()).active, 10_000, 'the run to start');
+  if (failed.length) {
+    await until(async () => (await inference()).answered >= N / 10, 300_000, 'a tenth answered', 100);
+    for (const name of failed) await room.phones[Number(name.slice(1)) - 1].context.close();
+  }
+  await until(async () => { const v = await inference(); return !v.active && v.sent === N; }, 600_000, `${model} ${method} ${failed.join('+') || 'healthy'}`, 200);
+  const v = await inference();
+  const row: PaperRow = { model, failed, method, n: N, answered: v.answered, lost: v.lost, correct: v.correct, accuracy: v.correct / N, p50Ms: v.p50, p99Ms: v.p99 };
+  console.log(`${model} ${method.padEnd(15)} ${(failed.join('+') || 'healthy').padEnd(7)} accuracy ${(100 * row.accuracy).toFixed(2)} %  answered ${v.answered}/${N}  p50 ${v.p50?.toFixed(0)} ms  p99 ${v.p99?.toFixed(0)} ms`);
+  return row;
+}
+
+/** Fresh phones in place of the closed ones, holding their copies before the next cell. */
+async function replace(browser: Browser, room: Room, failed: string[], parts: number, method: Method): Promise<void> {
+  for (const name of failed) room.phones[Number(name.slice(1)) - 1] = await phone(browser, room.url);
+  await ready(room, parts, method);
+}
+
+export async function paperTable(browser: Browser): Promise<PaperRow[]> {
+  const rows: PaperRow[] = [];
+  for (const model of PAPER_MODELS) {
+    for (const method of METHODS) {
+      const { room, parts } = await openRoom(browser, model, method);
+      try {
+        for (const failed of PAPER_FAILURES) {
+          rows.push(await cell(room, parts, model, method, failed));
+          if (failed.length) await replace(browser, room, failed, parts, method);
+        }
+      } finally {
+        for (const d of [room.desktop, ...room.phones]) await d.context.close().catch(() => undefined);
+      }
+    }
+  }
+  return rows;
+}
+
+async function main(): Promise<void> {
+  const server = await startServer(PORT);
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const at = new Date().toISOString();
+  try {
+    const rows = await paperTable(browser);
+    const file = saveResult('paper', at, { bench: 'paper', at, quick: QUICK, n: N, batch: BATCH, ratePerSec: RATE, phoneSlowdown: PHONE_SLOWDOWN, rows, published: PAPER });
+    console.log(`\nwrote ${file}`);
+  } finally {
+    await browser.close();
+    stopServer(server);
+  }
+}
+
+if (process.argv[1]?.endsWith('paper.ts')) await main();
