@@ -178,11 +178,26 @@ def exit_head(shape):
 
 
 class Part(nn.Module):
-    """One partition of a variant, so its nodes are exported together and in order."""
+    """One partition of a variant, called as a module so torch names its nodes /p<k>/… on export.
+    `kind` says how the partition combines its inputs:
+      exit    h = body(x), and its exit head's answer head(h)
+      skip    body(main + head(skip)): the skip hyper-connection `head` from the partition before last
+      output  main + head(skip): the output layer of the skip variant
+    """
 
-    def __init__(self, body, head=None):
+    def __init__(self, body, head=None, kind='plain'):
         super().__init__()
-        self.body, self.head = body, head
+        self.body, self.head, self.kind = body, head, kind
+
+    def forward(self, x, skip=None):
+        if self.kind == 'exit':
+            h = self.body(x)
+            return h, self.head(h)
+        if self.kind == 'skip':
+            return self.body(x + self.head(skip))
+        if self.kind == 'output':
+            return x + self.head(skip)
+        return self.body(x)
 
 
 class EarlyExitNet(nn.Module):
@@ -193,14 +208,12 @@ class EarlyExitNet(nn.Module):
     def __init__(self, name):
         super().__init__()
         (b1, b2, b3), s1, s2 = three_blocks(name)
-        self.p1, self.p2, self.p3 = Part(b1, exit_head(s1)), Part(b2, exit_head(s2)), Part(b3)
+        self.p1, self.p2, self.p3 = Part(b1, exit_head(s1), 'exit'), Part(b2, exit_head(s2), 'exit'), Part(b3)
 
     def forward(self, x):
-        h1 = self.p1.body(x)
-        e1 = self.p1.head(h1)
-        h2 = self.p2.body(h1)
-        e2 = self.p2.head(h2)
-        return self.p3.body(h2), e1, e2
+        h1, e1 = self.p1(x)
+        h2, e2 = self.p2(h1)
+        return self.p3(h2), e1, e2
 
     def loss(self, x, y):
         logits, e1, e2 = self(x)
@@ -229,17 +242,18 @@ class SkipNet(nn.Module):
         super().__init__()
         (b1, b2, b3), s1, s2 = three_blocks(name)
         self.p1 = Part(b1)
-        self.p2 = Part(b2, hyper((1, 28, 28), s1))
-        self.p3 = Part(b3, hyper(s1, s2))
-        self.p4 = Part(nn.Identity(), nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(s2[0], 10)))
+        self.p2 = Part(b2, hyper((1, 28, 28), s1), 'skip')
+        self.p3 = Part(b3, hyper(s1, s2), 'skip')
+        self.p4 = Part(None, nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(s2[0], 10)), 'output')
 
     def forward(self, x, masks=None):
-        # masks: per-sample 0/1 for each partition in training; 0 or 1 (a whole partition failed or not) in evaluation
-        m = masks or (1, 1, 1)
-        h1 = self.p1.body(x) * m[0] if masks else self.p1.body(x)
-        h2 = self.p2.body(h1 + self.p2.head(x)) * m[1] if masks else self.p2.body(h1 + self.p2.head(x))
-        z3 = self.p3.body(h2 + self.p3.head(h1)) * m[2] if masks else self.p3.body(h2 + self.p3.head(h1))
-        return z3 + self.p4.head(h2)
+        # masks: per-sample 0/1 for each partition in training, 0 or 1 for a whole failed partition in
+        # evaluation; none on export (no multiplications in the graph)
+        mask = (lambda t, k: t * masks[k]) if masks else (lambda t, k: t)
+        h1 = mask(self.p1(x), 0)
+        h2 = mask(self.p2(h1, x), 1)
+        z3 = mask(self.p3(h2, h1), 2)
+        return self.p4(z3, h2)
 
     def loss(self, x, y):
         n = x.shape[0]

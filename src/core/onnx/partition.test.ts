@@ -6,7 +6,7 @@ import { externalRef, externalize, filesInMemory, isExternal } from './external.
 import { partitionModel, partitionModelBytes, type PartitionedModel } from './manifest.js';
 import { decodeModel, encodeModel } from './model.js';
 import { onnx } from './proto.js';
-import { SYNTHETIC } from './synthetic.js';
+import { SYNTHETIC, buildModel, node } from './synthetic.js';
 
 const SHIPPED = ['alexnet', 'resnet', 'vgg'];
 const MODELS_DIR = 'public/models';
@@ -84,6 +84,18 @@ describe('partitioning hand-built DAGs', () => {
       }
     });
   }
+
+  it('knows the shape after a Pad whose pads are a constant input (torch exports average pooling this way)', () => {
+    const pads = { name: 'pads', dims: [8], dataType: onnx.TensorProto.DataType.INT64, int64Data: [0, 0, 1, 2, 0, 0, 3, 4] };
+    const bytes = buildModel({
+      initializers: [pads],
+      nodes: [node('Pad', ['x', 'pads'], ['p']), node('AveragePool', ['p'], ['y'], { kernel_shape: [2, 2], strides: [2, 2] })],
+      outputs: ['y'],
+    });
+    const a = partitionModelBytes(bytes, 'pad', { parts: 1 }).analysis;
+    expect(a.tensors.get('p')?.dims).toEqual([1, 4, 12, 14]);
+    expect(a.tensors.get('y')?.dims).toEqual([1, 4, 6, 7]);
+  });
 
   it('keeps a node with subgraphs whole and feeds it the outer tensors its branches read', () => {
     const bytes = SYNTHETIC['If with a subgraph reading outer tensors']();

@@ -142,6 +142,12 @@ export function inferNode(node: NodeProto, env: Env, consts: Consts, opset: numb
     }
     case 'GlobalAveragePool': case 'GlobalMaxPool': case 'GlobalLpPool':
       return one(x ? [x[0], x[1], ...x.slice(2).map(() => 1)] : null);
+    case 'Pad': {
+      // pads: an input from opset 11 on, an attribute before; begin values for every axis, then end values
+      const pads = consts.get(node.input?.[1] ?? '') ?? attrInts(node, 'pads');
+      if (!x || !pads || pads.length !== 2 * x.length) return one(null);
+      return one(x.map((d, i) => d + pads[i] + pads[i + x.length]));
+    }
     case 'Flatten': {
       if (!x) return one(null);
       let axis = attrInt(node, 'axis', 1);
