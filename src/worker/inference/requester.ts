@@ -15,7 +15,7 @@ import { takesSample, type ImageSample } from '../../core/sample.js';
 import { unpackTensors, PartsAssembler, type Tensor } from '../../core/tensors.js';
 import type { InferenceView } from '../../core/views.js';
 import type { InferenceContext, Serving } from './context.js';
-import { COPIES, afterTrouble, stageDeadlineMs, twinOf } from './hedging.js';
+import { COPIES, afterTrouble, stageDeadlineMs, twinOf } from '../../core/hedging-policy.js';
 import { StreamRun, classifyInputProblem, inputTensors, newRequest, pace, runPath, streamInputProblem, topOnes, type LogicalRequest, type Paced } from './request.js';
 import { RunRecord } from './run-record.js';
 

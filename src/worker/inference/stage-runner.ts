@@ -11,7 +11,7 @@ import { STAGE_QUEUE } from '../../core/policy.js';
 import type { Message, MessageOf } from '../../core/protocol.js';
 import { PartsAssembler, carriedTensors, pickTensors, unpackTensors, type Tensor } from '../../core/tensors.js';
 import type { InferenceContext, Serving } from './context.js';
-import { COPIES, twinOf, withBackoff } from './hedging.js';
+import { COPIES, twinOf, withBackoff } from '../../core/hedging-policy.js';
 
 type Run = MessageOf<'stage-run'>;
 

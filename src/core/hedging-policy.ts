@@ -6,10 +6,10 @@
  * until its attempts run out. The numbers are in core/policy.ts; the bookkeeping (deadlines from
  * measured times, duplicate results, who waits on whom) in core/hedging.ts.
  */
-import type { StageTimes } from '../../core/hedging.js';
-import { HEDGING } from '../../core/policy.js';
-import { isBaseline } from '../../core/baselines.js';
-import type { InferenceMode } from '../../core/protocol.js';
+import type { StageTimes } from './hedging.js';
+import { HEDGING } from './policy.js';
+import { isBaseline } from './baselines.js';
+import type { InferenceMode } from './protocol.js';
 
 /** How many devices each stage is sent to. */
 export const COPIES = HEDGING.copiesPerStage;

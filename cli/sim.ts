@@ -1,0 +1,66 @@
+/**
+ * npm run sim — rooms of 4 to 1 000 devices in simulation (src/sim/room-sim.ts), FRIM's adaptive
+ * copies against fixed 1, 2 and 3 copies, under churn. With --json: one room, one JSON object.
+ *
+ *   npm run sim                                   table over room sizes and churn rates
+ *   npm run sim -- --devices 1000 --minutes 10 --json
+ *   options: --devices N --minutes M --up MIN (mean time up) --down MIN (mean time away)
+ *            --rate R (requests/s) --seed S --json
+ */
+import { heartbeatsPerDevicePerSec, simulate, type Policy, type SimConfig, type SimResult } from '../src/sim/room-sim.js';
+
+const MiB = 2 ** 20;
+/** The paper's VGG-16 at full size (528 MiB) in four partitions: convolution stacks, then the dense layers. */
+const VGG16 = {
+  partitions: [
+    { bytes: 8 * MiB, flops: 7.0e9, inBytes: 602_112 },
+    { bytes: 30 * MiB, flops: 5.5e9, inBytes: 3_211_264 },
+    { bytes: 54 * MiB, flops: 2.9e9, inBytes: 401_408 },
+    { bytes: 436 * MiB, flops: 0.24e9, inBytes: 100_352 },
+  ],
+  outBytes: 4000,
+};
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const v = Number(process.argv[i + 1]);
+  if (!Number.isFinite(v) || v <= 0) {
+    console.error(`--${name} needs a positive number`);
+    process.exit(2);
+  }
+  return v;
+}
+
+const POLICIES: Policy[] = ['frim', 'fixed1', 'fixed2', 'fixed3'];
+
+function room(devices: number, minutes: number, upMin: number): SimConfig {
+  return { devices, minutes, seed: arg('seed', 1), meanUpMin: upMin, meanDownMin: arg('down', 10), requestsPerSec: arg('rate', 5), target: 0.999, ...VGG16 };
+}
+
+function summary(r: SimResult) {
+  return { answeredFraction: r.answeredFraction, bytesMoved: r.bytesMoved, copiesMean: r.copiesMean, latencyP50Ms: r.latencyP50Ms, latencyP99Ms: r.latencyP99Ms };
+}
+
+if (process.argv.includes('--json')) {
+  const cfg = room(Math.round(arg('devices', 1000)), arg('minutes', 10), arg('up', 30));
+  const [frim, ...fixed] = POLICIES.map((p) => simulate(cfg, p));
+  console.log(JSON.stringify({
+    devices: cfg.devices, minutes: cfg.minutes, meanUpMin: cfg.meanUpMin, meanDownMin: cfg.meanDownMin, requestsPerSec: cfg.requestsPerSec,
+    ...summary(frim), failures: frim.failures, detectionP50Ms: frim.detectionP50Ms,
+    fixed1: summary(fixed[0]), fixed2: summary(fixed[1]), fixed3: summary(fixed[2]),
+    heartbeatsPerDevicePerSec: heartbeatsPerDevicePerSec(cfg.devices), placementMsMean: frim.placementMsMean, msPerEvent: frim.msPerEvent, events: frim.events,
+  }));
+} else {
+  const minutes = arg('minutes', 10);
+  const pct = (x: number) => `${(100 * x).toFixed(2)}%`.padStart(8);
+  const gib = (x: number) => `${(x / 2 ** 30).toFixed(1)}`.padStart(6);
+  console.log(`${minutes} simulated minutes per room; requests ${arg('rate', 5)}/s; devices away ${arg('down', 10)} min on average; answered (GiB moved) per policy`);
+  console.log(`devices  up(min)  failures  ${POLICIES.map((p) => p.padEnd(17)).join('')}hb/dev/s  place(ms)  ms/event`);
+  for (const devices of [4, 16, 64, 256, 1000]) {
+    for (const up of [60, 20, 5]) {
+      const rs = POLICIES.map((p) => simulate(room(devices, minutes, up), p));
+      console.log(`${String(devices).padStart(7)}  ${String(up).padStart(7)}  ${String(rs[0].failures).padStart(8)}  ${rs.map((r) => `${pct(r.answeredFraction)} (${gib(r.bytesMoved)}) `).join('')}${String(heartbeatsPerDevicePerSec(devices)).padStart(8)}  ${rs[0].placementMsMean.toFixed(2).padStart(9)}  ${rs[0].msPerEvent.toFixed(3).padStart(8)}`);
+    }
+  }
+}
