@@ -54,6 +54,12 @@ export const STAGE_QUEUE = Object.freeze({
 /** Redundancy adaptation (FRIM 4.2, Algorithm 1) and the announcements it decides from. */
 export const OFFLOADING = Object.freeze({
   announceMs: 2000,
+  /**
+   * A device declared failed that answers again within this long was busy (a starved CPU, a
+   * stalled tab), not gone: routing reacted to it, but the failure is not held against its
+   * availability a_d, or one slow moment would cost the room copies it cannot place.
+   */
+  briefOutageMs: 30_000,
   /** announcements come faster while a copy is being fetched, so the room sees progress */
   announceFetchingMs: 500,
   /** the coordinator re-plans at least this often, and at once on every membership change */

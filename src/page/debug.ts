@@ -22,6 +22,8 @@ export interface FrimDebug {
   sendGarbage(): number;
   /** the next `n` WebGPU stage runs on this device hang (default), throw, or run twice at once */
   breakGpuRuns(n: number, how?: GpuFault): Promise<void>;
+  /** partitions run for the room here take `factor` times as long (a slower device: the compute worker waits the difference) */
+  slowCompute(factor: number): Promise<void>;
   /** fetch one replica from these holders, in this order (tests and benchmarks) */
   fetchReplica(hash: string, from: string[]): void;
   /** whole-model latency here, through the compute worker (`npm run bench:inference`) */
@@ -43,6 +45,7 @@ export function installDebug(client: DeviceClient, backend: BackendInfo): void {
     infer: (count, ratePerSec, mode, path, batch) => client.infer(count, ratePerSec, mode, path, batch),
     sendGarbage: () => client.mesh?.sendGarbage() ?? 0,
     breakGpuRuns: (n, how) => client.breakGpuRuns(n, how),
+    slowCompute: (factor) => client.slowCompute(factor),
     fetchReplica: (hash, from) => client.fetchReplica(hash, from),
     localLatencies: (modelUrl, count) => localLatencies(modelUrl, count, backend.backend),
     rawBaseline: (deviceId, bytes) => client.mesh?.rawBaseline(deviceId, bytes) ?? Promise.reject(new Error('this tab does not hold the connections')),

@@ -205,6 +205,11 @@ export class DeviceClient extends EventTarget {
     return this.partitions().fault(gpuRuns, how);
   }
 
+  /** Test-only (debug pages): partitions run here take `factor` times as long, as on a slower device. */
+  slowCompute(factor: number): Promise<void> {
+    return this.partitions().slow(factor);
+  }
+
   private async compute(m: Extract<WorkerToTab, { kind: 'compute' }>): Promise<void> {
     try {
       const r = await this.partitions().run(m.hash, m.feeds);

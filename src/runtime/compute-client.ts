@@ -156,6 +156,11 @@ export class ComputeClient {
     await this.call({ kind: 'fault', gpuRuns, how }, 'fault-set');
   }
 
+  /** Test-only: every run takes `factor` times as long, as on a slower device (see the `slow` request). */
+  async slow(factor: number): Promise<void> {
+    await this.call({ kind: 'slow', factor }, 'fault-set');
+  }
+
   async release(key: string): Promise<void> {
     this.forgetRuns(key);
     await this.call({ kind: 'release', key }, 'released');

@@ -41,7 +41,9 @@ export type ComputeRequest =
    * `concurrent` (a second run of the session starts at once, outside the queue: the concurrency
    * onnxruntime's WebGPU EP does not support; it may hang, fail, or get through).
    */
-  | { kind: 'fault'; id: number; gpuRuns: number; how: GpuFault };
+  | { kind: 'fault'; id: number; gpuRuns: number; how: GpuFault }
+  /** test-only: each run takes `factor` times as long (the worker waits the difference after it), as on a slower device */
+  | { kind: 'slow'; id: number; factor: number };
 
 export type ComputeReply =
   | { kind: 'prepared'; id: number; model: PreparedModel }

@@ -35,6 +35,8 @@ let broken: string | null = null;
 /** test-only: WebGPU runs still to break on purpose, and how (see the `fault` request) */
 let gpuRunFaults = 0;
 let gpuFault: GpuFault = 'hang';
+/** test-only: runs take this many times as long (see the `slow` request) */
+let slowdown = 1;
 
 function reply(msg: ComputeReply, transfer: Transferable[] = []): void {
   (self as unknown as Worker).postMessage(msg, transfer);
@@ -150,7 +152,10 @@ async function chain(msg: Extract<ComputeRequest, { kind: 'chain' }>): Promise<v
 async function runOne(msg: Extract<ComputeRequest, { kind: 'run' }>): Promise<void> {
   const started = performance.now();
   const s = loaded(msg.key);
-  replyRan(msg.id, await run(msg.id, s, feedsFromWire(msg.feeds)), started, [s.backend]);
+  const out = await run(msg.id, s, feedsFromWire(msg.feeds));
+  // a slower device: it stays busy for the difference, so the runs queued behind it wait as well
+  if (slowdown > 1) await new Promise((r) => setTimeout(r, (slowdown - 1) * (performance.now() - started)));
+  replyRan(msg.id, out, started, [s.backend]);
 }
 
 /** A fault of the WebAssembly machine itself (as opposed to an error onnxruntime reports). */
@@ -175,6 +180,9 @@ self.onmessage = (ev: MessageEvent<ComputeRequest>) => {
       case 'fault':
         gpuRunFaults = msg.gpuRuns;
         gpuFault = msg.how;
+        return reply({ kind: 'fault-set', id: msg.id });
+      case 'slow':
+        slowdown = msg.factor;
         return reply({ kind: 'fault-set', id: msg.id });
     }
   })();

@@ -101,6 +101,10 @@ export class PartitionRunner {
   }
 
   /** Test-only: the next `gpuRuns` WebGPU runs in this tab fail (see `GpuFault`). */
+  async slow(factor: number): Promise<void> {
+    await this.client.slow(factor);
+  }
+
   async fault(gpuRuns: number, how: GpuFault): Promise<void> {
     await this.client.fault(gpuRuns, how);
   }

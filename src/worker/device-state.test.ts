@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DETECTOR } from '../core/detector.js';
+import { OFFLOADING } from '../core/policy.js';
 import { DeviceState } from './device-state.js';
 
 function setup() {
@@ -64,13 +65,25 @@ describe('device availability from its life in the room', () => {
     for (let i = 0; i < 2400; i++) { advance(250); state.rtt('bbbbbbbbbbbb', 3); } // ten minutes up
     const steady = snap(state).peers[0].availability;
     expect(steady).toBeGreaterThan(fresh);
+    // back within a second each time: busy, not gone; its availability keeps rising
+    const fail = () => { while (snap(state).peers[0].status !== 'failed') { advance(state.nextCheckAt() - now() + 1); state.check(); } };
     for (let k = 0; k < 3; k++) {
-      while (snap(state).peers[0].status !== 'failed') { advance(state.nextCheckAt() - now() + 1); state.check(); }
+      fail();
       advance(1000);
       state.rtt('bbbbbbbbbbbb', 3);
     }
+    const busy = snap(state).peers[0];
+    expect(busy.failures).toBe(3);
+    expect(busy.availability).toBeGreaterThanOrEqual(steady);
+    expect(snap(state).events.filter((e) => e.kind === 'recovered').every((e) => /busy, not gone/.test(e.detail))).toBe(true);
+    // away for longer: each failure counts
+    for (let k = 0; k < 3; k++) {
+      fail();
+      advance(OFFLOADING.briefOutageMs + 1000);
+      state.rtt('bbbbbbbbbbbb', 3);
+    }
     const flaky = snap(state).peers[0];
-    expect(flaky.failures).toBe(3);
+    expect(flaky.failures).toBe(6);
     expect(flaky.availability).toBeLessThan(steady);
   });
 });

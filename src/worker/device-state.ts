@@ -5,6 +5,7 @@
  */
 import { availability } from '../core/availability.js';
 import { FailureDetector, type DetectorConfig, type Transition } from '../core/detector.js';
+import { OFFLOADING } from '../core/policy.js';
 import type { Backend } from '../core/protocol.js';
 import { seedFromString } from '../core/rng.js';
 import type { DeviceSnapshot, EventKind, MeshEvent, PeerSeries, PeerView } from '../core/views.js';
@@ -35,6 +36,9 @@ interface PeerRecord {
   /** monotonic ms of uptime banked from earlier stays, and when the current stay began (null while failed) */
   uptimeMs: number;
   upSince: number | null;
+  /** when it was last declared failed, and how many of its failures were brief outages (OFFLOADING.briefOutageMs) */
+  failedAt: number | null;
+  brief: number;
 }
 
 const MAX_EVENTS = 300;
@@ -72,6 +76,8 @@ export class DeviceState {
         series: { t: [], rtt: [], threshold: [] },
         uptimeMs: 0,
         upSince: null,
+        failedAt: null,
+        brief: 0,
       };
       this.peers.set(deviceId, rec);
     }
@@ -183,13 +189,17 @@ export class DeviceState {
       rec.uptimeMs += Math.max(0, d.lastReplyAt - (rec.upSince ?? d.lastReplyAt));
       rec.upSince = null;
       rec.view.failures++;
+      rec.failedAt = tr.at;
       this.setStatus(rec, 'failed', `silent ${silentMs} ms`);
       this.log('failed', rec.view.deviceId, `declared failed after ${silentMs} ms of silence (T = ${Math.round(d.thresholdMs)} ms)`);
       this.onMembership?.(rec.view.deviceId, 'failed');
     } else {
       rec.upSince ??= tr.at;
       this.setStatus(rec, 'alive', '');
-      this.log(tr.from === 'failed' ? 'recovered' : 'cleared', rec.view.deviceId, tr.from === 'failed' ? 'answers again' : 'late reply, suspicion cleared');
+      const away = tr.from === 'failed' && rec.failedAt !== null ? tr.at - rec.failedAt : Infinity;
+      if (away < OFFLOADING.briefOutageMs) rec.brief++;
+      const note = away < OFFLOADING.briefOutageMs ? ` after ${(away / 1000).toFixed(1)} s: busy, not gone, so not held against its availability` : '';
+      this.log(tr.from === 'failed' ? 'recovered' : 'cleared', rec.view.deviceId, tr.from === 'failed' ? `answers again${note}` : 'late reply, suspicion cleared');
       if (tr.from === 'failed') this.onMembership?.(rec.view.deviceId, 'recovered');
     }
   }
@@ -223,7 +233,7 @@ export class DeviceState {
     for (const [id, rec] of this.peers) {
       if (!rec.detector) continue;
       const uptimeMs = rec.uptimeMs + (rec.upSince === null ? 0 : now - rec.upSince);
-      rec.view.availability = availability({ uptimeSec: uptimeMs / 1000, failures: rec.view.failures });
+      rec.view.availability = availability({ uptimeSec: uptimeMs / 1000, failures: rec.view.failures - rec.brief });
       out.push({ deviceId: id, name: rec.view.name, status: rec.view.status, availability: rec.view.availability, rttMs: rec.view.rttMs });
     }
     return out;
