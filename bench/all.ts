@@ -1,13 +1,15 @@
 /**
  * npm run bench [-- --quick] — the whole state in one command: the paper's table (bench/paper.ts),
- * then the detector, replica and inference benchmarks of the earlier issues, each in a process of
- * its own, then BENCHMARKS.md regenerated from their JSON (bench/lib/report.ts). `--quick` runs
+ * then the detector, replica and inference benchmarks of the earlier issues and the simulator
+ * (cli/sim.ts), each in a process of its own, then BENCHMARKS.md regenerated from their JSON
+ * (bench/lib/report.ts). `--quick` runs
  * everything with tiny counts (CI runs it and checks the report's structure, never its speed).
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { paperProblems } from './lib/paper-table.js';
+import { saveResult } from './lib/results.js';
 import { writeReport, type Collected } from './lib/report.js';
 import { PAPER_FAILURES, PAPER_MODELS } from './paper.js';
 
@@ -16,6 +18,8 @@ const QUICK = process.argv.includes('--quick');
 interface Step {
   name: string;
   script: string;
+  /** arguments (full run, --quick); a step with them prints its JSON, which is saved for it */
+  args?: { full: string[]; quick: string[] };
   /** env for a full run, and for --quick */
   full: Record<string, string>;
   quick: Record<string, string>;
@@ -26,6 +30,7 @@ const STEPS: Step[] = [
   { name: 'detector', script: 'bench/detector.ts', full: { BENCH_KILLS: '10', BENCH_CRASHES: '5', BENCH_JITTER_S: '120' }, quick: { BENCH_KILLS: '2', BENCH_CRASHES: '1', BENCH_JITTER_S: '10' } },
   { name: 'replicas', script: 'bench/replicas.ts', full: { BENCH_REPS: '3', BENCH_KILLS: '2' }, quick: { BENCH_REPS: '1', BENCH_KILLS: '1' } },
   { name: 'inference', script: 'bench/inference.ts', full: { BENCH_N: '200', BENCH_GPU_N: '30' }, quick: { BENCH_N: '20', BENCH_GPU_N: '4', BENCH_GPU_RATE: '1' } },
+  { name: 'sim', script: 'cli/sim.ts', full: {}, quick: {}, args: { full: ['--devices', '1000', '--minutes', '20', '--up', '10', '--json'], quick: ['--devices', '100', '--minutes', '2', '--json'] } },
 ];
 
 /** The newest result of `name` written since `since` (ms). */
@@ -41,7 +46,12 @@ let failed = false;
 for (const step of STEPS) {
   const t0 = Date.now();
   console.log(`\n##### ${step.name} (${step.script}) #####`);
-  const r = spawnSync('npx', ['tsx', step.script, ...(QUICK ? ['--quick'] : [])], { stdio: 'inherit', env: { ...process.env, ...(QUICK ? step.quick : step.full) } });
+  const args = step.args ? (QUICK ? step.args.quick : step.args.full) : QUICK ? ['--quick'] : [];
+  const r = spawnSync('npx', ['tsx', step.script, ...args], { stdio: step.args ? ['ignore', 'pipe', 'inherit'] : 'inherit', env: { ...process.env, ...(QUICK ? step.quick : step.full) }, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  if (step.args && r.status === 0) {
+    process.stdout.write(r.stdout);
+    saveResult(step.name, new Date().toISOString(), { bench: step.name, args, ...JSON.parse(r.stdout) });
+  }
   const file = newest(step.name, t0);
   const ok = r.status === 0 && !!file;
   failed ||= !ok;

@@ -71,6 +71,8 @@ interface Quantiles { n?: number; p50?: number; p99?: number }
 interface DetectorJson { config?: { jitterSeconds?: number }; detectionMs?: Quantiles; crash?: { iceDisconnectedMs?: Quantiles | null }; jitter?: { falseAlarms?: number } }
 interface ReplicasJson { throughput?: { ratio?: number; oursMBps?: number }; rejoin?: { replicaRatio?: number }; restore?: { p50?: number } }
 interface Phase { answered?: number; lost?: number; p99?: number | null }
+interface SimPolicyJson { answeredFraction: number; bytesMoved: number; copiesMean: number; latencyP50Ms: number | null; latencyP99Ms: number | null }
+interface SimJson extends SimPolicyJson { devices: number; minutes: number; meanUpMin: number; meanDownMin: number; requestsPerSec: number; failures: number; detectionP50Ms: number | null; fixed1: SimPolicyJson; fixed2: SimPolicyJson; fixed3: SimPolicyJson; heartbeatsPerDevicePerSec: number; placementMsMean: number; msPerEvent: number }
 interface InferenceRoomJson { n?: number; frim?: { failure?: Phase }; noConfig?: { failure?: Phase }; mesh?: { ratio?: number }; hedging?: { duplicateFraction?: number } }
 
 function otherSections(steps: Collected['steps']): string[] {
@@ -99,7 +101,15 @@ function otherSections(steps: Collected['steps']): string[] {
     out.push(`| mesh p50 / (whole model here + hops) | ${room.mesh?.ratio?.toFixed(2) ?? '–'} |`);
     out.push(`| hedged stage runs that were duplicates | ${pct(room.hedging?.duplicateFraction)} % |`, '');
   }
-  out.push('## Simulator', '', 'Not built yet (`npm run sim`, rooms of 4 to 1 000 devices): issue 12, part 5.', '');
+  const sim = get<SimJson>('sim');
+  if (sim) {
+    out.push('## Simulator (`npm run sim`)', '');
+    out.push(`${sim.devices} devices for ${sim.minutes} simulated minutes, each up ${sim.meanUpMin} min and away ${sim.meanDownMin} min on average, ${sim.requestsPerSec} requests/s, VGG-16 at full size in four partitions: ${sim.failures} failures, detected in p50 ${ms(sim.detectionP50Ms)} ms.`, '');
+    out.push('| placement | answered | GiB moved | copies per partition (mean) | p50 / p99 ms |', '| --- | ---: | ---: | ---: | --- |');
+    const row = (name: string, r: SimPolicyJson) => `| ${name} | ${(100 * r.answeredFraction).toFixed(2)} % | ${(r.bytesMoved / 2 ** 30).toFixed(1)} | ${r.copiesMean.toFixed(2)} | ${ms(r.latencyP50Ms)} / ${ms(r.latencyP99Ms)} |`;
+    out.push(row('FRIM (Algorithm 1 at θ = 0.999)', sim), row('fixed 1 copy', sim.fixed1), row('fixed 2 copies', sim.fixed2), row('fixed 3 copies', sim.fixed3), '');
+    out.push(`What grows with the room: ${sim.heartbeatsPerDevicePerSec} heartbeat messages per device per second (a full mesh), Algorithm 1 ${sim.placementMsMean.toFixed(1)} ms per decision, the simulator ${sim.msPerEvent.toFixed(3)} ms per event.`, '');
+  }
   return out;
 }
 

@@ -116,6 +116,8 @@ export function simulate(cfg: SimConfig, policy: Policy): SimResult {
   const partitions: RoomPartition[] = cfg.partitions.map((p, id) => ({ id, hash: hashOf(id), bytes: p.bytes, flops: p.flops }));
   // the churn schedule depends only on the seed: every policy faces the same failures
   const fixed = cfg.schedule ? [...cfg.schedule] : null;
+  // the room has been running: each device has already been up a while (as long as a stay lasts, on average)
+  if (!fixed) for (const d of devices.slice(1)) d.uptimeSec = exp(churn, cfg.meanUpMin * 60);
   for (const d of devices.slice(1)) scheduleDown(d, 0);
   function scheduleDown(d: Device, from: number): void {
     const i = devices.indexOf(d);

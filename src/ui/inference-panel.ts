@@ -28,6 +28,8 @@ export class InferencePanel extends LitElement {
   static styles = [card, css`
     .row { display: flex; gap: 14px; flex-wrap: wrap; align-items: center; margin-bottom: 8px; }
     input[type=number] { width: 6em; }
+    select { max-width: 100%; }
+    label { max-width: 100%; }
     .stats { display: grid; grid-template-columns: repeat(auto-fit, minmax(95px, 1fr)); gap: 6px; margin: 8px 0; }
     .stat { border: 1px solid color-mix(in srgb, CanvasText 12%, transparent); border-radius: 8px; padding: 4px 8px; }
     .stat b { display: block; font-size: 18px; font-variant-numeric: tabular-nums; }
@@ -101,10 +103,10 @@ export class InferencePanel extends LitElement {
         <label>requests per second: <input data-testid="request-rate" type="number" min="0.1" max="1000" step="0.1" .value=${String(this.rate)} @change=${(e: Event) => (this.rate = this.num(e, 0.1, 1000, 20))} /></label>
         <label>images per request: <input data-testid="request-batch" type="number" min="1" max="256" .value=${String(this.batch)} @change=${(e: Event) => (this.batch = Math.round(this.num(e, 1, 256, 1)))} /></label>
         <label>Mode: <select data-testid="mode" @change=${(e: Event) => (this.mode = (e.target as HTMLSelectElement).value as InferenceMode)}>
-          <option value="frim" ?selected=${this.mode === 'frim'}>frim (two copies per stage, re-issue)</option>
-          <option value="no-config" ?selected=${this.mode === 'no-config'}>no-config (one fixed path, the paper's baseline)</option>
-          <option value="early-exit" ?selected=${this.mode === 'early-exit'} ?disabled=${this.variant !== 'early-exit'}>early-exit (baseline: answer from the last exit; needs an *-early-exit model)</option>
-          <option value="skip-connection" ?selected=${this.mode === 'skip-connection'} ?disabled=${this.variant !== 'skip-connection'}>skip-connection (baseline: bypass a failed partition; needs a *-skip-connection model)</option>
+          <option value="frim" ?selected=${this.mode === 'frim'} title="two copies per stage, re-issue">frim (two copies, re-issue)</option>
+          <option value="no-config" ?selected=${this.mode === 'no-config'} title="the paper's baseline: one fixed path">no-config (one path)</option>
+          <option value="early-exit" ?selected=${this.mode === 'early-exit'} ?disabled=${this.variant !== 'early-exit'} title="baseline: answer from the last exit; needs an *-early-exit model">early-exit</option>
+          <option value="skip-connection" ?selected=${this.mode === 'skip-connection'} ?disabled=${this.variant !== 'skip-connection'} title="baseline: pass over a failed partition; needs a *-skip-connection model">skip-connection</option>
         </select></label>
         <button data-testid="run" ?disabled=${!this.hasModel || !!v?.active} @click=${this.start}>Run</button>
         ${!this.hasModel ? html`<span class="muted">offload a model first</span>` : null}
