@@ -135,9 +135,13 @@ for (const kind of ['one holder', 'two neighbours on the path', 'two devices lea
 test(`no-config: the same kill loses requests (the paper's baseline stays honest)`, async ({ browser }) => {
   test.setTimeout(300_000);
   const { devices, requester } = await placedRoom(browser);
-  await start(requester.page, 'no-config');
+  // the fixed path through other devices' copies (the shortest one may stay on the requester when it holds every partition)
+  const replicas = await requester.page.locator('[data-testid=partition]').evaluateAll((rows) => rows.map((r) => (r.getAttribute('data-replicas') ?? '').split(',')));
+  const fixed = replicas.map((r) => r.find((d) => d !== requester.id)!);
+  await requester.page.evaluate(({ n, rate, path }) => window.frimDebug!.infer(n, rate, 'no-config', path), { n: COUNT, rate: RATE, path: fixed });
   await expect.poll(async () => (await stats(requester.page)).answered, { timeout: 90_000 }).toBeGreaterThanOrEqual(50);
   const path = (await stats(requester.page)).path;
+  expect(path).toEqual(fixed);
   const victim = devices.find((d) => d !== requester && path.includes(d.id));
   expect(victim, `the fixed path ${path.join(' → ')} runs through another device`).toBeTruthy();
   await victim!.context.close();
