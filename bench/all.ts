@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { paperProblems } from './lib/paper-table.js';
+import { METHODS, paperProblems } from './lib/paper-table.js';
 import { saveResult } from './lib/results.js';
 import { writeReport, type Collected } from './lib/report.js';
 import { PAPER_FAILURES, PAPER_MODELS } from './paper.js';
@@ -61,6 +61,6 @@ const out = writeReport(collected);
 console.log(`\nwrote ${out.join(', ')} in ${((Date.now() - started) / 60000).toFixed(1)} min`);
 // the report's structure, never its speed: what CI checks of the quick run
 const paper = collected.steps.find((s) => s.name === 'paper')?.result as { rows?: unknown } | null;
-const problems = paperProblems(paper, PAPER_MODELS, ['frim', 'no-config', 'early-exit', 'skip-connection'], PAPER_FAILURES);
+const problems = paperProblems(paper, PAPER_MODELS, METHODS, PAPER_FAILURES);
 for (const p of problems) console.error(`report: ${p}`);
 process.exit(failed || problems.length ? 1 : 0);

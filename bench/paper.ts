@@ -17,16 +17,14 @@
 import { chromium, type Browser } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { CHROMIUM_ARGS } from '../playwright.config.js';
-import type { InferenceView } from '../src/core/views.js';
 import { startServer, stopServer } from './lib/server.js';
 import { DEBUG_QUERY, drop, open, snapshot, until, type Device } from './lib/room.js';
 import { saveResult } from './lib/results.js';
 import { slowDown } from './lib/throttle.js';
-import { PAPER, type Method, type PaperRow } from './lib/paper-table.js';
+import { METHODS, PAPER, type Method, type PaperRow } from './lib/paper-table.js';
 
 export const QUICK = process.argv.includes('--quick');
 export const PAPER_MODELS = (process.env.BENCH_PAPER_MODELS ?? (QUICK ? 'resnet' : 'alexnet,resnet,vgg')).split(',');
-const METHODS: Method[] = ['frim', 'no-config', 'early-exit', 'skip-connection'];
 export const PAPER_FAILURES: string[][] = QUICK ? [[], ['D1'], ['D2', 'D3']] : [[], ['D1'], ['D2'], ['D3'], ['D1', 'D2'], ['D2', 'D3'], ['D1', 'D3']];
 const N = Number(process.env.BENCH_PAPER_N ?? (QUICK ? 40 : 500));
 const BATCH = Number(process.env.BENCH_PAPER_BATCH ?? 10);
@@ -89,7 +87,7 @@ async function openRoom(browser: Browser, model: string, method: Method): Promis
 }
 
 async function cell(room: Room, parts: number, model: string, method: Method, failed: string[]): Promise<PaperRow> {
-  const inference = async () => (await snapshot(room.desktop.page)).inference as InferenceView;
+  const inference = async () => (await snapshot(room.desktop.page)).inference;
   const path = method === 'frim' ? [] : [...room.phones.map((d) => d.id), ...(parts === 4 ? [room.desktop.id] : [])];
   await room.desktop.page.evaluate(({ n, rate, method, path, batch }) => window.frimDebug!.infer(n, rate, method, path, batch), { n: N, rate: RATE, method, path, batch: BATCH });
   await until(async () => (await inference()).active, 10_000, 'the run to start');

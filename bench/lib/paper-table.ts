@@ -2,6 +2,9 @@
 
 export type Method = 'frim' | 'no-config' | 'early-exit' | 'skip-connection';
 
+/** Every method the bench measures, in the table's column order. */
+export const METHODS: readonly Method[] = ['frim', 'no-config', 'early-exit', 'skip-connection'];
+
 /** One cell of our table: a model, the devices failed while its images streamed, a method. */
 export interface PaperRow {
   model: string;
@@ -57,7 +60,7 @@ export const PAPER: Record<string, Record<(typeof FAILURE_SETS)[number], number[
  * What is wrong with a paper-table result, structurally (never its speed or accuracy): every
  * model × method × failure set present once, with consistent counts. Empty when nothing is.
  */
-export function paperProblems(result: { rows?: unknown } | null, models: string[], methods: Method[], failures: string[][]): string[] {
+export function paperProblems(result: { rows?: unknown } | null, models: string[], methods: readonly Method[], failures: string[][]): string[] {
   if (!result || !Array.isArray(result.rows)) return ['no rows'];
   const rows = result.rows as PaperRow[];
   const problems: string[] = [];

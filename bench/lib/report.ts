@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { FAILURE_SETS, PAPER, type Method, type PaperRow } from './paper-table.js';
+import { FAILURE_SETS, METHODS, PAPER, type Method, type PaperRow } from './paper-table.js';
 import { accuracyChart } from './svg-chart.js';
 
 export interface Collected {
@@ -16,7 +16,6 @@ export interface Collected {
   steps: { name: string; seconds: number; ok: boolean; env: Record<string, string>; file: string | null; result: unknown }[];
 }
 
-const METHODS: Method[] = ['frim', 'no-config', 'early-exit', 'skip-connection'];
 /** which published column each of ours is compared with */
 const PUBLISHED_COLUMN: Record<Method, number> = { 'no-config': 0, 'skip-connection': 2, 'early-exit': 3, frim: 5 };
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? '–' : (100 * x).toFixed(1));
@@ -40,29 +39,25 @@ function paperSection(rows: PaperRow[], charts: string[]): string[] {
   const find = (model: string, method: Method, failed: string) => rows.find((r) => r.model === model && r.method === method && key(r) === failed);
   const out: string[] = ['## Accuracy under failure (the paper\'s table)', ''];
   out.push('Accuracy in % over the same images in every cell (an unanswered image counts as wrong); in brackets, the paper\'s published number for the matching column (No-config, DFG for skip-connection, Early exit, FRIM). CIODE and EDGESER are not rebuilt: CIODE behaves as No-config under crash failures in the paper\'s own table (it guards against deadlock and jitter, not lost devices), and EDGESER combines the two baselines measured here.', '');
-  out.push(`| model | failed | ${METHODS.join(' | ')} |`, `| --- | --- | ${METHODS.map(() => '---:').join(' | ')} |`);
-  for (const model of models) {
-    for (const failed of ['healthy', ...FAILURE_SETS]) {
-      const cells = METHODS.map((m) => {
-        const r = find(model, m, failed);
-        if (!r) return '';
-        const published = failed === 'healthy' ? undefined : PAPER[model]?.[failed as (typeof FAILURE_SETS)[number]]?.[PUBLISHED_COLUMN[m]];
-        return `${pct(r.accuracy)}${published === undefined ? '' : ` (${published})`}`;
-      });
-      if (cells.some(Boolean)) out.push(`| ${model} | ${failed} | ${cells.join(' | ')} |`);
+  /** one table in the paper's layout: a row per model and failure set, a column per method */
+  const table = (align: string, cell: (r: PaperRow, failed: string) => string) => {
+    out.push(`| model | failed | ${METHODS.join(' | ')} |`, `| --- | --- | ${METHODS.map(() => align).join(' | ')} |`);
+    for (const model of models) {
+      for (const failed of ['healthy', ...FAILURE_SETS]) {
+        const cells = METHODS.map((m) => {
+          const r = find(model, m, failed);
+          return r ? cell(r, failed) : '';
+        });
+        if (cells.some(Boolean)) out.push(`| ${model} | ${failed} | ${cells.join(' | ')} |`);
+      }
     }
-  }
+  };
+  table('---:', (r, failed) => {
+    const published = failed === 'healthy' ? undefined : PAPER[r.model]?.[failed as (typeof FAILURE_SETS)[number]]?.[PUBLISHED_COLUMN[r.method]];
+    return `${pct(r.accuracy)}${published === undefined ? '' : ` (${published})`}`;
+  });
   out.push('', 'Completion (images answered / sent) and latency per request (p50 / p99 ms):', '');
-  out.push(`| model | failed | ${METHODS.join(' | ')} |`, `| --- | --- | ${METHODS.map(() => '---').join(' | ')} |`);
-  for (const model of models) {
-    for (const failed of ['healthy', ...FAILURE_SETS]) {
-      const cells = METHODS.map((m) => {
-        const r = find(model, m, failed);
-        return r ? `${r.answered}/${r.n} · ${ms(r.p50Ms)} / ${ms(r.p99Ms)}` : '';
-      });
-      if (cells.some(Boolean)) out.push(`| ${model} | ${failed} | ${cells.join(' | ')} |`);
-    }
-  }
+  table('---', (r) => `${r.answered}/${r.n} · ${ms(r.p50Ms)} / ${ms(r.p99Ms)}`);
   out.push('', ...charts.map((c) => `![${c}](${c})`), '');
   return out;
 }

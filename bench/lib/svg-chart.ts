@@ -6,7 +6,7 @@ const GROUPS = ['healthy', 'D1', 'D2', 'D3', 'D1+D2', 'D2+D3', 'D1+D3'];
 
 const esc = (s: string) => s.replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
-export function accuracyChart(model: string, rows: PaperRow[], methods: string[]): string {
+export function accuracyChart(model: string, rows: PaperRow[], methods: readonly string[]): string {
   const W = 760, H = 300, left = 44, top = 30, bottom = 40, plotH = H - top - bottom;
   const groups = GROUPS.filter((g) => rows.some((r) => (r.failed.join('+') || 'healthy') === g));
   const gw = (W - left - 10) / Math.max(1, groups.length);

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TINY_EARLY_EXIT, TINY_SKIP } from '../testing/tiny-variants.js';
-import { TINY_MANIFEST } from '../testing/inference-room.js';
+import { TINY_EARLY_EXIT, TINY_MANIFEST, TINY_SKIP } from '../testing/tiny-models.js';
 import { bypass, exitOf, firstHop, givenPathProblem, isBaseline, modeProblem, nextLive, zeroOutputs } from './baselines.js';
 import type { Tensor } from './tensors.js';
 

@@ -93,17 +93,36 @@ export function givenPathProblem(manifest: Manifest, replicas: readonly string[]
   return k < 0 ? null : `the fixed path runs partition ${k} on ${path[k]}, which holds no verified copy of it`;
 }
 
+export interface Hop {
+  stage: number;
+  to: string;
+  tensors: Record<string, Tensor>;
+}
+
+/**
+ * Where a request goes after stage `from` (-1: the requester) on the fixed path, with the tensors it
+ * carries there, or why it stops: skip-connection passes over failed stages (their outputs as
+ * zeros); the others stop when the next device has failed.
+ */
+export function nextHop(mode: BaselineMode, path: readonly string[], from: number, manifest: Manifest, available: Record<string, Tensor>, failed: ReadonlySet<string>): Hop | { stop: string } {
+  if (mode === 'skip-connection') {
+    const { next, skipped } = nextLive(path, from, failed);
+    if (next === null) return { stop: 'the device of the last partition failed; it cannot be bypassed' };
+    return { stage: next, to: path[next], tensors: bypass(manifest, available, skipped, next) };
+  }
+  const stage = from + 1;
+  if (failed.has(path[stage])) return { stop: `${path[stage]}, the next device on the fixed path, failed` };
+  return { stage, to: path[stage], tensors: pickTensors(available, carriedTensors(manifest)[stage]) };
+}
+
 /**
  * Where the requester sends a request first. no-config loses a request whose path runs through a
  * failed device; early-exit sends it unless the first device failed (it stops at the last live
  * stage and answers from that exit); skip-connection passes over failed stages.
  */
-export function firstHop(mode: BaselineMode, path: readonly string[], manifest: Manifest, input: Record<string, Tensor>, failed: ReadonlySet<string>): { stage: number; to: string; tensors: Record<string, Tensor> } | { lost: string } {
-  if (mode === 'skip-connection') {
-    const { next, skipped } = nextLive(path, -1, failed);
-    if (next === null) return { lost: 'the device of the last partition failed; it cannot be bypassed' };
-    return { stage: next, to: path[next], tensors: skipped.length ? bypass(manifest, input, skipped, next) : input };
-  }
-  const broken = mode === 'no-config' ? path.find((d) => failed.has(d)) : failed.has(path[0]) ? path[0] : undefined;
-  return broken ? { lost: `the fixed path runs through ${broken}, which failed` } : { stage: 0, to: path[0], tensors: input };
+export function firstHop(mode: BaselineMode, path: readonly string[], manifest: Manifest, input: Record<string, Tensor>, failed: ReadonlySet<string>): Hop | { lost: string } {
+  const broken = mode === 'no-config' ? path.find((d) => failed.has(d)) : mode === 'early-exit' && failed.has(path[0]) ? path[0] : undefined;
+  if (broken) return { lost: `the fixed path runs through ${broken}, which failed` };
+  const hop = nextHop(mode, path, -1, manifest, input, failed);
+  return 'stop' in hop ? { lost: hop.stop } : hop;
 }

@@ -113,6 +113,7 @@ export function simulate(cfg: SimConfig, policy: Policy): SimResult {
     ...(cfg.profiles?.[i] ?? { speed: i === 0 ? 1e8 : lognormal(rng, 2e7, 0.6), budget: i === 0 ? 0 : lognormal(rng, 512 * 2 ** 20, 0.5), rtt: lognormal(rng, 6, 0.5), bw: lognormal(rng, 20_000, 0.5) }),
     holds: new Set<string>(), incoming: new Set<string>(), sending: 0, uptimeSec: 0, knownSince: 0, failures: 0, downAt: Infinity,
   }));
+  const byId = new Map(devices.map((d) => [d.id, d]));
   const partitions: RoomPartition[] = cfg.partitions.map((p, id) => ({ id, hash: hashOf(id), bytes: p.bytes, flops: p.flops }));
   // the churn schedule depends only on the seed: every policy faces the same failures
   const fixed = cfg.schedule ? [...cfg.schedule] : null;
@@ -157,15 +158,15 @@ export function simulate(cfg: SimConfig, policy: Policy): SimResult {
     const r = adapt(view, partitions, target, minCopies);
     placementMs.push(performance.now() - w0);
     for (const o of r.transfers) {
-      const to = devices.find((d) => d.id === o.to)!;
-      const from = o.from.map((id) => devices.find((d) => d.id === id)!).find((d) => d.up);
+      const to = byId.get(o.to)!;
+      const from = o.from.map((id) => byId.get(id)!).find((d) => d.up);
       if (!to.up || !from || to.incoming.has(o.hash)) continue;
       to.incoming.add(o.hash);
       from.sending++;
       const l = link(from, to);
       q.push(now + l.rttMs + partitions[o.partition].bytes / l.bandwidth, { kind: 'transfer', to, from, p: o.partition, start: now });
     }
-    for (const o of r.retirements) devices.find((d) => d.id === o.device)?.holds.delete(o.hash);
+    for (const o of r.retirements) byId.get(o.device)?.holds.delete(o.hash);
   }
 
   function graph(): ExecutionGraph {
@@ -178,7 +179,6 @@ export function simulate(cfg: SimConfig, policy: Policy): SimResult {
       link: (a, b) => (a === b ? { rttMs: 0, bandwidth: Infinity } : link(byId.get(a)!, byId.get(b)!)),
     };
   }
-  const byId = new Map(devices.map((d) => [d.id, d]));
 
   function trouble(r: Req, now: number, why: string): void {
     const next = afterTrouble('frim', r.attempts, why);

@@ -6,51 +6,14 @@
  * (heartbeats go on, compute never answers).
  */
 import { DEFAULT_DETECTOR } from '../core/detector.js';
-import type { Manifest } from '../core/onnx/manifest.js';
-import type { ImageSample } from '../core/sample.js';
 import type { Tensor } from '../core/tensors.js';
 import { DeviceState } from '../worker/device-state.js';
 import type { Serving } from '../worker/inference/context.js';
 import { Inference } from '../worker/inference/inference.js';
 import { FakeClock } from './fake-clock.js';
-import type { TinyModel } from './tiny-variants.js';
+import { TINY_CHAIN, TINY_SAMPLE, type TinyModel } from './tiny-models.js';
 
 const KEY = 'ab'.repeat(32);
-const hashOf = (i: number) => String(i + 1).padStart(2, '0').repeat(32);
-
-/** Two stages: P0 passes the image on as `h`, P1 reads the label back out of its first pixel. */
-export const TINY_MANIFEST: Manifest = {
-  format: 1,
-  model: { name: 'tiny', sha256: '0f'.repeat(32), inputs: [{ name: 'input', dims: ['batch', 1, 2, 2], type: 'float32' }], outputs: [{ name: 'logits', dims: ['batch', 10], type: 'float32' }] },
-  partitions: [
-    { id: 0, file: 'tiny.p0.onnx', sha256: hashOf(0), bytes: 1000, inputs: ['input'], inputShapes: [[1, 1, 2, 2]], outputs: ['h'], flops: 5000, paramBytes: 800 },
-    { id: 1, file: 'tiny.p1.onnx', sha256: hashOf(1), bytes: 900, inputs: ['h'], inputShapes: [[1, 1, 2, 2]], outputs: ['logits'], flops: 4000, paramBytes: 700 },
-  ],
-};
-
-/** Image i shows label i % 10 as the brightness of its first pixel. */
-export const TINY_SAMPLE: ImageSample = (() => {
-  const count = 20;
-  const labels = Uint8Array.from({ length: count }, (_, i) => i % 10);
-  const pixels = new Uint8Array(count * 4);
-  labels.forEach((l, i) => (pixels[i * 4] = l * 25));
-  return { count, rows: 2, cols: 2, labels, pixels };
-})();
-
-const floats = (t: Tensor) => new Float32Array(t.data.slice().buffer);
-const tensor = (dims: number[], xs: Float32Array): Tensor => ({ type: 'float32', dims, data: new Uint8Array(xs.buffer) });
-
-const TINY: TinyModel = {
-  manifest: TINY_MANIFEST,
-  compute(stage, feeds): Record<string, Tensor> {
-    if (stage === 0) return { h: tensor(feeds.input.dims, floats(feeds.input)) };
-    // one row of logits per image of the batch, peaking at the label its first pixel shows
-    const rows = feeds.h.dims[0];
-    const xs = floats(feeds.h);
-    return { logits: tensor([rows, 10], Float32Array.from({ length: rows * 10 }, (_, i) => -Math.abs((i % 10) - Math.round((xs[Math.floor(i / 10) * 4] * 255) / 25)))) };
-  },
-};
-
 interface Member {
   id: string;
   state: DeviceState;
@@ -67,7 +30,7 @@ export interface RoomOptions {
   devices: number;
   linkMs?: number;
   computeMs?: number;
-  /** the model the room serves (default: the two-stage TINY_MANIFEST) */
+  /** the model the room serves (default: the two-stage TINY_CHAIN) */
   model?: TinyModel;
 }
 
@@ -79,7 +42,7 @@ export class InferenceRoom {
 
   constructor(opts: RoomOptions) {
     this.linkMs = opts.linkMs ?? 1;
-    this.model = opts.model ?? TINY;
+    this.model = opts.model ?? TINY_CHAIN;
     const ids = Array.from({ length: opts.devices }, (_, i) => `device${String(i).padStart(6, '0')}`);
     for (const id of ids) {
       const state = new DeviceState(id, 'room', DEFAULT_DETECTOR, this.clock);

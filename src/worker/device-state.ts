@@ -197,8 +197,9 @@ export class DeviceState {
       rec.upSince ??= tr.at;
       this.setStatus(rec, 'alive', '');
       const away = tr.from === 'failed' && rec.failedAt !== null ? tr.at - rec.failedAt : Infinity;
-      if (away < OFFLOADING.briefOutageMs) rec.brief++;
-      const note = away < OFFLOADING.briefOutageMs ? ` after ${(away / 1000).toFixed(1)} s: busy, not gone, so not held against its availability` : '';
+      const brief = away < OFFLOADING.briefOutageMs;
+      if (brief) rec.brief++;
+      const note = brief ? ` after ${(away / 1000).toFixed(1)} s: busy, not gone, so not held against its availability` : '';
       this.log(tr.from === 'failed' ? 'recovered' : 'cleared', rec.view.deviceId, tr.from === 'failed' ? `answers again${note}` : 'late reply, suspicion cleared');
       if (tr.from === 'failed') this.onMembership?.(rec.view.deviceId, 'recovered');
     }

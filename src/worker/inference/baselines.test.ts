@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { InferenceMode } from '../../core/protocol.js';
-import { InferenceRoom, TINY_SAMPLE } from '../../testing/inference-room.js';
-import { TINY_EARLY_EXIT, TINY_SKIP, type TinyModel } from '../../testing/tiny-variants.js';
+import { InferenceRoom } from '../../testing/inference-room.js';
+import { TINY_EARLY_EXIT, TINY_SAMPLE, TINY_SKIP, type TinyModel } from '../../testing/tiny-models.js';
 
 const id = (i: number) => `device${String(i).padStart(6, '0')}`;
 const label = (i: number) => TINY_SAMPLE.labels[i % TINY_SAMPLE.count];

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HEDGING, STAGE_QUEUE } from '../../core/policy.js';
-import { InferenceRoom, TINY_SAMPLE } from '../../testing/inference-room.js';
+import { InferenceRoom } from '../../testing/inference-room.js';
+import { TINY_SAMPLE } from '../../testing/tiny-models.js';
 
 /** device 0 asks; P0 on devices 1 and 2, P1 on devices 2 and 3 */
 const ROOM = { devices: 4, holders: [[1, 2], [2, 3]] };

@@ -5,7 +5,7 @@ import type { Message, MessageOf } from '../../core/protocol.js';
 import { RouteStats } from '../../core/route-stats.js';
 import { packTensors, splitParts, type Tensor } from '../../core/tensors.js';
 import { FakeClock } from '../../testing/fake-clock.js';
-import { TINY_MANIFEST } from '../../testing/inference-room.js';
+import { TINY_MANIFEST } from '../../testing/tiny-models.js';
 import { DeviceState } from '../device-state.js';
 import type { Computed, InferenceContext } from './context.js';
 import { StageRunner } from './stage-runner.js';

@@ -5,7 +5,7 @@
  * confirmed devices for the next stage (or the outputs to the requester after the last one). A
  * twin's `stage-done` drops the job here whether it is still queued or already running.
  */
-import { bypass, exitOf, isBaseline, nextLive } from '../../core/baselines.js';
+import { exitOf, isBaseline, nextHop, type BaselineMode } from '../../core/baselines.js';
 import { SeenResults } from '../../core/hedging.js';
 import { STAGE_QUEUE } from '../../core/policy.js';
 import type { Message, MessageOf } from '../../core/protocol.js';
@@ -160,19 +160,9 @@ export class StageRunner {
   private forwardFixed(run: Run, s: Serving, all: Record<string, Tensor>, done: (next: string[]) => Message): void {
     const exit = run.mode === 'early-exit' ? exitOf(s.manifest, run.stage) : null;
     if (exit && all[exit]) this.ctx.sendTensors(run.requester, { [exit]: all[exit] }, (part, parts, table) => ({ type: 'stage-exit', req: run.req, stage: run.stage, by: this.ctx.self, part, parts, table }));
-    const failed = this.ctx.failed();
-    let stage = run.stage + 1;
-    let tensors: Record<string, Tensor>;
-    if (run.mode === 'skip-connection') {
-      const { next, skipped } = nextLive(run.path, run.stage, failed);
-      if (next === null) return this.stop(run, stage, 'the device of the last partition failed; it cannot be bypassed', done);
-      tensors = bypass(s.manifest, all, skipped, next);
-      stage = next;
-    } else {
-      if (failed.has(run.path[stage])) return this.stop(run, stage, `${run.path[stage]}, the next device on the fixed path, failed`, done);
-      tensors = pickTensors(all, carriedTensors(s.manifest)[stage]);
-    }
-    const to = run.path[stage];
+    const hop = nextHop(run.mode as BaselineMode, run.path, run.stage, s.manifest, all, this.ctx.failed());
+    if ('stop' in hop) return this.stop(run, run.stage + 1, hop.stop, done);
+    const { stage, to, tensors } = hop;
     this.ctx.sendTensors(to, tensors, (part, parts, table) => ({ type: 'stage-run', req: run.req, stage, key: run.key, requester: run.requester, twin: '', mode: run.mode, path: run.path, part, parts, table }));
     this.ctx.send(run.requester, done([to]));
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RoomDevice } from '../../core/adaptation.js';
 import { OFFLOADING } from '../../core/policy.js';
-import { TINY_MANIFEST } from '../../testing/inference-room.js';
+import { TINY_MANIFEST } from '../../testing/tiny-models.js';
 import { Coordinator } from './coordinator.js';
 
 const [P0, P1] = TINY_MANIFEST.partitions.map((p) => p.sha256);

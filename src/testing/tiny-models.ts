@@ -1,10 +1,12 @@
 /**
- * Tiny models for unit tests of the paper's baselines (core/baselines.ts), computed in plain JS on
- * 2x2 images whose first pixel shows the label (TINY_SAMPLE). Each answer path marks itself, so a
- * test can tell which one answered: the final classifier says the label, exit 1 says label + 1,
- * exit 2 label + 2, the skip model's output hyper-connection label + 5 (all mod 10).
+ * Tiny models for unit tests of distributed inference, computed in plain JS on 2x2 images whose
+ * first pixel shows the label (TINY_SAMPLE): a two-stage chain, and the paper's baselines
+ * (core/baselines.ts). Each answer path of a baseline marks itself, so a test can tell which one
+ * answered: the final classifier says the label, exit 1 says label + 1, exit 2 label + 2, the skip
+ * model's output hyper-connection label + 5 (all mod 10).
  */
 import type { Manifest, PartitionSpec } from '../core/onnx/manifest.js';
+import type { ImageSample } from '../core/sample.js';
 import type { Tensor } from '../core/tensors.js';
 
 export interface TinyModel {
@@ -33,6 +35,32 @@ const io = (outputs: string[]) => ({
   inputs: [{ name: 'input', dims: ['batch', 1, 2, 2], type: 'float32' }],
   outputs: outputs.map((name) => ({ name, dims: ['batch', 10], type: 'float32' })),
 });
+
+/** Image i shows label i % 10 as the brightness of its first pixel. */
+export const TINY_SAMPLE: ImageSample = (() => {
+  const count = 20;
+  const labels = Uint8Array.from({ length: count }, (_, i) => i % 10);
+  const pixels = new Uint8Array(count * 4);
+  labels.forEach((l, i) => (pixels[i * 4] = l * 25));
+  return { count, rows: 2, cols: 2, labels, pixels };
+})();
+
+/** Two stages: P0 passes the image on as `h`, P1 reads the label back out of its first pixel. */
+export const TINY_MANIFEST: Manifest = {
+  format: 1,
+  model: { name: 'tiny', sha256: '0f'.repeat(32), ...io(['logits']) },
+  partitions: [
+    { ...part(0, 0, ['input'], [img], ['h']), file: 'tiny.p0.onnx', flops: 5000, paramBytes: 800 },
+    { ...part(1, 0, ['h'], [img], ['logits']), file: 'tiny.p1.onnx', bytes: 900, flops: 4000, paramBytes: 700 },
+  ],
+};
+
+export const TINY_CHAIN: TinyModel = {
+  manifest: TINY_MANIFEST,
+  compute(stage, f): Record<string, Tensor> {
+    return stage === 0 ? { h: image(f.input) } : { logits: logits(labelsOf(f.h)) };
+  },
+};
 
 /** Three partitions with exits after the first two. */
 export const TINY_EARLY_EXIT: TinyModel = {
