@@ -11,29 +11,38 @@
  * contexts, and fresh phones take their place before the next cell. An unanswered image counts as
  * wrong, as in the paper.
  *
- * Env / flags: --quick (one model, three failure sets, 40 images), BENCH_PAPER_N (images per cell,
- * 500), BENCH_PAPER_BATCH (10), BENCH_PAPER_RATE (requests/s, 4), BENCH_PAPER_MODELS, BENCH_PORT.
+ * Each room answers a few warm-up requests before its first cell and after fresh phones join, so
+ * every cell measures warm sessions (a session's first run is slow: issue 13).
+ *
+ * Env / flags: --quick (one model, healthy and D2 failed, 60 images), BENCH_PAPER_N (images per cell,
+ * 500), BENCH_PAPER_BATCH (10), BENCH_PAPER_RATE (requests/s, 2), BENCH_PAPER_MODELS,
+ * BENCH_PAPER_METHODS, BENCH_PORT.
  */
 import { chromium, type Browser } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { CHROMIUM_ARGS } from '../playwright.config.js';
 import { startServer, stopServer } from './lib/server.js';
-import { DEBUG_QUERY, drop, open, snapshot, until, type Device } from './lib/room.js';
+import { DEBUG_QUERY, drop, open, setBudget, snapshot, until, type Device } from './lib/room.js';
 import { saveResult } from './lib/results.js';
 import { slowDown } from './lib/throttle.js';
 import { METHODS, PAPER, type Method, type PaperRow } from './lib/paper-table.js';
 
 export const QUICK = process.argv.includes('--quick');
 export const PAPER_MODELS = (process.env.BENCH_PAPER_MODELS ?? (QUICK ? 'resnet' : 'alexnet,resnet,vgg')).split(',');
-export const PAPER_FAILURES: string[][] = QUICK ? [[], ['D1'], ['D2', 'D3']] : [[], ['D1'], ['D2'], ['D3'], ['D1', 'D2'], ['D2', 'D3'], ['D1', 'D3']];
-const N = Number(process.env.BENCH_PAPER_N ?? (QUICK ? 40 : 500));
-const BATCH = Number(process.env.BENCH_PAPER_BATCH ?? 10);
-const RATE = Number(process.env.BENCH_PAPER_RATE ?? 4);
+export const PAPER_FAILURES: string[][] = QUICK ? [[], ['D2']] : [[], ['D1'], ['D2'], ['D3'], ['D1', 'D2'], ['D2', 'D3'], ['D1', 'D3']];
+const PAPER_METHODS_RUN = (process.env.BENCH_PAPER_METHODS?.split(',') ?? METHODS) as Method[];
+const N = Number(process.env.BENCH_PAPER_N ?? (QUICK ? 60 : 500));
+// a quick cell still streams for a few seconds, so its failures land while images are in flight
+const BATCH = Number(process.env.BENCH_PAPER_BATCH ?? (QUICK ? 5 : 10));
+const RATE = Number(process.env.BENCH_PAPER_RATE ?? 2);
 const PORT = Number(process.env.BENCH_PORT ?? 8796);
 const BASE = `http://127.0.0.1:${PORT}`;
-/** how much slower a phone computes than this machine's share of a core */
-const PHONE_SLOWDOWN = 3;
+/** how much slower a phone computes than this machine's share of a core, and how much slower its page runs (lib/throttle.ts says why less) */
+const PHONE_SLOWDOWN = { compute: 3, page: 1.5 };
 const PHONE_BUDGET_MIB = 32;
+
+const t0 = Date.now();
+const since = () => `${((Date.now() - t0) / 1000).toFixed(0)} s`.padStart(7);
 
 const fileOf = (model: string, method: Method) => (method === 'early-exit' || method === 'skip-connection' ? `${model}-${method}.onnx` : `${model}.onnx`);
 
@@ -45,19 +54,28 @@ interface Room {
 
 async function phone(browser: Browser, url: string): Promise<Device> {
   const d = await open(browser, url);
-  await d.page.getByTestId('budget').fill(String(PHONE_BUDGET_MIB));
-  await d.page.getByTestId('budget').dispatchEvent('change');
+  if (process.env.BENCH_PAPER_TRACE) console.log(`${since()}    phone page up`);
+  await setBudget(d, PHONE_BUDGET_MIB);
+  if (process.env.BENCH_PAPER_TRACE) console.log(`${since()}    phone budget set`);
   await slowDown(d, PHONE_SLOWDOWN);
   return d;
 }
 
 /** The room's copies: every partition on every phone (for skip-connection, its output layer on the desktop), sessions loaded. */
 async function ready(room: Room, parts: number, method: Method): Promise<void> {
+  await settle(room, parts, method).catch(async (e) => {
+    await explain(room);
+    throw e;
+  });
+}
+
+async function settle(room: Room, parts: number, method: Method): Promise<void> {
   const offload = async () => (await snapshot(room.desktop.page)).offload;
   await until(async () => {
     const o = await offload();
     return o?.partitions.length === parts && o.partitions.every((p, k) => (method === 'skip-connection' && k === parts - 1) || room.phones.every((d) => p.replicas.includes(d.id)));
   }, 180_000, 'copies on every phone', 250);
+  if (process.env.BENCH_PAPER_TRACE) console.log(`${since()}    copies placed`);
   if (method === 'skip-connection') {
     // the output layer runs on the desktop, as a DFG cloud holds it: fetch it there if Algorithm 1 put it elsewhere
     const last = (await offload()).partitions[parts - 1];
@@ -67,6 +85,45 @@ async function ready(room: Room, parts: number, method: Method): Promise<void> {
   for (const d of [room.desktop, ...room.phones]) {
     await until(async () => (await d.page.locator('[data-testid=replica-cell][data-state=verified]:not([data-backend])').count()) === 0, 180_000, 'every copy loaded', 250);
   }
+  if (process.env.BENCH_PAPER_TRACE) console.log(`${since()}    sessions loaded`);
+  await stream(room, parts, method, 3);
+}
+
+const pathOf = (room: Room, parts: number, method: Method) => (method === 'frim' ? [] : [...room.phones.map((d) => d.id), ...(parts === 4 ? [room.desktop.id] : [])]);
+
+/**
+ * Sends `n` images from the desktop and waits for the run to end, calling `during` once a tenth are
+ * answered. The snapshot is published on a timer, so the new run is known by its "streaming" event:
+ * until that shows, the snapshot may still be the last run's.
+ */
+async function stream(room: Room, parts: number, method: Method, n: number, during?: () => Promise<void>) {
+  const page = room.desktop.page;
+  const seq0 = Math.max(0, ...(await snapshot(page)).events.map((e) => e.seq));
+  await page.evaluate(({ n, rate, method, path, batch }) => window.frimDebug!.infer(n, rate, method, path, batch), { n, rate: RATE, method, path: pathOf(room, parts, method), batch: BATCH });
+  const fresh = async () => {
+    const s = await snapshot(page);
+    const started = s.events.some((e) => e.seq > seq0 && e.kind === 'inference' && e.detail.startsWith(`streaming ${n} images`));
+    const refused = !started && s.inference.error !== null && s.events.some((e) => e.seq > seq0 && e.detail === s.inference.error);
+    return started || refused ? s.inference : null;
+  };
+  const first = await until(fresh, 10_000, 'the run to start');
+  if (first.error) throw new Error(`the run did not start: ${first.error}`);
+  const inference = async () => (await snapshot(page)).inference;
+  if (during) {
+    await until(async () => (await inference()).answered >= n / 10, 300_000, 'a tenth answered', 100);
+    await during();
+  }
+  await until(async () => { const v = await inference(); return !v.active && v.sent === n; }, 600_000, `${n} images through ${method}`, 200);
+  return inference();
+}
+
+/** What each device logged last, printed when the room does not get ready. */
+async function explain(room: Room): Promise<void> {
+  for (const [name, d] of [['D4', room.desktop], ...room.phones.map((p, k) => [`D${k + 1}`, p] as const)] as const) {
+    const events = (await snapshot(d.page).catch(() => null))?.events ?? [];
+    console.error(`--- ${name} (${d.id}), last events:`);
+    for (const e of events.slice(-12)) console.error(`  ${e.kind} ${e.deviceId ?? ''} ${e.detail}`);
+  }
 }
 
 async function openRoom(browser: Browser, model: string, method: Method): Promise<{ room: Room; parts: number }> {
@@ -74,8 +131,7 @@ async function openRoom(browser: Browser, model: string, method: Method): Promis
   const link = (await desktop.page.getAttribute('[data-testid=share-link]', 'href'))!;
   const url = link.replace('/#', `/${DEBUG_QUERY}#`);
   // the desktop only sends requests, but for skip-connection it holds the output layer (a few KiB): room for that alone
-  await desktop.page.getByTestId('budget').fill(method === 'skip-connection' ? '0.01' : '0');
-  await desktop.page.getByTestId('budget').dispatchEvent('change');
+  await setBudget(desktop, method === 'skip-connection' ? 0.01 : 0);
   const phones = [];
   for (let k = 0; k < 3; k++) phones.push(await phone(browser, url));
   const room = { desktop, phones, url };
@@ -87,36 +143,39 @@ async function openRoom(browser: Browser, model: string, method: Method): Promis
 }
 
 async function cell(room: Room, parts: number, model: string, method: Method, failed: string[]): Promise<PaperRow> {
-  const inference = async () => (await snapshot(room.desktop.page)).inference;
-  const path = method === 'frim' ? [] : [...room.phones.map((d) => d.id), ...(parts === 4 ? [room.desktop.id] : [])];
-  await room.desktop.page.evaluate(({ n, rate, method, path, batch }) => window.frimDebug!.infer(n, rate, method, path, batch), { n: N, rate: RATE, method, path, batch: BATCH });
-  await until(async () => (await inference()).active, 10_000, 'the run to start');
-  if (failed.length) {
-    await until(async () => (await inference()).answered >= N / 10, 300_000, 'a tenth answered', 100);
+  const kill = async () => {
     for (const name of failed) await room.phones[Number(name.slice(1)) - 1].context.close();
-  }
-  await until(async () => { const v = await inference(); return !v.active && v.sent === N; }, 600_000, `${model} ${method} ${failed.join('+') || 'healthy'}`, 200);
-  const v = await inference();
+  };
+  const v = await stream(room, parts, method, N, failed.length ? kill : undefined);
   const row: PaperRow = { model, failed, method, n: N, answered: v.answered, lost: v.lost, correct: v.correct, accuracy: v.correct / N, p50Ms: v.p50, p99Ms: v.p99 };
-  console.log(`${model} ${method.padEnd(15)} ${(failed.join('+') || 'healthy').padEnd(7)} accuracy ${(100 * row.accuracy).toFixed(2)} %  answered ${v.answered}/${N}  p50 ${v.p50?.toFixed(0)} ms  p99 ${v.p99?.toFixed(0)} ms`);
+  console.log(`${since()}  ${model} ${method.padEnd(15)} ${(failed.join('+') || 'healthy').padEnd(7)} accuracy ${(100 * row.accuracy).toFixed(2)} %  answered ${v.answered}/${N}  p50 ${v.p50?.toFixed(0)} ms  p99 ${v.p99?.toFixed(0)} ms`);
   return row;
 }
 
 /** Fresh phones in place of the closed ones, holding their copies before the next cell. */
 async function replace(browser: Browser, room: Room, failed: string[], parts: number, method: Method): Promise<void> {
-  for (const name of failed) room.phones[Number(name.slice(1)) - 1] = await phone(browser, room.url);
+  const fresh = await Promise.all(failed.map(() => phone(browser, room.url)));
+  failed.forEach((name, i) => (room.phones[Number(name.slice(1)) - 1] = fresh[i]));
+  if (process.env.BENCH_PAPER_TRACE) console.log(`${since()}    phones open`);
   await ready(room, parts, method);
 }
 
 export async function paperTable(browser: Browser): Promise<PaperRow[]> {
   const rows: PaperRow[] = [];
   for (const model of PAPER_MODELS) {
-    for (const method of METHODS) {
+    for (const method of PAPER_METHODS_RUN) {
       const { room, parts } = await openRoom(browser, model, method);
+      console.log(`${since()}  ${model} ${method}: room ready`);
       try {
         for (const failed of PAPER_FAILURES) {
-          rows.push(await cell(room, parts, model, method, failed));
-          if (failed.length) await replace(browser, room, failed, parts, method);
+          rows.push(await cell(room, parts, model, method, failed).catch(async (e) => {
+            await explain(room);
+            throw e;
+          }));
+          if (failed.length && failed !== PAPER_FAILURES.at(-1)) {
+            await replace(browser, room, failed, parts, method);
+            console.log(`${since()}  fresh ${failed.join(', ')} ready`);
+          }
         }
       } finally {
         for (const d of [room.desktop, ...room.phones]) await d.context.close().catch(() => undefined);

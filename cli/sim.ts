@@ -2,9 +2,10 @@
  * npm run sim — rooms of 4 to 1 000 devices in simulation (src/sim/room-sim.ts), FRIM's adaptive
  * copies against fixed 1, 2 and 3 copies, under churn. With --json: one room, one JSON object.
  *
- *   npm run sim                                   table over room sizes and churn rates
- *   npm run sim -- --devices 1000 --minutes 10 --json
- *   options: --devices N --minutes M --up MIN (mean time up) --down MIN (mean time away)
+ *   npm run sim [-- --sweep --json]                  room sizes x churn rates (--sizes 4,16 --ups 20,5)
+ *   npm run sim -- --devices 1000 --minutes 10 --json  one room
+ *   options: --devices N --minutes M --up MIN (median of the devices' mean times up) --down MIN (mean time away)
+ *            --spread S (sigma of the devices' spread of mean times up, 1) --history MIN (the room's past, 60)
  *            --rate R (requests/s) --seed S --json
  */
 import { heartbeatsPerDevicePerSec, simulate, type Policy, type SimConfig, type SimResult } from '../src/sim/room-sim.js';
@@ -21,12 +22,12 @@ const VGG16 = {
   outBytes: 4000,
 };
 
-function arg(name: string, fallback: number): number {
+function arg(name: string, fallback: number, zeroOk = false): number {
   const i = process.argv.indexOf(`--${name}`);
   if (i < 0) return fallback;
   const v = Number(process.argv[i + 1]);
-  if (!Number.isFinite(v) || v <= 0) {
-    console.error(`--${name} needs a positive number`);
+  if (!Number.isFinite(v) || v < 0 || (v === 0 && !zeroOk)) {
+    console.error(`--${name} needs a ${zeroOk ? 'non-negative' : 'positive'} number`);
     process.exit(2);
   }
   return v;
@@ -35,32 +36,46 @@ function arg(name: string, fallback: number): number {
 const POLICIES: Policy[] = ['frim', 'fixed1', 'fixed2', 'fixed3'];
 
 function room(devices: number, minutes: number, upMin: number): SimConfig {
-  return { devices, minutes, seed: arg('seed', 1), meanUpMin: upMin, meanDownMin: arg('down', 10), requestsPerSec: arg('rate', 5), target: 0.999, ...VGG16 };
+  return { devices, minutes, seed: arg('seed', 1), meanUpMin: upMin, meanDownMin: arg('down', 10), upSpread: arg('spread', 1, true), historyMin: arg('history', 60, true), requestsPerSec: arg('rate', 5), target: 0.999, ...VGG16 };
 }
 
 function summary(r: SimResult) {
-  return { answeredFraction: r.answeredFraction, bytesMoved: r.bytesMoved, copiesMean: r.copiesMean, latencyP50Ms: r.latencyP50Ms, latencyP99Ms: r.latencyP99Ms };
+  return { answeredFraction: r.answeredFraction, bytesMoved: r.bytesMoved, copiesMean: r.copiesMean, copiesMin: r.copiesMin, latencyP50Ms: r.latencyP50Ms, latencyP99Ms: r.latencyP99Ms };
 }
 
-if (process.argv.includes('--json')) {
-  const cfg = room(Math.round(arg('devices', 1000)), arg('minutes', 10), arg('up', 30));
+/** One room under every policy: FRIM's numbers at the top level (the contract), each fixed policy under its name. */
+function roomJson(cfg: SimConfig) {
   const [frim, ...fixed] = POLICIES.map((p) => simulate(cfg, p));
-  console.log(JSON.stringify({
-    devices: cfg.devices, minutes: cfg.minutes, meanUpMin: cfg.meanUpMin, meanDownMin: cfg.meanDownMin, requestsPerSec: cfg.requestsPerSec,
+  return {
+    devices: cfg.devices, minutes: cfg.minutes, meanUpMin: cfg.meanUpMin, meanDownMin: cfg.meanDownMin, upSpread: cfg.upSpread, historyMin: cfg.historyMin, requestsPerSec: cfg.requestsPerSec,
     ...summary(frim), failures: frim.failures, detectionP50Ms: frim.detectionP50Ms,
     fixed1: summary(fixed[0]), fixed2: summary(fixed[1]), fixed3: summary(fixed[2]),
     heartbeatsPerDevicePerSec: heartbeatsPerDevicePerSec(cfg.devices), placementMsMean: frim.placementMsMean, msPerEvent: frim.msPerEvent, events: frim.events,
-  }));
+    copiesOverTime: Object.fromEntries([frim, ...fixed].map((r) => [r.policy, r.copiesOverTime])),
+  };
+}
+
+const list = (name: string, fallback: number[]) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i < 0 ? fallback : process.argv[i + 1].split(',').map(Number);
+};
+
+if (process.argv.includes('--json') && !process.argv.includes('--sweep')) {
+  console.log(JSON.stringify(roomJson(room(Math.round(arg('devices', 1000)), arg('minutes', 10), arg('up', 30)))));
 } else {
+  // per room size and churn: --sizes 4,16,... --ups 60,20,...
   const minutes = arg('minutes', 10);
-  const pct = (x: number) => `${(100 * x).toFixed(2)}%`.padStart(8);
-  const gib = (x: number) => `${(x / 2 ** 30).toFixed(1)}`.padStart(6);
-  console.log(`${minutes} simulated minutes per room; requests ${arg('rate', 5)}/s; devices away ${arg('down', 10)} min on average; answered (GiB moved) per policy`);
-  console.log(`devices  up(min)  failures  ${POLICIES.map((p) => p.padEnd(17)).join('')}hb/dev/s  place(ms)  ms/event`);
-  for (const devices of [4, 16, 64, 256, 1000]) {
-    for (const up of [60, 20, 5]) {
-      const rs = POLICIES.map((p) => simulate(room(devices, minutes, up), p));
-      console.log(`${String(devices).padStart(7)}  ${String(up).padStart(7)}  ${String(rs[0].failures).padStart(8)}  ${rs.map((r) => `${pct(r.answeredFraction)} (${gib(r.bytesMoved)}) `).join('')}${String(heartbeatsPerDevicePerSec(devices)).padStart(8)}  ${rs[0].placementMsMean.toFixed(2).padStart(9)}  ${rs[0].msPerEvent.toFixed(3).padStart(8)}`);
+  const rooms = list('sizes', [4, 16, 64, 256, 1000]).flatMap((devices) => list('ups', [60, 20, 5, 2]).map((up) => room(devices, minutes, up)));
+  if (process.argv.includes('--json')) {
+    console.log(JSON.stringify({ sweep: rooms.map((cfg) => { const { copiesOverTime: _, ...r } = roomJson(cfg); return r; }) }));
+  } else {
+    const pct = (x: number) => `${(100 * x).toFixed(2)}%`.padStart(8);
+    const gib = (x: number) => `${(x / 2 ** 30).toFixed(1)}`.padStart(6);
+    console.log(`${minutes} simulated minutes per room; requests ${arg('rate', 5)}/s; devices away ${arg('down', 10)} min on average; answered (GiB moved) per policy`);
+    console.log(`devices  up(min)  failures  ${POLICIES.map((p) => p.padEnd(17)).join('')}hb/dev/s  place(ms)  ms/event`);
+    for (const cfg of rooms) {
+      const rs = POLICIES.map((p) => simulate(cfg, p));
+      console.log(`${String(cfg.devices).padStart(7)}  ${String(cfg.meanUpMin).padStart(7)}  ${String(rs[0].failures).padStart(8)}  ${rs.map((r) => `${pct(r.answeredFraction)} (${gib(r.bytesMoved)}) `).join('')}${String(heartbeatsPerDevicePerSec(cfg.devices)).padStart(8)}  ${rs[0].placementMsMean.toFixed(2).padStart(9)}  ${rs[0].msPerEvent.toFixed(3).padStart(8)}`);
     }
   }
 }

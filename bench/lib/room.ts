@@ -62,3 +62,18 @@ export async function drop(page: Page, name: string, bytes: Uint8Array, parts: n
   await page.getByTestId('parts').dispatchEvent('change');
   await page.getByTestId('model-input').setInputFiles({ name, mimeType: 'application/octet-stream', buffer: Buffer.from(bytes) });
 }
+
+/**
+ * Sets the replica budget through the page's input and waits until the worker holds it: the input
+ * shows the worker's budget once that has loaded, so a value typed before then would be overwritten.
+ */
+export async function setBudget(d: Device, mib: number): Promise<void> {
+  const bytes = Math.round(mib * 2 ** 20);
+  await until(async () => {
+    const b = (await snapshot(d.page)).offload?.budget.bytes;
+    if (b === bytes) return true;
+    await d.page.getByTestId('budget').fill(String(mib));
+    await d.page.getByTestId('budget').dispatchEvent('change');
+    return false;
+  }, 20_000, `a budget of ${mib} MiB`, 300);
+}

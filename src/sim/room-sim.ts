@@ -2,8 +2,11 @@
  * A discrete-event simulation of one room, driving the same core code the product runs: the
  * failure detector (through detection.ts), availability, Algorithm 1 and room adaptation, the
  * execution graph and its ranking of copies, the hedging policy and its deadlines. Only the world is
- * simulated: devices that fail and rejoin (exponential times up and down; a rejoining device still
- * has its cached copies), heterogeneous compute, budgets and links, a stream of requests.
+ * simulated: devices that fail and rejoin (exponential times up and down, each device with its own
+ * mean time up: a room mixes steady laptops and flaky phones; a rejoining device still has its
+ * cached copies), heterogeneous compute, budgets and links, a stream of requests. The room has been
+ * running a while before the simulated minutes start, so each device comes with the history the
+ * detector would have recorded for it (uptime and failures), as after an hour in the product.
  *
  * Placement policies: `frim` (Algorithm 1 at θ, at least two copies), `fixedK` (Algorithm 1 asked
  * for exactly K copies of each partition, whatever the devices' availability). Inference is FRIM's
@@ -32,9 +35,13 @@ export interface SimConfig {
   devices: number;
   minutes: number;
   seed: number;
-  /** mean minutes a device stays up, and stays away before it rejoins */
+  /** mean minutes a device stays up (the room's median: each device's own mean is spread around it), and stays away before it rejoins */
   meanUpMin: number;
   meanDownMin: number;
+  /** sigma of the lognormal spread of the devices' own mean times up (0: every device alike) */
+  upSpread?: number;
+  /** minutes the room ran before the simulated ones: the devices' recorded history (0: none) */
+  historyMin?: number;
   requestsPerSec: number;
   partitions: SimPartition[];
   outBytes: number;
@@ -81,6 +88,8 @@ interface Device {
   failures: number;
   /** the current stay: when it goes down (Infinity for the requester) */
   downAt: number;
+  /** this device's own mean time up, ms */
+  meanUpMs: number;
 }
 
 type Event =
@@ -112,18 +121,28 @@ export function simulate(cfg: SimConfig, policy: Policy): SimResult {
     id: `d${String(i).padStart(5, '0')}`, up: true, known: true,
     ...(cfg.profiles?.[i] ?? { speed: i === 0 ? 1e8 : lognormal(rng, 2e7, 0.6), budget: i === 0 ? 0 : lognormal(rng, 512 * 2 ** 20, 0.5), rtt: lognormal(rng, 6, 0.5), bw: lognormal(rng, 20_000, 0.5) }),
     holds: new Set<string>(), incoming: new Set<string>(), sending: 0, uptimeSec: 0, knownSince: 0, failures: 0, downAt: Infinity,
+    meanUpMs: cfg.meanUpMin * 60_000 * (cfg.upSpread ? lognormal(churn, 1, cfg.upSpread) : 1),
   }));
   const byId = new Map(devices.map((d) => [d.id, d]));
   const partitions: RoomPartition[] = cfg.partitions.map((p, id) => ({ id, hash: hashOf(id), bytes: p.bytes, flops: p.flops }));
   // the churn schedule depends only on the seed: every policy faces the same failures
   const fixed = cfg.schedule ? [...cfg.schedule] : null;
-  // the room has been running: each device has already been up a while (as long as a stay lasts, on average)
-  if (!fixed) for (const d of devices.slice(1)) d.uptimeSec = exp(churn, cfg.meanUpMin * 60);
+  // the room has been running: each device has already been up a while (as long as a stay lasts, on
+  // average), and over the history the room recorded it came and went at its own rate
+  if (!fixed) for (const d of devices.slice(1)) {
+    d.uptimeSec = exp(churn, d.meanUpMs / 1000);
+    for (let t = 0, horizon = (cfg.historyMin ?? 0) * 60_000; ; d.failures++) {
+      const up = Math.min(exp(churn, d.meanUpMs), horizon - t);
+      d.uptimeSec += up / 1000;
+      t += up + exp(churn, cfg.meanDownMin * 60_000);
+      if (t >= horizon) break;
+    }
+  }
   for (const d of devices.slice(1)) scheduleDown(d, 0);
   function scheduleDown(d: Device, from: number): void {
     const i = devices.indexOf(d);
     const planned = fixed ? fixed.filter((f) => f.device === i && f.downAt >= from).sort((a, b) => a.downAt - b.downAt)[0] : undefined;
-    d.downAt = fixed ? planned?.downAt ?? Infinity : from + exp(churn, cfg.meanUpMin * 60_000);
+    d.downAt = fixed ? planned?.downAt ?? Infinity : from + exp(churn, d.meanUpMs);
     const back = planned?.backAt ?? d.downAt + exp(churn, cfg.meanDownMin * 60_000);
     if (d.downAt < end) q.push(d.downAt, { kind: 'down', d, back, detectMs: detectionDelayMs({ rttMs: d.rtt, jitterMs: d.rtt / 4 }, churn) });
   }
