@@ -2,8 +2,8 @@
  * npm run bench [-- --quick] — the whole state in one command: the paper's table (bench/paper.ts),
  * then the detector, replica and inference benchmarks of the earlier issues and the simulator
  * (cli/sim.ts), each in a process of its own, then BENCHMARKS.md regenerated from their JSON
- * (bench/lib/report.ts). `--quick` runs
- * everything with tiny counts (CI runs it and checks the report's structure, never its speed).
+ * (bench/lib/report.ts). `--quick` runs everything with tiny counts and writes its report under
+ * bench/results/quick/ (CI runs it and checks the report's structure, never its speed).
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -30,8 +30,8 @@ const STEPS: Step[] = [
   { name: 'detector', script: 'bench/detector.ts', full: { BENCH_KILLS: '10', BENCH_CRASHES: '5', BENCH_JITTER_S: '120' }, quick: { BENCH_KILLS: '2', BENCH_CRASHES: '1', BENCH_JITTER_S: '10' } },
   { name: 'replicas', script: 'bench/replicas.ts', full: { BENCH_REPS: '3', BENCH_KILLS: '2' }, quick: { BENCH_REPS: '1', BENCH_KILLS: '1' } },
   { name: 'inference', script: 'bench/inference.ts', full: { BENCH_N: '200', BENCH_GPU_N: '30' }, quick: { BENCH_N: '20', BENCH_GPU_N: '4', BENCH_GPU_RATE: '1' } },
-  { name: 'sim', script: 'cli/sim.ts', full: {}, quick: {}, args: { full: ['--devices', '1000', '--minutes', '10', '--up', '2', '--json'], quick: ['--devices', '100', '--minutes', '2', '--json'] } },
-  { name: 'sim-sweep', script: 'cli/sim.ts', full: {}, quick: {}, args: { full: ['--sweep', '--json'], quick: ['--sweep', '--sizes', '4,16', '--ups', '20,2', '--minutes', '2', '--json'] } },
+  { name: 'sim', script: 'cli/sim.ts', full: {}, quick: {}, args: { full: ['--devices', '1000', '--minutes', '10', '--up', '2', '--spread', '0', '--json'], quick: ['--devices', '100', '--minutes', '2', '--json'] } },
+  { name: 'sim-sweep', script: 'cli/sim.ts', full: {}, quick: {}, args: { full: ['--sweep', '--spread', '0', '--json'], quick: ['--sweep', '--sizes', '4,16', '--ups', '20,2', '--minutes', '2', '--json'] } },
 ];
 
 /** The newest result of `name` written since `since` (ms). */

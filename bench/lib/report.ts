@@ -6,8 +6,24 @@
 import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { FAILURE_SETS, METHODS, PAPER, type Method, type PaperRow } from './paper-table.js';
-import { accuracyChart } from './svg-chart.js';
+import { accuracyChart, lineChart } from './svg-chart.js';
+
+/**
+ * Where a report goes: a full run rewrites BENCHMARKS.md at the top (committed) and its charts in
+ * bench/results/charts; a quick run writes beside its JSON (ignored), so it never touches them.
+ */
+interface Place {
+  md: string;
+  /** chart file name -> path to write, and path as the report links it */
+  chart: (name: string) => { file: string; link: string };
+}
+
+const placeOf = (quick: boolean): Place =>
+  quick
+    ? { md: 'bench/results/quick/BENCHMARKS.md', chart: (n) => ({ file: `bench/results/quick/charts/${n}`, link: `charts/${n}` }) }
+    : { md: 'BENCHMARKS.md', chart: (n) => ({ file: `bench/results/charts/${n}`, link: `bench/results/charts/${n}` }) };
 
 export interface Collected {
   quick: boolean;
@@ -58,7 +74,7 @@ function paperSection(rows: PaperRow[], charts: string[]): string[] {
   });
   out.push('', 'Completion (images answered / sent) and latency per request (p50 / p99 ms):', '');
   table('---', (r) => `${r.answered}/${r.n} · ${ms(r.p50Ms)} / ${ms(r.p99Ms)}`);
-  out.push('', ...charts.map((c) => `![${c}](${c})`), '');
+  out.push('', ...charts.map((c) => `![accuracy under failure](${c})`), '');
   return out;
 }
 
@@ -66,11 +82,11 @@ interface Quantiles { n?: number; p50?: number; p99?: number }
 interface DetectorJson { config?: { jitterSeconds?: number }; detectionMs?: Quantiles; crash?: { iceDisconnectedMs?: Quantiles | null }; jitter?: { falseAlarms?: number } }
 interface ReplicasJson { throughput?: { ratio?: number; oursMBps?: number }; rejoin?: { replicaRatio?: number }; restore?: { p50?: number } }
 interface Phase { answered?: number; lost?: number; p99?: number | null }
-interface SimPolicyJson { answeredFraction: number; bytesMoved: number; copiesMean: number; latencyP50Ms: number | null; latencyP99Ms: number | null }
-interface SimJson extends SimPolicyJson { devices: number; minutes: number; meanUpMin: number; meanDownMin: number; requestsPerSec: number; failures: number; detectionP50Ms: number | null; fixed1: SimPolicyJson; fixed2: SimPolicyJson; fixed3: SimPolicyJson; heartbeatsPerDevicePerSec: number; placementMsMean: number; msPerEvent: number }
+interface SimPolicyJson { answeredFraction: number; bytesMoved: number; copiesMean: number; copiesMin?: number; latencyP50Ms: number | null; latencyP99Ms: number | null }
+interface SimJson extends SimPolicyJson { devices: number; minutes: number; meanUpMin: number; meanDownMin: number; upSpread?: number; historyMin?: number; copiesOverTime?: Record<string, { t: number; mean: number }[]>; requestsPerSec: number; failures: number; detectionP50Ms: number | null; fixed1: SimPolicyJson; fixed2: SimPolicyJson; fixed3: SimPolicyJson; heartbeatsPerDevicePerSec: number; placementMsMean: number; msPerEvent: number }
 interface InferenceRoomJson { n?: number; frim?: { failure?: Phase }; noConfig?: { failure?: Phase }; mesh?: { ratio?: number }; hedging?: { duplicateFraction?: number } }
 
-function otherSections(steps: Collected['steps']): string[] {
+function otherSections(steps: Collected['steps'], place: Place): string[] {
   const get = <T>(name: string) => steps.find((s) => s.name === name)?.result as T | null | undefined;
   const out: string[] = [];
   const d = get<DetectorJson>('detector');
@@ -99,24 +115,47 @@ function otherSections(steps: Collected['steps']): string[] {
   const sim = get<SimJson>('sim');
   if (sim) {
     out.push('## Simulator (`npm run sim`)', '');
-    out.push(`${sim.devices} devices for ${sim.minutes} simulated minutes, each up ${sim.meanUpMin} min and away ${sim.meanDownMin} min on average, ${sim.requestsPerSec} requests/s, VGG-16 at full size in four partitions: ${sim.failures} failures, detected in p50 ${ms(sim.detectionP50Ms)} ms.`, '');
-    out.push('| placement | answered | GiB moved | copies per partition (mean) | p50 / p99 ms |', '| --- | ---: | ---: | ---: | --- |');
-    const row = (name: string, r: SimPolicyJson) => `| ${name} | ${(100 * r.answeredFraction).toFixed(2)} % | ${(r.bytesMoved / 2 ** 30).toFixed(1)} | ${r.copiesMean.toFixed(2)} | ${ms(r.latencyP50Ms)} / ${ms(r.latencyP99Ms)} |`;
+    out.push(`The headline room: ${sim.devices} devices for ${sim.minutes} simulated minutes; each device's own mean time up is drawn around ${sim.meanUpMin} min (lognormal, σ ${sim.upSpread ?? 0}: steady laptops and flaky phones), away ${sim.meanDownMin} min on average, with ${sim.historyMin ?? 0} min of recorded history; ${sim.requestsPerSec} requests/s; VGG-16 at full size (528 MiB) in four partitions: ${sim.failures} failures, detected in p50 ${ms(sim.detectionP50Ms)} ms.`, '');
+    out.push('| placement | answered | GiB moved | copies per partition (mean, lowest) | p50 / p99 ms |', '| --- | ---: | ---: | ---: | --- |');
+    const row = (name: string, r: SimPolicyJson) => `| ${name} | ${(100 * r.answeredFraction).toFixed(2)} % | ${(r.bytesMoved / 2 ** 30).toFixed(1)} | ${r.copiesMean.toFixed(2)}, ${r.copiesMin ?? '–'} | ${ms(r.latencyP50Ms)} / ${ms(r.latencyP99Ms)} |`;
     out.push(row('FRIM (Algorithm 1 at θ = 0.999)', sim), row('fixed 1 copy', sim.fixed1), row('fixed 2 copies', sim.fixed2), row('fixed 3 copies', sim.fixed3), '');
     out.push(`What grows with the room: ${sim.heartbeatsPerDevicePerSec} heartbeat messages per device per second (a full mesh), Algorithm 1 ${sim.placementMsMean.toFixed(1)} ms per decision, the simulator ${sim.msPerEvent.toFixed(3)} ms per event.`, '');
+    if (sim.copiesOverTime) {
+      const { file, link } = place.chart('sim-copies.svg');
+      writeFileSync(file, lineChart(`${sim.devices} devices: live copies per partition (mean)`, Object.entries(sim.copiesOverTime).map(([name, pts]) => ({ name, points: pts.map((p) => ({ x: Math.round(p.t / 60), y: p.mean })) })), { x: 'simulated minutes', y: 'copies' }));
+      out.push(`![live copies per partition over time](${link})`, '');
+    }
+  }
+  const sweep = get<{ sweep?: SimJson[] }>('sim-sweep')?.sweep;
+  if (sweep?.length) {
+    out.push('### Per room size and churn', '', 'Answered % (GiB moved) per placement; heartbeats per device per second, Algorithm 1 ms per decision and the simulator ms per event grow with the room.', '');
+    out.push('| devices | mean up (min) | failures | FRIM | fixed 1 | fixed 2 | fixed 3 | heartbeats/device/s | placement ms | ms/event |', '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    const cell = (r: SimPolicyJson) => `${(100 * r.answeredFraction).toFixed(2)} (${(r.bytesMoved / 2 ** 30).toFixed(1)})`;
+    for (const r of sweep) out.push(`| ${r.devices} | ${r.meanUpMin} | ${r.failures} | ${cell(r)} | ${cell(r.fixed1)} | ${cell(r.fixed2)} | ${cell(r.fixed3)} | ${r.heartbeatsPerDevicePerSec} | ${r.placementMsMean.toFixed(2)} | ${r.msPerEvent.toFixed(3)} |`);
+    const largest = Math.max(...sweep.map((r) => r.devices));
+    const at = sweep.filter((r) => r.devices === largest).sort((a, b) => a.meanUpMin - b.meanUpMin);
+    const policies: [string, (r: SimJson) => SimPolicyJson][] = [['frim', (r) => r], ['fixed1', (r) => r.fixed1], ['fixed2', (r) => r.fixed2], ['fixed3', (r) => r.fixed3]];
+    const answered = place.chart('sim-answered.svg');
+    writeFileSync(answered.file, lineChart(`${largest} devices: requests answered (%) against churn`, policies.map(([name, f]) => ({ name, points: at.map((r) => ({ x: r.meanUpMin, y: 100 * f(r).answeredFraction })) })), { x: 'median mean time up (min, log scale)', y: 'answered %', logX: true }));
+    const bytes = place.chart('sim-bytes.svg');
+    writeFileSync(bytes.file, lineChart(`${largest} devices: replica GiB moved against churn`, policies.filter(([n]) => n !== 'fixed1').map(([name, f]) => ({ name, points: at.map((r) => ({ x: r.meanUpMin, y: f(r).bytesMoved / 2 ** 30 })) })), { x: 'median mean time up (min, log scale)', y: 'GiB moved', logX: true }));
+    out.push('', `![answered against churn](${answered.link})`, `![bytes moved against churn](${bytes.link})`, '');
   }
   return out;
 }
 
-/** Writes BENCHMARKS.md and the charts under bench/results/charts; returns the paths. */
+/** Writes the report and its charts (placeOf says where); returns the paths. */
 export function writeReport(c: Collected): string[] {
   const paper = c.steps.find((s) => s.name === 'paper')?.result as { rows: PaperRow[]; n: number; batch: number; ratePerSec: number; phoneSlowdown: { compute: number; page: number } } | null;
-  mkdirSync('bench/results/charts', { recursive: true });
+  const place = placeOf(c.quick);
+  mkdirSync(dirname(place.chart('x').file), { recursive: true });
   const charts: string[] = [];
+  const files: string[] = [];
   for (const model of [...new Set((paper?.rows ?? []).map((r) => r.model))]) {
-    const file = `bench/results/charts/paper-${model}.svg`;
+    const { file, link } = place.chart(`paper-${model}.svg`);
     writeFileSync(file, accuracyChart(model, (paper?.rows ?? []).filter((r) => r.model === model), METHODS));
-    charts.push(file);
+    files.push(file);
+    charts.push(link);
   }
   const lines = [
     '# frim-mesh benchmarks',
@@ -130,8 +169,8 @@ export function writeReport(c: Collected): string[] {
     ...c.steps.map((s) => `| ${s.name}${s.ok ? '' : ' (failed)'} | ${(s.seconds / 60).toFixed(1)} | ${s.file ?? '–'} |`),
     '',
     ...(paper ? paperSection(paper.rows, charts) : ['## Accuracy under failure', '', 'The paper table did not run.', '']),
-    ...otherSections(c.steps),
+    ...otherSections(c.steps, place),
   ];
-  writeFileSync('BENCHMARKS.md', lines.join('\n'));
-  return ['BENCHMARKS.md', ...charts];
+  writeFileSync(place.md, lines.join('\n'));
+  return [place.md, ...files];
 }

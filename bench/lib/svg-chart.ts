@@ -1,4 +1,4 @@
-/** A grouped bar chart as standalone SVG: accuracy per failure set, one bar per method (BENCHMARKS.md). */
+/** Charts for BENCHMARKS.md as standalone SVG: accuracy bars per failure set, and lines. */
 import type { PaperRow } from './paper-table.js';
 
 const COLOURS = ['#2e7d32', '#9e9e9e', '#1565c0', '#ef6c00'];
@@ -28,5 +28,35 @@ export function accuracyChart(model: string, rows: PaperRow[], methods: readonly
   });
   methods.forEach((m, mi) => parts.push(`<rect x="${left + mi * 150}" y="6" width="12" height="12" fill="${COLOURS[mi % COLOURS.length]}"/><text x="${left + mi * 150 + 16}" y="16">${esc(m)}</text>`));
   parts.push(`<text x="${W - 10}" y="16" text-anchor="end" font-weight="bold">${esc(model)}: accuracy (%) under failure</text>`);
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="11">\n<rect width="100%" height="100%" fill="white"/>\n${parts.join('\n')}\n</svg>\n`;
+}
+
+export interface Series { name: string; points: { x: number; y: number }[] }
+
+/** Lines over a shared x axis as standalone SVG (the simulator's plots in BENCHMARKS.md). */
+export function lineChart(title: string, series: Series[], axis: { x: string; y: string; logX?: boolean }): string {
+  const W = 760, H = 300, left = 54, right = 10, top = 30, bottom = 40, plotW = W - left - right, plotH = H - top - bottom;
+  const xs = series.flatMap((s) => s.points.map((p) => p.x));
+  const ys = series.flatMap((s) => s.points.map((p) => p.y));
+  const fx = (x: number) => (axis.logX ? Math.log10(x) : x);
+  const [x0, x1] = [Math.min(...xs.map(fx)), Math.max(...xs.map(fx))];
+  const [y0, y1] = [Math.min(0, ...ys), Math.max(...ys) || 1];
+  const px = (x: number) => left + (plotW * (fx(x) - x0)) / (x1 - x0 || 1);
+  const py = (y: number) => top + plotH * (1 - (y - y0) / (y1 - y0 || 1));
+  const parts: string[] = [];
+  for (let i = 0; i <= 4; i++) {
+    const y = y0 + ((y1 - y0) * i) / 4;
+    parts.push(`<line x1="${left}" x2="${W - right}" y1="${py(y)}" y2="${py(y)}" stroke="#ddd"/><text x="${left - 6}" y="${py(y) + 4}" text-anchor="end">${Number(y.toPrecision(3))}</text>`);
+  }
+  for (const x of [...new Set(xs)].sort((a, b) => a - b)) parts.push(`<text x="${px(x).toFixed(1)}" y="${H - bottom + 16}" text-anchor="middle">${Number(x.toPrecision(3))}</text>`);
+  series.forEach((s, i) => {
+    const c = COLOURS[i % COLOURS.length];
+    const d = s.points.map((p, k) => `${k ? 'L' : 'M'}${px(p.x).toFixed(1)},${py(p.y).toFixed(1)}`).join(' ');
+    parts.push(`<path d="${d}" fill="none" stroke="${c}" stroke-width="2"><title>${esc(s.name)}</title></path>`);
+    parts.push(`<rect x="${left + i * 150}" y="6" width="12" height="12" fill="${c}"/><text x="${left + i * 150 + 16}" y="16">${esc(s.name)}</text>`);
+  });
+  parts.push(`<text x="${W - right}" y="${H - 6}" text-anchor="end">${esc(axis.x)}</text>`);
+  parts.push(`<text x="12" y="${top + plotH / 2}" transform="rotate(-90 12 ${top + plotH / 2})" text-anchor="middle">${esc(axis.y)}</text>`);
+  parts.push(`<text x="${W - right}" y="16" text-anchor="end" font-weight="bold">${esc(title)}</text>`);
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="11">\n<rect width="100%" height="100%" fill="white"/>\n${parts.join('\n')}\n</svg>\n`;
 }

@@ -104,6 +104,8 @@ type Event =
 
 interface Req { issued: number; attempts: number; done: boolean }
 
+const DRAIN_MS = 60_000;
+
 const lognormal = (rng: Rng, median: number, sigma: number) => median * Math.exp(sigma * Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng()));
 const exp = (rng: Rng, mean: number) => -mean * Math.log(1 - rng());
 const hashOf = (p: number) => p.toString(16).padStart(64, '0');
@@ -227,7 +229,7 @@ export function simulate(cfg: SimConfig, policy: Policy): SimResult {
     const deadline = t + stageDeadlineMs(times, k, r.attempts, 'frim');
     const detected = chosen.length ? Math.max(...chosen.map((c) => detectionAt.get(c) ?? Infinity)) : t + 100;
     const at = Math.min(deadline, detected);
-    if (at < end) q.push(at, { kind: 'stage', req: r, stage: -1, pos: null, t0: t });
+    if (at < end + DRAIN_MS) q.push(at, { kind: 'stage', req: r, stage: -1, pos: null, t0: t });
   }
   /** when the room will declare each device that is down or dying failed */
   const detectionAt = new Map<Device, number>();
@@ -235,9 +237,12 @@ export function simulate(cfg: SimConfig, policy: Policy): SimResult {
   q.push(0, { kind: 'coordinate' });
   q.push(0, { kind: 'request' });
   q.push(0, { kind: 'sample' });
-  for (let x = q.pop(); x && x.t <= end; x = q.pop()) {
-    events++;
+  // requests arrive until the end; those still in flight then get a minute to finish, so the last
+  // moments do not count as lost
+  for (let x = q.pop(); x && x.t <= end + DRAIN_MS; x = q.pop()) {
     const { t, e } = x;
+    if (t > end && (e.kind === 'request' || e.kind === 'sample')) continue;
+    events++;
     switch (e.kind) {
       case 'down':
         e.d.up = false;
