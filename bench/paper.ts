@@ -7,9 +7,9 @@
  * per phone on the baselines' fixed path (the skip-connection variant has a fourth, its output
  * layer, on D4 as DFG keeps it in the cloud); in `frim` mode Algorithm 1 places the copies and
  * requests go where it routes them. Every cell streams the same images, in requests of `BATCH`;
- * once a tenth of them are answered, the cell's failure set is applied by closing those browser
- * contexts, and fresh phones take their place before the next cell. An unanswered image counts as
- * wrong, as in the paper.
+ * once the first request is answered (a fiftieth of the images), the cell's failure set is applied
+ * by closing those browser contexts, and fresh phones take their place before the next cell. An
+ * unanswered image counts as wrong, as in the paper.
  *
  * Each room answers a few warm-up requests before its first cell and after fresh phones join, so
  * every cell measures warm sessions (a session's first run is slow: issue 13).
@@ -92,8 +92,8 @@ async function settle(room: Room, parts: number, method: Method): Promise<void> 
 const pathOf = (room: Room, parts: number, method: Method) => (method === 'frim' ? [] : [...room.phones.map((d) => d.id), ...(parts === 4 ? [room.desktop.id] : [])]);
 
 /**
- * Sends `n` images from the desktop and waits for the run to end, calling `during` once a tenth are
- * answered. The snapshot is published on a timer, so the new run is known by its "streaming" event:
+ * Sends `n` images from the desktop and waits for the run to end, calling `during` once a fiftieth
+ * (at least one image) is answered. The snapshot is published on a timer, so the new run is known by its "streaming" event:
  * until that shows, the snapshot may still be the last run's.
  */
 async function stream(room: Room, parts: number, method: Method, n: number, during?: () => Promise<void>) {
@@ -110,7 +110,7 @@ async function stream(room: Room, parts: number, method: Method, n: number, duri
   if (first.error) throw new Error(`the run did not start: ${first.error}`);
   const inference = async () => (await snapshot(page)).inference;
   if (during) {
-    await until(async () => (await inference()).answered >= n / 10, 300_000, 'a tenth answered', 100);
+    await until(async () => (await inference()).answered >= Math.max(1, n / 50), 300_000, 'the first answers', 100);
     await during();
   }
   await until(async () => { const v = await inference(); return !v.active && v.sent === n; }, 600_000, `${n} images through ${method}`, 200);

@@ -6,7 +6,7 @@
  *   npm run sim -- --devices 1000 --minutes 10 --json  one room
  *   options: --devices N --minutes M --up MIN (median of the devices' mean times up) --down MIN (mean time away)
  *            --spread S (sigma of the devices' spread of mean times up, 1) --history MIN (the room's past, 60)
- *            --rate R (requests/s) --seed S --json
+ *            --rate R (requests/s) --target θ (FRIM's dependability target, 0.999) --seed S --json
  */
 import { heartbeatsPerDevicePerSec, simulate, type Policy, type SimConfig, type SimResult } from '../src/sim/room-sim.js';
 
@@ -36,7 +36,7 @@ function arg(name: string, fallback: number, zeroOk = false): number {
 const POLICIES: Policy[] = ['frim', 'fixed1', 'fixed2', 'fixed3'];
 
 function room(devices: number, minutes: number, upMin: number): SimConfig {
-  return { devices, minutes, seed: arg('seed', 1), meanUpMin: upMin, meanDownMin: arg('down', 10), upSpread: arg('spread', 1, true), historyMin: arg('history', 60, true), requestsPerSec: arg('rate', 5), target: 0.999, ...VGG16 };
+  return { devices, minutes, seed: arg('seed', 1), meanUpMin: upMin, meanDownMin: arg('down', 10), upSpread: arg('spread', 1, true), historyMin: arg('history', 60, true), requestsPerSec: arg('rate', 5), target: arg('target', 0.999), ...VGG16 };
 }
 
 function summary(r: SimResult) {
@@ -47,7 +47,7 @@ function summary(r: SimResult) {
 function roomJson(cfg: SimConfig) {
   const [frim, ...fixed] = POLICIES.map((p) => simulate(cfg, p));
   return {
-    devices: cfg.devices, minutes: cfg.minutes, meanUpMin: cfg.meanUpMin, meanDownMin: cfg.meanDownMin, upSpread: cfg.upSpread, historyMin: cfg.historyMin, requestsPerSec: cfg.requestsPerSec,
+    devices: cfg.devices, minutes: cfg.minutes, meanUpMin: cfg.meanUpMin, meanDownMin: cfg.meanDownMin, upSpread: cfg.upSpread, historyMin: cfg.historyMin, requestsPerSec: cfg.requestsPerSec, target: cfg.target,
     ...summary(frim), failures: frim.failures, detectionP50Ms: frim.detectionP50Ms,
     fixed1: summary(fixed[0]), fixed2: summary(fixed[1]), fixed3: summary(fixed[2]),
     heartbeatsPerDevicePerSec: heartbeatsPerDevicePerSec(cfg.devices), placementMsMean: frim.placementMsMean, msPerEvent: frim.msPerEvent, events: frim.events,

@@ -83,7 +83,7 @@ interface DetectorJson { config?: { jitterSeconds?: number }; detectionMs?: Quan
 interface ReplicasJson { throughput?: { ratio?: number; oursMBps?: number }; rejoin?: { replicaRatio?: number }; restore?: { p50?: number } }
 interface Phase { answered?: number; lost?: number; p99?: number | null }
 interface SimPolicyJson { answeredFraction: number; bytesMoved: number; copiesMean: number; copiesMin?: number; latencyP50Ms: number | null; latencyP99Ms: number | null }
-interface SimJson extends SimPolicyJson { devices: number; minutes: number; meanUpMin: number; meanDownMin: number; upSpread?: number; historyMin?: number; copiesOverTime?: Record<string, { t: number; mean: number }[]>; requestsPerSec: number; failures: number; detectionP50Ms: number | null; fixed1: SimPolicyJson; fixed2: SimPolicyJson; fixed3: SimPolicyJson; heartbeatsPerDevicePerSec: number; placementMsMean: number; msPerEvent: number }
+interface SimJson extends SimPolicyJson { target?: number; devices: number; minutes: number; meanUpMin: number; meanDownMin: number; upSpread?: number; historyMin?: number; copiesOverTime?: Record<string, { t: number; mean: number }[]>; requestsPerSec: number; failures: number; detectionP50Ms: number | null; fixed1: SimPolicyJson; fixed2: SimPolicyJson; fixed3: SimPolicyJson; heartbeatsPerDevicePerSec: number; placementMsMean: number; msPerEvent: number }
 interface InferenceRoomJson { n?: number; frim?: { failure?: Phase }; noConfig?: { failure?: Phase }; mesh?: { ratio?: number }; hedging?: { duplicateFraction?: number } }
 
 function otherSections(steps: Collected['steps'], place: Place): string[] {
@@ -118,7 +118,7 @@ function otherSections(steps: Collected['steps'], place: Place): string[] {
     out.push(`The headline room: ${sim.devices} devices for ${sim.minutes} simulated minutes; each device's own mean time up is drawn around ${sim.meanUpMin} min (lognormal, σ ${sim.upSpread ?? 0}: steady laptops and flaky phones), away ${sim.meanDownMin} min on average, with ${sim.historyMin ?? 0} min of recorded history; ${sim.requestsPerSec} requests/s; VGG-16 at full size (528 MiB) in four partitions: ${sim.failures} failures, detected in p50 ${ms(sim.detectionP50Ms)} ms.`, '');
     out.push('| placement | answered | GiB moved | copies per partition (mean, lowest) | p50 / p99 ms |', '| --- | ---: | ---: | ---: | --- |');
     const row = (name: string, r: SimPolicyJson) => `| ${name} | ${(100 * r.answeredFraction).toFixed(2)} % | ${(r.bytesMoved / 2 ** 30).toFixed(1)} | ${r.copiesMean.toFixed(2)}, ${r.copiesMin ?? '–'} | ${ms(r.latencyP50Ms)} / ${ms(r.latencyP99Ms)} |`;
-    out.push(row('FRIM (Algorithm 1 at θ = 0.999)', sim), row('fixed 1 copy', sim.fixed1), row('fixed 2 copies', sim.fixed2), row('fixed 3 copies', sim.fixed3), '');
+    out.push(row(`FRIM (Algorithm 1 at θ = ${sim.target ?? 0.999})`, sim), row('fixed 1 copy', sim.fixed1), row('fixed 2 copies', sim.fixed2), row('fixed 3 copies', sim.fixed3), '');
     out.push(`What grows with the room: ${sim.heartbeatsPerDevicePerSec} heartbeat messages per device per second (a full mesh), Algorithm 1 ${sim.placementMsMean.toFixed(1)} ms per decision, the simulator ${sim.msPerEvent.toFixed(3)} ms per event.`, '');
     if (sim.copiesOverTime) {
       const { file, link } = place.chart('sim-copies.svg');

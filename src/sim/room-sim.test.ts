@@ -49,6 +49,17 @@ describe('the room simulator', () => {
     expect(a.failures).toBeGreaterThan(5);
   });
 
+  it("gives each device the history its own churn would have left, so flaky rooms earn FRIM more copies", () => {
+    const cfg: SimConfig = { ...BASE, devices: 30, minutes: 3, meanUpMin: 3, meanDownMin: 5, profiles: undefined, schedule: undefined };
+    const fresh = simulate({ ...cfg, historyMin: 0 }, 'frim');
+    const seasoned = simulate({ ...cfg, historyMin: 120 }, 'frim');
+    // with no history every device looks like the prior (one failure in ten minutes); two hours of
+    // coming and going every few minutes lower each availability, and Algorithm 1 answers with copies
+    expect(seasoned.copiesMean).toBeGreaterThan(fresh.copiesMean + 0.5);
+    // the fixed policies do not look at availability: the same copies either way
+    expect(simulate({ ...cfg, historyMin: 120 }, 'fixed2').copiesMean).toBeCloseTo(simulate({ ...cfg, historyMin: 0 }, 'fixed2').copiesMean, 0);
+  });
+
   it('counts the heartbeats a full mesh costs each device', () => {
     expect(heartbeatsPerDevicePerSec(4)).toBe(24);
     expect(heartbeatsPerDevicePerSec(1000)).toBe(7992);
