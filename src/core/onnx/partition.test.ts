@@ -126,6 +126,27 @@ describe('partitioning the shipped models', () => {
     }, 60_000);
   }
 
+  // the baseline variants the paper's table runs, as index.json lists them
+  const variants = (JSON.parse(readFileSync(`${MODELS_DIR}/index.json`, 'utf8')) as { name: string; variant?: string }[]).filter((m) => m.variant);
+  it('ships the baseline variants of resnet at least', () => {
+    expect(variants.map((v) => v.name)).toEqual(expect.arrayContaining(['resnet-early-exit', 'resnet-skip-connection']));
+  });
+  for (const { name, variant } of variants) {
+    it(`${name}: cut where it was trained to be, whatever is asked, every output as the whole model's`, async () => {
+      const bytes = new Uint8Array(readFileSync(`${MODELS_DIR}/${name}.onnx`));
+      const feeds = { input: sampleImages(16) };
+      const whole = await runWhole(bytes, feeds);
+      for (const parts of [2, 5]) {
+        const p = partitionModelBytes(bytes, name, { parts });
+        checkManifest(p, bytes);
+        expect(p.manifest.model.variant?.kind).toBe(variant);
+        expect(p.manifest.partitions).toHaveLength(variant === 'skip-connection' ? 4 : 3);
+        const out = await runChain(p, feeds);
+        for (const o of p.manifest.model.outputs) expect(maxAbsDiff(whole[o.name], out[o.name]), o.name).toBeLessThanOrEqual(1e-4);
+      }
+    }, 60_000);
+  }
+
   it('a model in the external-data layout (.onnx + data file) partitions into self-contained files that match the whole model', async () => {
     const bytes = new Uint8Array(readFileSync(`${MODELS_DIR}/vgg.onnx`));
     const { model, data } = externalize(onnx.ModelProto.decode(bytes), 'vgg.onnx.data');
