@@ -3,7 +3,7 @@
  * then the detector, replica and inference benchmarks of the earlier issues and the simulator
  * (cli/sim.ts), each in a process of its own, then BENCHMARKS.md regenerated from their JSON
  * (bench/lib/report.ts). `--quick` runs everything with tiny counts and writes its report under
- * bench/results/quick/ (CI runs it and checks the report's structure, never its speed).
+ * bench/results/quick/, and checks the report's structure, never its speed.
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
