@@ -16,7 +16,7 @@
  *
  * Env / flags: --quick (one model, healthy and D2 failed, 60 images), BENCH_PAPER_N (images per cell,
  * 500), BENCH_PAPER_BATCH (10), BENCH_PAPER_RATE (requests/s, 2), BENCH_PAPER_MODELS,
- * BENCH_PAPER_METHODS, BENCH_PORT.
+ * BENCH_PAPER_METHODS, BENCH_PAPER_TRACE (print where a room's set-up time goes), BENCH_PORT.
  */
 import { chromium, type Browser } from '@playwright/test';
 import { readFileSync } from 'node:fs';
@@ -43,6 +43,8 @@ const PHONE_BUDGET_MIB = 32;
 
 const t0 = Date.now();
 const since = () => `${((Date.now() - t0) / 1000).toFixed(0)} s`.padStart(7);
+/** where the time of a room's set-up goes, with BENCH_PAPER_TRACE set */
+const trace = (what: string) => process.env.BENCH_PAPER_TRACE && console.log(`${since()}    ${what}`);
 
 const fileOf = (model: string, method: Method) => (method === 'early-exit' || method === 'skip-connection' ? `${model}-${method}.onnx` : `${model}.onnx`);
 
@@ -54,19 +56,16 @@ interface Room {
 
 async function phone(browser: Browser, url: string): Promise<Device> {
   const d = await open(browser, url);
-  if (process.env.BENCH_PAPER_TRACE) console.log(`${since()}    phone page up`);
+  trace('phone page up');
   await setBudget(d, PHONE_BUDGET_MIB);
-  if (process.env.BENCH_PAPER_TRACE) console.log(`${since()}    phone budget set`);
+  trace('phone budget set');
   await slowDown(d, PHONE_SLOWDOWN);
   return d;
 }
 
 /** The room's copies: every partition on every phone (for skip-connection, its output layer on the desktop), sessions loaded. */
 async function ready(room: Room, parts: number, method: Method): Promise<void> {
-  await settle(room, parts, method).catch(async (e) => {
-    await explain(room);
-    throw e;
-  });
+  await explained(room, settle(room, parts, method));
 }
 
 async function settle(room: Room, parts: number, method: Method): Promise<void> {
@@ -75,7 +74,7 @@ async function settle(room: Room, parts: number, method: Method): Promise<void> 
     const o = await offload();
     return o?.partitions.length === parts && o.partitions.every((p, k) => (method === 'skip-connection' && k === parts - 1) || room.phones.every((d) => p.replicas.includes(d.id)));
   }, 180_000, 'copies on every phone', 250);
-  if (process.env.BENCH_PAPER_TRACE) console.log(`${since()}    copies placed`);
+  trace('copies placed');
   if (method === 'skip-connection') {
     // the output layer runs on the desktop, as a DFG cloud holds it: fetch it there if Algorithm 1 put it elsewhere
     const last = (await offload()).partitions[parts - 1];
@@ -85,7 +84,7 @@ async function settle(room: Room, parts: number, method: Method): Promise<void> 
   for (const d of [room.desktop, ...room.phones]) {
     await until(async () => (await d.page.locator('[data-testid=replica-cell][data-state=verified]:not([data-backend])').count()) === 0, 180_000, 'every copy loaded', 250);
   }
-  if (process.env.BENCH_PAPER_TRACE) console.log(`${since()}    sessions loaded`);
+  trace('sessions loaded');
   await stream(room, parts, method, 3);
 }
 
@@ -117,7 +116,16 @@ async function stream(room: Room, parts: number, method: Method, n: number, duri
   return inference();
 }
 
-/** What each device logged last, printed when the room does not get ready. */
+/** `work`, with what each device logged last printed when it fails (the room did not settle, or a run stalled). */
+async function explained<T>(room: Room, work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (e) {
+    await explain(room);
+    throw e;
+  }
+}
+
 async function explain(room: Room): Promise<void> {
   for (const [name, d] of [['D4', room.desktop], ...room.phones.map((p, k) => [`D${k + 1}`, p] as const)] as const) {
     const events = (await snapshot(d.page).catch(() => null))?.events ?? [];
@@ -156,7 +164,7 @@ async function cell(room: Room, parts: number, model: string, method: Method, fa
 async function replace(browser: Browser, room: Room, failed: string[], parts: number, method: Method): Promise<void> {
   const fresh = await Promise.all(failed.map(() => phone(browser, room.url)));
   failed.forEach((name, i) => (room.phones[Number(name.slice(1)) - 1] = fresh[i]));
-  if (process.env.BENCH_PAPER_TRACE) console.log(`${since()}    phones open`);
+  trace('phones open');
   await ready(room, parts, method);
 }
 
@@ -168,10 +176,7 @@ export async function paperTable(browser: Browser): Promise<PaperRow[]> {
       console.log(`${since()}  ${model} ${method}: room ready`);
       try {
         for (const failed of PAPER_FAILURES) {
-          rows.push(await cell(room, parts, model, method, failed).catch(async (e) => {
-            await explain(room);
-            throw e;
-          }));
+          rows.push(await explained(room, cell(room, parts, model, method, failed)));
           if (failed.length && failed !== PAPER_FAILURES.at(-1)) {
             await replace(browser, room, failed, parts, method);
             console.log(`${since()}  fresh ${failed.join(', ')} ready`);

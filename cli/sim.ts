@@ -55,10 +55,17 @@ function roomJson(cfg: SimConfig) {
   };
 }
 
-const list = (name: string, fallback: number[]) => {
+/** A comma-separated list of positive numbers (--sizes, --ups). */
+function list(name: string, fallback: number[]): number[] {
   const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? fallback : process.argv[i + 1].split(',').map(Number);
-};
+  if (i < 0) return fallback;
+  const vs = (process.argv[i + 1] ?? '').split(',').map(Number);
+  if (!vs.every((v) => Number.isFinite(v) && v > 0)) {
+    console.error(`--${name} needs positive numbers separated by commas`);
+    process.exit(2);
+  }
+  return vs;
+}
 
 if (process.argv.includes('--json') && !process.argv.includes('--sweep')) {
   console.log(JSON.stringify(roomJson(room(Math.round(arg('devices', 1000)), arg('minutes', 10), arg('up', 30)))));
@@ -66,16 +73,18 @@ if (process.argv.includes('--json') && !process.argv.includes('--sweep')) {
   // per room size and churn: --sizes 4,16,... --ups 60,20,...
   const minutes = arg('minutes', 10);
   const rooms = list('sizes', [4, 16, 64, 256, 1000]).flatMap((devices) => list('ups', [60, 20, 5, 2]).map((up) => room(devices, minutes, up)));
-  if (process.argv.includes('--json')) {
-    console.log(JSON.stringify({ sweep: rooms.map((cfg) => { const { copiesOverTime: _, ...r } = roomJson(cfg); return r; }) }));
-  } else {
-    const pct = (x: number) => `${(100 * x).toFixed(2)}%`.padStart(8);
-    const gib = (x: number) => `${(x / 2 ** 30).toFixed(1)}`.padStart(6);
+  const json = process.argv.includes('--json');
+  const pct = (x: number) => `${(100 * x).toFixed(2)}%`.padStart(8);
+  const gib = (x: number) => `${(x / 2 ** 30).toFixed(1)}`.padStart(6);
+  if (!json) {
     console.log(`${minutes} simulated minutes per room; requests ${arg('rate', 5)}/s; devices away ${arg('down', 10)} min on average; answered (GiB moved) per policy`);
     console.log(`devices  up(min)  failures  ${POLICIES.map((p) => p.padEnd(17)).join('')}hb/dev/s  place(ms)  ms/event`);
-    for (const cfg of rooms) {
-      const rs = POLICIES.map((p) => simulate(cfg, p));
-      console.log(`${String(cfg.devices).padStart(7)}  ${String(cfg.meanUpMin).padStart(7)}  ${String(rs[0].failures).padStart(8)}  ${rs.map((r) => `${pct(r.answeredFraction)} (${gib(r.bytesMoved)}) `).join('')}${String(heartbeatsPerDevicePerSec(cfg.devices)).padStart(8)}  ${rs[0].placementMsMean.toFixed(2).padStart(9)}  ${rs[0].msPerEvent.toFixed(3).padStart(8)}`);
-    }
   }
+  const sweep = [];
+  for (const cfg of rooms) {
+    const { copiesOverTime: _, ...r } = roomJson(cfg);
+    sweep.push(r);
+    if (!json) console.log(`${String(r.devices).padStart(7)}  ${String(r.meanUpMin).padStart(7)}  ${String(r.failures).padStart(8)}  ${[r, r.fixed1, r.fixed2, r.fixed3].map((x) => `${pct(x.answeredFraction)} (${gib(x.bytesMoved)}) `).join('')}${String(r.heartbeatsPerDevicePerSec).padStart(8)}  ${r.placementMsMean.toFixed(2).padStart(9)}  ${r.msPerEvent.toFixed(3).padStart(8)}`);
+  }
+  if (json) console.log(JSON.stringify({ sweep }));
 }

@@ -6,7 +6,6 @@
 import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { FAILURE_SETS, METHODS, PAPER, type Method, type PaperRow } from './paper-table.js';
 import { accuracyChart, lineChart } from './svg-chart.js';
 
@@ -14,16 +13,28 @@ import { accuracyChart, lineChart } from './svg-chart.js';
  * Where a report goes: a full run rewrites BENCHMARKS.md at the top (committed) and its charts in
  * bench/results/charts; a quick run writes beside its JSON (ignored), so it never touches them.
  */
-interface Place {
-  md: string;
-  /** chart file name -> path to write, and path as the report links it */
-  chart: (name: string) => { file: string; link: string };
-}
+class Place {
+  readonly md: string;
+  private readonly dir: string;
+  /** the link prefix from the report to its charts */
+  private readonly linkDir: string;
+  readonly written: string[] = [];
 
-const placeOf = (quick: boolean): Place =>
-  quick
-    ? { md: 'bench/results/quick/BENCHMARKS.md', chart: (n) => ({ file: `bench/results/quick/charts/${n}`, link: `charts/${n}` }) }
-    : { md: 'BENCHMARKS.md', chart: (n) => ({ file: `bench/results/charts/${n}`, link: `bench/results/charts/${n}` }) };
+  constructor(quick: boolean) {
+    this.md = quick ? 'bench/results/quick/BENCHMARKS.md' : 'BENCHMARKS.md';
+    this.dir = quick ? 'bench/results/quick/charts' : 'bench/results/charts';
+    this.linkDir = quick ? 'charts' : 'bench/results/charts';
+    mkdirSync(this.dir, { recursive: true });
+  }
+
+  /** Writes chart `name` and returns the path the report links it by. */
+  chart(name: string, svg: string): string {
+    const file = `${this.dir}/${name}`;
+    writeFileSync(file, svg);
+    this.written.push(file);
+    return `${this.linkDir}/${name}`;
+  }
+}
 
 export interface Collected {
   quick: boolean;
@@ -121,8 +132,7 @@ function otherSections(steps: Collected['steps'], place: Place): string[] {
     out.push(row(`FRIM (Algorithm 1 at θ = ${sim.target ?? 0.999})`, sim), row('fixed 1 copy', sim.fixed1), row('fixed 2 copies', sim.fixed2), row('fixed 3 copies', sim.fixed3), '');
     out.push(`What grows with the room: ${sim.heartbeatsPerDevicePerSec} heartbeat messages per device per second (a full mesh), Algorithm 1 ${sim.placementMsMean.toFixed(1)} ms per decision, the simulator ${sim.msPerEvent.toFixed(3)} ms per event.`, '');
     if (sim.copiesOverTime) {
-      const { file, link } = place.chart('sim-copies.svg');
-      writeFileSync(file, lineChart(`${sim.devices} devices: live copies per partition (mean)`, Object.entries(sim.copiesOverTime).map(([name, pts]) => ({ name, points: pts.map((p) => ({ x: Math.round(p.t / 60), y: p.mean })) })), { x: 'simulated minutes', y: 'copies' }));
+      const link = place.chart('sim-copies.svg', lineChart(`${sim.devices} devices: live copies per partition (mean)`, Object.entries(sim.copiesOverTime).map(([name, pts]) => ({ name, points: pts.map((p) => ({ x: Math.round(p.t / 60), y: p.mean })) })), { x: 'simulated minutes', y: 'copies' }));
       out.push(`![live copies per partition over time](${link})`, '');
     }
   }
@@ -135,28 +145,18 @@ function otherSections(steps: Collected['steps'], place: Place): string[] {
     const largest = Math.max(...sweep.map((r) => r.devices));
     const at = sweep.filter((r) => r.devices === largest).sort((a, b) => a.meanUpMin - b.meanUpMin);
     const policies: [string, (r: SimJson) => SimPolicyJson][] = [['frim', (r) => r], ['fixed1', (r) => r.fixed1], ['fixed2', (r) => r.fixed2], ['fixed3', (r) => r.fixed3]];
-    const answered = place.chart('sim-answered.svg');
-    writeFileSync(answered.file, lineChart(`${largest} devices: requests answered (%) against churn`, policies.map(([name, f]) => ({ name, points: at.map((r) => ({ x: r.meanUpMin, y: 100 * f(r).answeredFraction })) })), { x: 'median mean time up (min, log scale)', y: 'answered %', logX: true }));
-    const bytes = place.chart('sim-bytes.svg');
-    writeFileSync(bytes.file, lineChart(`${largest} devices: replica GiB moved against churn`, policies.filter(([n]) => n !== 'fixed1').map(([name, f]) => ({ name, points: at.map((r) => ({ x: r.meanUpMin, y: f(r).bytesMoved / 2 ** 30 })) })), { x: 'median mean time up (min, log scale)', y: 'GiB moved', logX: true }));
-    out.push('', `![answered against churn](${answered.link})`, `![bytes moved against churn](${bytes.link})`, '');
+    const answered = place.chart('sim-answered.svg', lineChart(`${largest} devices: requests answered (%) against churn`, policies.map(([name, f]) => ({ name, points: at.map((r) => ({ x: r.meanUpMin, y: 100 * f(r).answeredFraction })) })), { x: 'median mean time up (min, log scale)', y: 'answered %', logX: true }));
+    const bytes = place.chart('sim-bytes.svg', lineChart(`${largest} devices: replica GiB moved against churn`, policies.filter(([n]) => n !== 'fixed1').map(([name, f]) => ({ name, points: at.map((r) => ({ x: r.meanUpMin, y: f(r).bytesMoved / 2 ** 30 })) })), { x: 'median mean time up (min, log scale)', y: 'GiB moved', logX: true }));
+    out.push('', `![answered against churn](${answered})`, `![bytes moved against churn](${bytes})`, '');
   }
   return out;
 }
 
-/** Writes the report and its charts (placeOf says where); returns the paths. */
+/** Writes the report and its charts (Place says where); returns the paths. */
 export function writeReport(c: Collected): string[] {
   const paper = c.steps.find((s) => s.name === 'paper')?.result as { rows: PaperRow[]; n: number; batch: number; ratePerSec: number; phoneSlowdown: { compute: number; page: number } } | null;
-  const place = placeOf(c.quick);
-  mkdirSync(dirname(place.chart('x').file), { recursive: true });
-  const charts: string[] = [];
-  const files: string[] = [];
-  for (const model of [...new Set((paper?.rows ?? []).map((r) => r.model))]) {
-    const { file, link } = place.chart(`paper-${model}.svg`);
-    writeFileSync(file, accuracyChart(model, (paper?.rows ?? []).filter((r) => r.model === model), METHODS));
-    files.push(file);
-    charts.push(link);
-  }
+  const place = new Place(c.quick);
+  const charts = [...new Set((paper?.rows ?? []).map((r) => r.model))].map((model) => place.chart(`paper-${model}.svg`, accuracyChart(model, (paper?.rows ?? []).filter((r) => r.model === model), METHODS)));
   const lines = [
     '# frim-mesh benchmarks',
     '',
@@ -172,5 +172,5 @@ export function writeReport(c: Collected): string[] {
     ...otherSections(c.steps, place),
   ];
   writeFileSync(place.md, lines.join('\n'));
-  return [place.md, ...files];
+  return [place.md, ...place.written];
 }

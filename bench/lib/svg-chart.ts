@@ -6,6 +6,13 @@ const GROUPS = ['healthy', 'D1', 'D2', 'D3', 'D1+D2', 'D2+D3', 'D1+D3'];
 
 const esc = (s: string) => s.replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
+/** The legend along the top: a swatch and a name per entry, in COLOURS order. */
+const legend = (names: readonly string[], left: number) =>
+  names.map((n, i) => `<rect x="${left + i * 150}" y="6" width="12" height="12" fill="${COLOURS[i % COLOURS.length]}"/><text x="${left + i * 150 + 16}" y="16">${esc(n)}</text>`);
+
+const svg = (W: number, H: number, parts: string[]) =>
+  `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="11">\n<rect width="100%" height="100%" fill="white"/>\n${parts.join('\n')}\n</svg>\n`;
+
 export function accuracyChart(model: string, rows: PaperRow[], methods: readonly string[]): string {
   const W = 760, H = 300, left = 44, top = 30, bottom = 40, plotH = H - top - bottom;
   const groups = GROUPS.filter((g) => rows.some((r) => (r.failed.join('+') || 'healthy') === g));
@@ -26,9 +33,9 @@ export function accuracyChart(model: string, rows: PaperRow[], methods: readonly
     });
     parts.push(`<text x="${(x0 + (gw - 12) / 2).toFixed(1)}" y="${H - bottom + 16}" text-anchor="middle">${esc(g)}</text>`);
   });
-  methods.forEach((m, mi) => parts.push(`<rect x="${left + mi * 150}" y="6" width="12" height="12" fill="${COLOURS[mi % COLOURS.length]}"/><text x="${left + mi * 150 + 16}" y="16">${esc(m)}</text>`));
+  parts.push(...legend(methods, left));
   parts.push(`<text x="${W - 10}" y="16" text-anchor="end" font-weight="bold">${esc(model)}: accuracy (%) under failure</text>`);
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="11">\n<rect width="100%" height="100%" fill="white"/>\n${parts.join('\n')}\n</svg>\n`;
+  return svg(W, H, parts);
 }
 
 export interface Series { name: string; points: { x: number; y: number }[] }
@@ -50,13 +57,12 @@ export function lineChart(title: string, series: Series[], axis: { x: string; y:
   }
   for (const x of [...new Set(xs)].sort((a, b) => a - b)) parts.push(`<text x="${px(x).toFixed(1)}" y="${H - bottom + 16}" text-anchor="middle">${Number(x.toPrecision(3))}</text>`);
   series.forEach((s, i) => {
-    const c = COLOURS[i % COLOURS.length];
     const d = s.points.map((p, k) => `${k ? 'L' : 'M'}${px(p.x).toFixed(1)},${py(p.y).toFixed(1)}`).join(' ');
-    parts.push(`<path d="${d}" fill="none" stroke="${c}" stroke-width="2"><title>${esc(s.name)}</title></path>`);
-    parts.push(`<rect x="${left + i * 150}" y="6" width="12" height="12" fill="${c}"/><text x="${left + i * 150 + 16}" y="16">${esc(s.name)}</text>`);
+    parts.push(`<path d="${d}" fill="none" stroke="${COLOURS[i % COLOURS.length]}" stroke-width="2"><title>${esc(s.name)}</title></path>`);
   });
+  parts.push(...legend(series.map((s) => s.name), left));
   parts.push(`<text x="${W - right}" y="${H - 6}" text-anchor="end">${esc(axis.x)}</text>`);
   parts.push(`<text x="12" y="${top + plotH / 2}" transform="rotate(-90 12 ${top + plotH / 2})" text-anchor="middle">${esc(axis.y)}</text>`);
   parts.push(`<text x="${W - right}" y="16" text-anchor="end" font-weight="bold">${esc(title)}</text>`);
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="11">\n<rect width="100%" height="100%" fill="white"/>\n${parts.join('\n')}\n</svg>\n`;
+  return svg(W, H, parts);
 }
