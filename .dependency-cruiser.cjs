@@ -26,7 +26,7 @@ module.exports = {
     },
     { name: 'product-not-testing', severity: 'error', comment: 'src/testing holds unit-test fixtures only', from: { path: '^src/', pathNot: [TESTS, '^src/testing/'] }, to: { path: '^src/testing/' } },
     { name: 'worker-not-page', severity: 'error', from: { path: '^src/worker/' }, to: { path: '^src/(page|ui)/' } },
-    { name: 'no-orphans-in-src', severity: 'error', from: { orphan: true, path: '^src/', pathNot: [TESTS, '\\.d\\.ts$', '^src/worker/device-worker\\.ts$', '^src/runtime/compute-worker\\.ts$'] }, to: {} },
+    { name: 'no-orphans-in-src', severity: 'error', from: { orphan: true, path: '^src/', pathNot: [TESTS, '\\.d\\.ts$', '^src/worker/device-worker\\.ts$', '^src/runtime/compute-worker(-wasm)?\\.ts$'] }, to: {} },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

@@ -8,10 +8,12 @@
  * layer, on D4 as DFG keeps it in the cloud); in `frim` mode Algorithm 1 places the copies and
  * requests go where it routes them. Every cell streams the same images, in requests of `BATCH`;
  * once the first request is answered (a fiftieth of the images), the cell's failure set is applied
- * by closing those browser contexts, and fresh phones take their place before the next cell. An
- * unanswered image counts as wrong, as in the paper.
+ * by closing those phones' tabs (each context's only page, so its device worker stops with it), and
+ * the same phones open the room again before the next cell, their copies still in IndexedDB, as
+ * phones whose users come back. Methods that run the same model file (frim, no-config) share one
+ * room. An unanswered image counts as wrong, as in the paper.
  *
- * Each room answers a few warm-up requests before its first cell and after fresh phones join, so
+ * Each room answers a few warm-up requests before its first cell and after phones come back, so
  * every cell measures warm sessions (a session's first run is slow: issue 13).
  *
  * Env / flags: --quick (one model, healthy and D2 failed, 60 images), BENCH_PAPER_N (images per cell,
@@ -61,6 +63,21 @@ async function phone(browser: Browser, url: string): Promise<Device> {
   trace('phone budget set');
   await slowDown(d, PHONE_SLOWDOWN);
   return d;
+}
+
+/**
+ * The phone back after its failure: its tab opened again in the same browser context, so the same
+ * device (its id and the copies in its IndexedDB) rejoins, as a phone whose user returns does.
+ */
+async function reopen(d: Device, url: string): Promise<Device> {
+  const page = await d.context.newPage();
+  await page.goto(url);
+  await page.waitForSelector(`[data-testid=self][data-device-id="${d.id}"]`);
+  const back = { ...d, page };
+  await setBudget(back, PHONE_BUDGET_MIB);
+  await slowDown(back, PHONE_SLOWDOWN);
+  trace(`${d.id} back`);
+  return back;
 }
 
 /** The room's copies: every partition on every phone (for skip-connection, its output layer on the desktop), sessions loaded. */
@@ -151,8 +168,9 @@ async function openRoom(browser: Browser, model: string, method: Method): Promis
 }
 
 async function cell(room: Room, parts: number, model: string, method: Method, failed: string[]): Promise<PaperRow> {
+  // the phone's tab closes: its device worker stops with it, as when a phone dies or its user leaves
   const kill = async () => {
-    for (const name of failed) await room.phones[Number(name.slice(1)) - 1].context.close();
+    for (const name of failed) await room.phones[Number(name.slice(1)) - 1].page.close();
   };
   const v = await stream(room, parts, method, N, failed.length ? kill : undefined);
   const row: PaperRow = { model, failed, method, n: N, answered: v.answered, lost: v.lost, correct: v.correct, accuracy: v.correct / N, p50Ms: v.p50, p99Ms: v.p99 };
@@ -160,26 +178,33 @@ async function cell(room: Room, parts: number, model: string, method: Method, fa
   return row;
 }
 
-/** Fresh phones in place of the closed ones, holding their copies before the next cell. */
-async function replace(browser: Browser, room: Room, failed: string[], parts: number, method: Method): Promise<void> {
-  const fresh = await Promise.all(failed.map(() => phone(browser, room.url)));
-  failed.forEach((name, i) => (room.phones[Number(name.slice(1)) - 1] = fresh[i]));
-  trace('phones open');
+/** The failed phones back, holding their copies again, before the next cell. */
+async function replace(room: Room, failed: string[], parts: number, method: Method): Promise<void> {
+  const back = await Promise.all(failed.map((name) => reopen(room.phones[Number(name.slice(1)) - 1], room.url)));
+  failed.forEach((name, i) => (room.phones[Number(name.slice(1)) - 1] = back[i]));
   await ready(room, parts, method);
+}
+
+/** The methods of `methods` that run on the same model file, in order: one room serves each group. */
+function byFile(model: string, methods: readonly Method[]): Method[][] {
+  const groups = new Map<string, Method[]>();
+  for (const m of methods) groups.set(fileOf(model, m), [...(groups.get(fileOf(model, m)) ?? []), m]);
+  return [...groups.values()];
 }
 
 export async function paperTable(browser: Browser): Promise<PaperRow[]> {
   const rows: PaperRow[] = [];
   for (const model of PAPER_MODELS) {
-    for (const method of PAPER_METHODS_RUN) {
-      const { room, parts } = await openRoom(browser, model, method);
-      console.log(`${since()}  ${model} ${method}: room ready`);
+    for (const methods of byFile(model, PAPER_METHODS_RUN)) {
+      const { room, parts } = await openRoom(browser, model, methods[0]);
+      console.log(`${since()}  ${model} ${methods.join(', ')}: room ready`);
       try {
-        for (const failed of PAPER_FAILURES) {
+        const cells = methods.flatMap((method) => PAPER_FAILURES.map((failed) => ({ method, failed })));
+        for (const [k, { method, failed }] of cells.entries()) {
           rows.push(await explained(room, cell(room, parts, model, method, failed)));
-          if (failed.length && failed !== PAPER_FAILURES.at(-1)) {
-            await replace(browser, room, failed, parts, method);
-            console.log(`${since()}  fresh ${failed.join(', ')} ready`);
+          if (failed.length && k < cells.length - 1) {
+            await replace(room, failed, parts, cells[k + 1].method);
+            console.log(`${since()}  ${failed.join(', ')} back`);
           }
         }
       } finally {

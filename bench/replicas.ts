@@ -193,7 +193,7 @@ async function restore(browser: Browser) {
     await until(async () => {
       for (const d of survivors) if (!(await targetMet(d.page, 4, survivors.map((s) => s.id)))) return false;
       return true;
-    }, 60_000, 'restore', 25).catch((e) => dump(survivors, killedAt, e));
+    }, 120_000, 'restore', 25).catch((e) => dump(survivors, killedAt, e));
     const restoredSeen = Date.now();
     const logs = await Promise.all(survivors.map((d) => events(d.page)));
     const detect = Math.min(...logs.flat().filter((e) => e.kind === 'failed' && e.deviceId === victim.id && e.at >= killedAt).map((e) => e.at));

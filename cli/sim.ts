@@ -4,10 +4,12 @@
  *
  *   npm run sim [-- --sweep --json]                  room sizes x churn rates (--sizes 4,16 --ups 20,5)
  *   npm run sim -- --devices 1000 --minutes 10 --json  one room
+ *   npm run sim -- --devices 1000 --seeds 1,2,3 --spreads 0,1 --json   that room for each seed and spread, FRIM's goal checked in each
  *   options: --devices N --minutes M --up MIN (median of the devices' mean times up) --down MIN (mean time away)
  *            --spread S (sigma of the devices' spread of mean times up, 1) --history MIN (the room's past, 60)
  *            --rate R (requests/s) --target θ (FRIM's dependability target, 0.999) --seed S --json
  */
+import { goalMet } from '../src/sim/goal.js';
 import { heartbeatsPerDevicePerSec, simulate, type Policy, type SimConfig, type SimResult } from '../src/sim/room-sim.js';
 
 const MiB = 2 ** 20;
@@ -35,8 +37,8 @@ function arg(name: string, fallback: number, zeroOk = false): number {
 
 const POLICIES: Policy[] = ['frim', 'fixed1', 'fixed2', 'fixed3'];
 
-function room(devices: number, minutes: number, upMin: number): SimConfig {
-  return { devices, minutes, seed: arg('seed', 1), meanUpMin: upMin, meanDownMin: arg('down', 10), upSpread: arg('spread', 1, true), historyMin: arg('history', 60, true), requestsPerSec: arg('rate', 5), target: arg('target', 0.999), ...VGG16 };
+function room(devices: number, minutes: number, upMin: number, seed = arg('seed', 1), spread = arg('spread', 1, true)): SimConfig {
+  return { devices, minutes, seed, meanUpMin: upMin, meanDownMin: arg('down', 10), upSpread: spread, historyMin: arg('history', 60, true), requestsPerSec: arg('rate', 5), target: arg('target', 0.999), ...VGG16 };
 }
 
 function summary(r: SimResult) {
@@ -47,7 +49,7 @@ function summary(r: SimResult) {
 function roomJson(cfg: SimConfig) {
   const [frim, ...fixed] = POLICIES.map((p) => simulate(cfg, p));
   return {
-    devices: cfg.devices, minutes: cfg.minutes, meanUpMin: cfg.meanUpMin, meanDownMin: cfg.meanDownMin, upSpread: cfg.upSpread, historyMin: cfg.historyMin, requestsPerSec: cfg.requestsPerSec, target: cfg.target,
+    devices: cfg.devices, minutes: cfg.minutes, seed: cfg.seed, meanUpMin: cfg.meanUpMin, meanDownMin: cfg.meanDownMin, upSpread: cfg.upSpread, historyMin: cfg.historyMin, requestsPerSec: cfg.requestsPerSec, target: cfg.target,
     ...summary(frim), failures: frim.failures, detectionP50Ms: frim.detectionP50Ms,
     fixed1: summary(fixed[0]), fixed2: summary(fixed[1]), fixed3: summary(fixed[2]),
     heartbeatsPerDevicePerSec: heartbeatsPerDevicePerSec(cfg.devices), placementMsMean: frim.placementMsMean, msPerEvent: frim.msPerEvent, events: frim.events,
@@ -55,19 +57,29 @@ function roomJson(cfg: SimConfig) {
   };
 }
 
-/** A comma-separated list of positive numbers (--sizes, --ups). */
-function list(name: string, fallback: number[]): number[] {
+/** A comma-separated list of positive (or, `zeroOk`, non-negative) numbers (--sizes, --ups, --seeds, --spreads). */
+function list(name: string, fallback: number[], zeroOk = false): number[] {
   const i = process.argv.indexOf(`--${name}`);
   if (i < 0) return fallback;
   const vs = (process.argv[i + 1] ?? '').split(',').map(Number);
-  if (!vs.every((v) => Number.isFinite(v) && v > 0)) {
-    console.error(`--${name} needs positive numbers separated by commas`);
+  if (!vs.every((v) => Number.isFinite(v) && (v > 0 || (zeroOk && v === 0)))) {
+    console.error(`--${name} needs ${zeroOk ? 'non-negative' : 'positive'} numbers separated by commas`);
     process.exit(2);
   }
   return vs;
 }
 
-if (process.argv.includes('--json') && !process.argv.includes('--sweep')) {
+if (process.argv.includes('--seeds') || process.argv.includes('--spreads')) {
+  const runs = [];
+  for (const spread of list('spreads', [arg('spread', 1, true)], true)) {
+    for (const seed of list('seeds', [arg('seed', 1)])) {
+      const { copiesOverTime: _, ...r } = roomJson(room(Math.round(arg('devices', 1000)), arg('minutes', 10), arg('up', 30), seed, spread));
+      runs.push({ ...r, goalMet: goalMet(r) });
+      if (!process.argv.includes('--json')) console.log(`seed ${seed} spread ${spread}: FRIM ${(100 * r.answeredFraction).toFixed(2)} % (${(r.bytesMoved / 2 ** 30).toFixed(2)} GiB), fixed 2 ${(100 * r.fixed2.answeredFraction).toFixed(2)} %, fixed 3 ${(100 * r.fixed3.answeredFraction).toFixed(2)} % (${(r.fixed3.bytesMoved / 2 ** 30).toFixed(2)} GiB): goal ${goalMet(r) ?? 'not tested'}`);
+    }
+  }
+  if (process.argv.includes('--json')) console.log(JSON.stringify({ runs }));
+} else if (process.argv.includes('--json') && !process.argv.includes('--sweep')) {
   console.log(JSON.stringify(roomJson(room(Math.round(arg('devices', 1000)), arg('minutes', 10), arg('up', 30)))));
 } else {
   // per room size and churn: --sizes 4,16,... --ups 60,20,...

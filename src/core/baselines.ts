@@ -7,7 +7,9 @@
  *   head; when the path breaks, the requester answers from the last exit it received.
  * - `skip-connection` (DFG / ResiliNet): a partition whose device has failed is bypassed. Its outputs
  *   are taken as zeros, as failout taught the model to expect, and the skip hyper-connection from the
- *   partition before carries the request on to the next live one.
+ *   partition before carries the request on to the next live one. That includes requests already
+ *   handed to the device when it fails: the sender keeps what it sent until a later stage is done,
+ *   as DFG's hyper-connection already carries it, and sends it on once the failure is detected.
  *
  * The last two need a model trained for them (a baseline variant, `onnx/variant.ts`).
  */

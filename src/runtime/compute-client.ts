@@ -47,8 +47,19 @@ export class InputError extends Error {
   }
 }
 
+/**
+ * A compute worker on the onnxruntime-web build `backend` needs: the WebGPU build where there is an
+ * adapter, else the plain WASM build, which starts faster (compute-host.ts). Vite bundles a worker
+ * only from a literal `new URL(...)`, hence two.
+ */
+function computeWorker(backend: Backend): Worker {
+  return backend === 'webgpu'
+    ? new Worker(new URL('./compute-worker.ts', import.meta.url), { type: 'module', name: 'frim-compute' })
+    : new Worker(new URL('./compute-worker-wasm.ts', import.meta.url), { type: 'module', name: 'frim-compute' });
+}
+
 export class ComputeClient {
-  private readonly worker = new Worker(new URL('./compute-worker.ts', import.meta.url), { type: 'module', name: 'frim-compute' });
+  private readonly worker: Worker;
   private readonly calls = new Calls<number, ComputeReply>();
   private readonly info = new Map<number, CallInfo>();
   /** recent run times per session, for the watchdog (the first run, which compiles kernels, is left out) */
@@ -57,7 +68,9 @@ export class ComputeClient {
   private nextId = 1;
   private dead: string | null = null;
 
-  constructor() {
+  /** `backend`: what this device computes on (model analysis alone needs no onnxruntime session: 'wasm', the lighter worker) */
+  constructor(readonly backend: Backend) {
+    this.worker = computeWorker(backend);
     this.worker.onmessage = (ev: MessageEvent<ComputeReply>) => {
       const r = ev.data;
       const info = this.info.get(r.id);

@@ -7,7 +7,7 @@ import { imageTensor, parseSample } from '../core/sample.js';
 import { ComputeClient } from './compute-client.js';
 
 export async function localLatencies(modelUrl: string, count: number, backend: Backend): Promise<number[]> {
-  const client = new ComputeClient();
+  const client = new ComputeClient(backend);
   try {
     const [model, sample] = await Promise.all([modelUrl, '/fashion-mnist-sample.bin'].map(async (u) => new Uint8Array(await (await fetch(u)).arrayBuffer())));
     const s = parseSample(sample);

@@ -25,7 +25,7 @@ export interface RunnerEvents {
 const ELEMENT_BYTES: Record<WireTensor['type'], number> = { float32: 4, int64: 8, int32: 4, uint8: 1, bool: 1 };
 
 export class PartitionRunner {
-  private client = new ComputeClient();
+  private client: ComputeClient;
   /** bumped whenever the compute worker is replaced: runs in flight then belong to the old one */
   private generation = 0;
   private readonly store = new ReplicaStore();
@@ -39,7 +39,9 @@ export class PartitionRunner {
   /** what each partition needs for its warm-up, as last asked */
   private readonly warmList = new Map<string, WarmPartition>();
 
-  constructor(private readonly backend: Backend, private readonly events: RunnerEvents) {}
+  constructor(private readonly backend: Backend, private readonly events: RunnerEvents) {
+    this.client = new ComputeClient(backend);
+  }
 
   async run(hash: string, feeds: Record<string, WireTensor>): Promise<Ran> {
     for (let attempt = 0; ; attempt++) {
@@ -125,7 +127,7 @@ export class PartitionRunner {
     this.generation++;
     const had = [...this.backends.keys()].map((hash) => this.warmList.get(hash) ?? { hash, inputs: [] });
     this.client.terminate();
-    this.client = new ComputeClient();
+    this.client = new ComputeClient(this.backend);
     this.loaded.clear();
     this.backends.clear();
     this.warmed.clear();

@@ -114,7 +114,7 @@ export class ModelPanel extends LitElement {
   private async prepare(): Promise<void> {
     if (!this.files.length) return;
     this.progress = { done: 0, total: 1, step: `reading ${this.name}` };
-    this.compute ??= new ComputeClient();
+    this.compute = this.computeFor(this.backend);
     try {
       this.model = await this.compute.prepare(this.files, this.planParts, MAX_MODEL_BYTES, this.room, (step, done, total) => (this.progress = { step, done, total }));
       this.clearError();
@@ -157,9 +157,16 @@ export class ModelPanel extends LitElement {
     }
   }
 
+  /** The compute worker, on the onnxruntime build this device's backend needs (known once its adapter was probed). */
+  private computeFor(backend: Backend): ComputeClient {
+    if (this.compute?.backend === backend) return this.compute;
+    this.compute?.terminate();
+    return (this.compute = new ComputeClient(backend));
+  }
+
   private async runLocal(): Promise<void> {
     const m = this.model;
-    if (!m || !this.files.length || !this.compute) return;
+    if (!m || !this.files.length) return;
     this.result = null;
     try {
       if (!this.sample) {
@@ -170,7 +177,7 @@ export class ModelPanel extends LitElement {
       }
       if (m.manifest.model.inputs.length !== 1) throw new Error(`${m.manifest.model.name} takes ${m.manifest.model.inputs.length} inputs; the local check feeds one image`);
       this.result = await runLocally({
-        client: this.compute,
+        client: this.computeFor(this.backend),
         manifest: m.manifest,
         files: this.files,
         sample: this.sample,

@@ -55,10 +55,13 @@ describe("the paper's baselines run as real systems in the room", () => {
   it('skip-connection: a failed partition is bypassed with zeros and the hyper-connection carries the request on', async () => {
     const first = await baselineRun(TINY_SKIP, 'skip-connection', [1]);
     expect(tailAnswers(first, 20)).toEqual(new Array(20).fill(0));
-    // lost: only what was sent to the device before its failure was detected (under a second at 10/s)
-    expect(first.lost).toBeGreaterThan(0);
-    expect(first.lost).toBeLessThanOrEqual(10);
+    // what was in flight on the failed device goes on once its failure is known: from the requester (it handed those over) ...
+    expect(first.lost).toBe(0);
+    const second = await baselineRun(TINY_SKIP, 'skip-connection', [2]);
+    // ... or from the device before it, which kept what it sent
+    expect(second.lost).toBe(0);
     const third = await baselineRun(TINY_SKIP, 'skip-connection', [3]);
+    expect(third.lost).toBe(0);
     expect(tailAnswers(third, 20)).toEqual(new Array(20).fill(5)); // the output layer answered from h2
   });
 

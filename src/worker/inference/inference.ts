@@ -108,6 +108,7 @@ export class Inference implements InferenceContext {
   }
 
   onFailed(deviceId: string): void {
+    this.runner.onFailed(deviceId);
     this.requester.onFailed(deviceId);
   }
 

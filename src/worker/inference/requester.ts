@@ -148,6 +148,16 @@ export class Requester {
     this.ctx.deps.state.dirty = true;
   }
 
+  /** skip-connection: the request this device sent to `device`, which failed, goes to the next live stage instead (not a re-issue: DFG's hyper-connection). */
+  private bypassFirst(i: number, L: LogicalRequest, device: string): void {
+    const s = this.ctx.deps.serving();
+    if (!s || !this.run_) return this.lose(i, `${device} on the fixed path failed`);
+    this.ctx.log(device, `request ${i}: the skip connection bypasses ${device}, which failed`);
+    const req = `${this.ctx.self}-${++this.seq}`;
+    this.attemptOf.set(req, i);
+    this.attemptFixed(i, L, req, this.run_, s, inputTensors(L, s.manifest, this.sample));
+  }
+
   private lose(i: number, why: string): void {
     const L = this.requests.get(i);
     if (!L || L.done) return;
@@ -259,8 +269,18 @@ export class Requester {
       if (last >= 0) for (const [i, L] of this.requests) if (!L.done && (this.tracker.get(String(i))?.stage ?? 0) <= last) this.lose(i, `${device} on the fixed path failed`);
       return;
     }
+    if (this.mode === 'skip-connection') {
+      // the skip hyper-connection carries a request past the failed device: from here if this device
+      // handed it over, else from the device before it (or the request is lost at its deadline)
+      for (const p of this.tracker.orphanedBy(this.ctx.failed())) {
+        const i = Number(p.requestId);
+        const L = this.requests.get(i);
+        if (L && !L.done && L.winners.every((w) => w === undefined)) this.bypassFirst(i, L, device);
+      }
+      return;
+    }
     if (isBaseline(this.mode)) {
-      // a request held by the failed device is lost (early-exit: answered by its last exit); the others go around or stop early
+      // a request held by the failed device is lost (early-exit: answered by its last exit); the others stop early
       for (const p of this.tracker.orphanedBy(this.ctx.failed())) this.lose(Number(p.requestId), `${device} on the fixed path failed while running stage ${p.stage}`);
       return;
     }

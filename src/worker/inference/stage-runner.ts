@@ -7,13 +7,24 @@
  */
 import { exitOf, isBaseline, nextHop, type BaselineMode } from '../../core/baselines.js';
 import { SeenResults } from '../../core/hedging.js';
-import { STAGE_QUEUE } from '../../core/policy.js';
+import { HEDGING, STAGE_QUEUE } from '../../core/policy.js';
 import type { Message, MessageOf } from '../../core/protocol.js';
 import { PartsAssembler, carriedTensors, pickTensors, unpackTensors, type Tensor } from '../../core/tensors.js';
 import type { InferenceContext, Serving } from './context.js';
 import { COPIES, twinOf, withBackoff } from '../../core/hedging-policy.js';
 
 type Run = MessageOf<'stage-run'>;
+
+/** skip-connection hand-overs remembered at once: more than a requester keeps in flight (HEDGING.maxInFlight) */
+const HAND_OVERS = 64;
+
+/** skip-connection: a request this device handed to the next live stage, kept until a later stage is done (DFG's hyper-connection) */
+interface HandOver {
+  run: Run;
+  to: string;
+  available: Record<string, Tensor>;
+  at: number;
+}
 
 interface Job {
   run: Run;
@@ -28,6 +39,7 @@ export class StageRunner {
   private readonly accepted = new SeenResults(STAGE_QUEUE.remembered);
   /** (req, stage) some device already finished: a job for it that is still here is dropped */
   private readonly finished = new SeenResults(STAGE_QUEUE.remembered);
+  private readonly handedOver = new Map<string, HandOver>();
   ran = 0;
   cancelled = 0;
   computeMsTotal = 0;
@@ -78,6 +90,8 @@ export class StageRunner {
 
   onDone(m: MessageOf<'stage-done'>): void {
     if (m.by === this.ctx.self) return;
+    const h = this.handedOver.get(m.req);
+    if (h && m.stage > h.run.stage) this.handedOver.delete(m.req);
     this.finished.first(m.req, m.stage);
     for (const j of [...this.queue, ...(this.running ? [this.running] : [])]) {
       if (j.run.req === m.req && j.run.stage === m.stage && !j.cancelled) {
@@ -160,11 +174,41 @@ export class StageRunner {
   private forwardFixed(run: Run, s: Serving, all: Record<string, Tensor>, done: (next: string[]) => Message): void {
     const exit = run.mode === 'early-exit' ? exitOf(s.manifest, run.stage) : null;
     if (exit && all[exit]) this.ctx.sendTensors(run.requester, { [exit]: all[exit] }, (part, parts, table) => ({ type: 'stage-exit', req: run.req, stage: run.stage, by: this.ctx.self, part, parts, table }));
+    this.handOver(run, s, all, done);
+  }
+
+  /**
+   * The next hop on the fixed path. skip-connection keeps what it sent until a later stage is done:
+   * DFG sends a partition's output over the skip hyper-connection too, so a request whose next
+   * device dies on it still goes on, bypassing that device, once this one learns of the failure.
+   */
+  private handOver(run: Run, s: Serving, all: Record<string, Tensor>, done: (next: string[]) => Message): void {
     const hop = nextHop(run.mode as BaselineMode, run.path, run.stage, s.manifest, all, this.ctx.failed());
     if ('stop' in hop) return this.stop(run, run.stage + 1, hop.stop, done);
     const { stage, to, tensors } = hop;
     this.ctx.sendTensors(to, tensors, (part, parts, table) => ({ type: 'stage-run', req: run.req, stage, key: run.key, requester: run.requester, twin: '', mode: run.mode, path: run.path, part, parts, table }));
     this.ctx.send(run.requester, done([to]));
+    if (run.mode !== 'skip-connection') return;
+    this.handedOver.delete(run.req);
+    this.handedOver.set(run.req, { run, to, available: all, at: this.ctx.deps.mono() });
+    // a bounded memory: the oldest hand-overs go first (Map keeps insertion order)
+    for (const k of this.handedOver.keys()) {
+      if (this.handedOver.size <= HAND_OVERS) break;
+      this.handedOver.delete(k);
+    }
+  }
+
+  /** A device failed: the skip hyper-connection carries the requests handed to it on to the next live stage. */
+  onFailed(device: string): void {
+    const s = this.ctx.deps.serving();
+    for (const [req, h] of [...this.handedOver]) {
+      if (h.to !== device) continue;
+      this.handedOver.delete(req);
+      if (!s || s.key !== h.run.key) continue;
+      const done = (next: string[]): Message => ({ type: 'stage-done', req, stage: h.run.stage, by: this.ctx.self, computeMs: 0, next });
+      this.ctx.log(device, `request ${req}: the skip connection bypasses ${device}, which failed`);
+      this.handOver(h.run, s, h.available, done);
+    }
   }
 
   private stop(run: Run, stage: number, reason: string, done: (next: string[]) => Message): void {
@@ -175,6 +219,8 @@ export class StageRunner {
   /** Drops half-assembled stages whose sender went quiet. */
   tick(now: number): void {
     for (const [id, a] of this.assembling) if (now - a.at > STAGE_QUEUE.assemblyTimeoutMs) this.assembling.delete(id);
+    // the requester has given such a request up by now
+    for (const [req, h] of this.handedOver) if (now - h.at > HEDGING.noConfigLostMs) this.handedOver.delete(req);
   }
 
   view(): { queued: number; ran: number; cancelled: number; computeMs: number } {
