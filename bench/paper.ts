@@ -17,7 +17,7 @@
  * every cell measures warm sessions (a session's first run is slow: issue 13).
  *
  * Env / flags: --quick (one model, healthy and D2 failed, 60 images), BENCH_PAPER_N (images per cell,
- * 500), BENCH_PAPER_BATCH (10), BENCH_PAPER_RATE (requests/s, 2), BENCH_PAPER_MODELS,
+ * 500), BENCH_PAPER_BATCH (10), BENCH_PAPER_RATE (requests/s, 4; quick 2), BENCH_PAPER_MODELS,
  * BENCH_PAPER_METHODS, BENCH_PAPER_TRACE (print where a room's set-up time goes), BENCH_PORT.
  */
 import { chromium, type Browser } from '@playwright/test';
@@ -36,7 +36,7 @@ const PAPER_METHODS_RUN = (process.env.BENCH_PAPER_METHODS?.split(',') ?? METHOD
 const N = Number(process.env.BENCH_PAPER_N ?? (QUICK ? 60 : 500));
 // a quick cell still streams for a few seconds, so its failures land while images are in flight
 const BATCH = Number(process.env.BENCH_PAPER_BATCH ?? (QUICK ? 5 : 10));
-const RATE = Number(process.env.BENCH_PAPER_RATE ?? 2);
+const RATE = Number(process.env.BENCH_PAPER_RATE ?? (QUICK ? 2 : 4));
 const PORT = Number(process.env.BENCH_PORT ?? 8796);
 const BASE = `http://127.0.0.1:${PORT}`;
 /** how much slower a phone computes than this machine's share of a core, and how much slower its page runs (lib/throttle.ts says why less) */
@@ -157,8 +157,7 @@ async function openRoom(browser: Browser, model: string, method: Method): Promis
   const url = link.replace('/#', `/${DEBUG_QUERY}#`);
   // the desktop only sends requests, but for skip-connection it holds the output layer (a few KiB): room for that alone
   await setBudget(desktop, method === 'skip-connection' ? 0.01 : 0);
-  const phones = [];
-  for (let k = 0; k < 3; k++) phones.push(await phone(browser, url));
+  const phones = await Promise.all([0, 1, 2].map(() => phone(browser, url)));
   const room = { desktop, phones, url };
   await drop(desktop.page, fileOf(model, method), new Uint8Array(readFileSync(`public/models/${fileOf(model, method)}`)), 3);
   await until(async () => (await snapshot(desktop.page)).offload?.partitions.length, 60_000, 'the cut');
