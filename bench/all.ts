@@ -3,10 +3,12 @@
  * then the detector, replica and inference benchmarks of the earlier issues and the simulator
  * (cli/sim.ts), each in a process of its own, then BENCHMARKS.md regenerated from their JSON
  * (bench/lib/report.ts). `--quick` runs everything with tiny counts and writes its report under
- * bench/results/quick/, and checks the report's structure, never its speed.
+ * bench/results/quick/, and checks the report's structure, never its speed. `--only a,b` runs just
+ * those steps again and takes the others from the last run of the same mode (bench/results/run*.json,
+ * written at the end of every run); the report says which steps were re-run.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { METHODS, paperProblems } from './lib/paper-table.js';
 import { saveResult } from './lib/results.js';
@@ -42,10 +44,31 @@ function newest(name: string, since: number): string | null {
   return fresh[0] ?? null;
 }
 
+const ONLY = (() => {
+  const i = process.argv.indexOf('--only');
+  if (i < 0) return null;
+  const names = (process.argv[i + 1] ?? '').split(',');
+  const unknown = names.filter((n) => !STEPS.some((s) => s.name === n));
+  if (unknown.length) throw new Error(`--only: no step ${unknown.join(', ')} (steps: ${STEPS.map((s) => s.name).join(', ')})`);
+  return names;
+})();
+/** each step's entry of the last run in this mode (no result bodies: those are read back from their files) */
+const RUN_FILE = `bench/results/run${QUICK ? '-quick' : ''}.json`;
+type Entry = Omit<Collected['steps'][number], 'result'>;
+const lastRun: { at: string; command: string; steps: Entry[] } | null = ONLY && existsSync(RUN_FILE) ? JSON.parse(readFileSync(RUN_FILE, 'utf8')) : null;
+if (ONLY && !lastRun) throw new Error(`--only needs an earlier run in this mode (${RUN_FILE})`);
+
 const started = Date.now();
-const collected: Collected = { quick: QUICK, at: new Date(started).toISOString(), command: `npm run bench${QUICK ? ' -- --quick' : ''}`, steps: [] };
+const command = `npm run bench${QUICK ? ' -- --quick' : ''}`;
+const collected: Collected = { quick: QUICK, at: lastRun?.at ?? new Date(started).toISOString(), command: ONLY ? `${lastRun!.command}\`, then \`npm run bench -- ${QUICK ? '--quick ' : ''}--only ${ONLY.join(',')}` : command, steps: [] };
 let failed = false;
 for (const step of STEPS) {
+  const before = lastRun?.steps.find((e) => e.name === step.name);
+  if (ONLY && !ONLY.includes(step.name) && before) {
+    collected.steps.push({ ...before, result: before.file && existsSync(before.file) ? JSON.parse(readFileSync(before.file, 'utf8')) : null });
+    failed ||= !before.ok;
+    continue;
+  }
   const t0 = Date.now();
   console.log(`\n##### ${step.name} (${step.script}) #####`);
   const args = step.args ? (QUICK ? step.args.quick : step.args.full) : QUICK ? ['--quick'] : [];
@@ -57,8 +80,9 @@ for (const step of STEPS) {
   const file = newest(step.name, t0);
   const ok = r.status === 0 && !!file;
   failed ||= !ok;
-  collected.steps.push({ name: step.name, seconds: (Date.now() - t0) / 1000, ok, env: QUICK ? step.quick : step.full, file, result: file ? JSON.parse(readFileSync(file, 'utf8')) : null });
+  collected.steps.push({ name: step.name, seconds: (Date.now() - t0) / 1000, ok, env: QUICK ? step.quick : step.full, file, ...(ONLY ? { rerun: new Date(t0).toISOString() } : {}), result: file ? JSON.parse(readFileSync(file, 'utf8')) : null });
 }
+writeFileSync(RUN_FILE, JSON.stringify({ at: collected.at, command: collected.command, steps: collected.steps.map(({ result: _, ...e }) => e) }, null, 1));
 const out = writeReport(collected);
 console.log(`\nwrote ${out.join(', ')} in ${((Date.now() - started) / 60000).toFixed(1)} min`);
 // the report's structure, never its speed: what CI checks of the quick run

@@ -18,7 +18,7 @@
  *
  * Env / flags: --quick (one model, healthy and D2 failed, 60 images), BENCH_PAPER_N (images per cell,
  * 500), BENCH_PAPER_BATCH (10), BENCH_PAPER_RATE (requests/s, 4; quick 2), BENCH_PAPER_MODELS,
- * BENCH_PAPER_METHODS, BENCH_PAPER_TRACE (print where a room's set-up time goes), BENCH_PORT.
+ * BENCH_PAPER_METHODS, BENCH_PAPER_FAILURES (e.g. healthy,D1+D3), BENCH_PAPER_TRACE (print where a room's set-up time goes), BENCH_PORT.
  */
 import { chromium, type Browser } from '@playwright/test';
 import { readFileSync } from 'node:fs';
@@ -31,7 +31,10 @@ import { METHODS, PAPER, type Method, type PaperRow } from './lib/paper-table.js
 
 export const QUICK = process.argv.includes('--quick');
 export const PAPER_MODELS = (process.env.BENCH_PAPER_MODELS ?? (QUICK ? 'resnet' : 'alexnet,resnet,vgg')).split(',');
-export const PAPER_FAILURES: string[][] = QUICK ? [[], ['D2']] : [[], ['D1'], ['D2'], ['D3'], ['D1', 'D2'], ['D2', 'D3'], ['D1', 'D3']];
+/** failure sets, in order (BENCH_PAPER_FAILURES: comma-separated, '+' within a set, 'healthy' for none) */
+export const PAPER_FAILURES: string[][] = process.env.BENCH_PAPER_FAILURES?.split(',').map((f) => (f === 'healthy' ? [] : f.split('+')))
+  ?? (QUICK ? [[], ['D2']] : [[], ['D1'], ['D2'], ['D3'], ['D1', 'D2'], ['D2', 'D3'], ['D1', 'D3']]);
+if (PAPER_FAILURES.flat().some((d) => !['D1', 'D2', 'D3'].includes(d))) throw new Error(`BENCH_PAPER_FAILURES names phones D1, D2 and D3 only: ${process.env.BENCH_PAPER_FAILURES}`);
 const PAPER_METHODS_RUN = (process.env.BENCH_PAPER_METHODS?.split(',') ?? METHODS) as Method[];
 const N = Number(process.env.BENCH_PAPER_N ?? (QUICK ? 60 : 500));
 // a quick cell still streams for a few seconds, so its failures land while images are in flight
@@ -173,6 +176,7 @@ async function cell(room: Room, parts: number, model: string, method: Method, fa
   };
   const v = await stream(room, parts, method, N, failed.length ? kill : undefined);
   const row: PaperRow = { model, failed, method, n: N, answered: v.answered, lost: v.lost, correct: v.correct, accuracy: v.correct / N, p50Ms: v.p50, p99Ms: v.p99 };
+  if (process.env.BENCH_PAPER_TRACE && row.lost) await explain(room);
   console.log(`${since()}  ${model} ${method.padEnd(15)} ${(failed.join('+') || 'healthy').padEnd(7)} accuracy ${(100 * row.accuracy).toFixed(2)} %  answered ${v.answered}/${N}  p50 ${v.p50?.toFixed(0)} ms  p99 ${v.p99?.toFixed(0)} ms`);
   return row;
 }

@@ -76,7 +76,7 @@ async function throughputAndRejoin(browser: Browser) {
   const b = await open(browser, url);
   await until(() => meshUp([a, b]), 60_000, 'two-device mesh');
   await drop(a.page, 'mlp16.onnx', model, 2);
-  await until(() => targetMet(b.page, 2, [a.id, b.id]).then((ok) => ok || offload(b.page).then((o) => !!o && o.partitions.length === 2 && o.partitions.every((p) => p.replicas.length === 2))), 120_000, 'both replicas on B');
+  await until(() => targetMet(b.page, 2, [a.id, b.id]).then((ok) => ok || offload(b.page).then((o) => !!o && o.partitions.length === 2 && o.partitions.every((p) => p.replicas.length === 2))), 120_000, 'both replicas on B').catch((e) => dump([a, b], Date.now() - 120_000, e));
   const parts = (await offload(a.page))!.partitions;
   const total = parts.reduce((s, p) => s + p.bytes, 0);
   console.log(`model: ${(model.length / 1048576).toFixed(1)} MiB in ${parts.length} replicas of ${parts.map((p) => `${(p.bytes / 1048576).toFixed(2)} MiB`).join(', ')}`);

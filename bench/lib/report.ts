@@ -40,7 +40,8 @@ export interface Collected {
   quick: boolean;
   at: string;
   command: string;
-  steps: { name: string; seconds: number; ok: boolean; env: Record<string, string>; file: string | null; result: unknown }[];
+  /** `rerun`: when the step was run again alone (`npm run bench -- --only`) */
+  steps: { name: string; seconds: number; ok: boolean; env: Record<string, string>; file: string | null; rerun?: string; result: unknown }[];
 }
 
 /** which published column each of ours is compared with */
@@ -175,7 +176,7 @@ export function writeReport(c: Collected): string[] {
     '',
     '| step | minutes | result file |',
     '| --- | ---: | --- |',
-    ...c.steps.map((s) => `| ${s.name}${s.ok ? '' : ' (failed)'} | ${(s.seconds / 60).toFixed(1)} | ${s.file ?? '–'} |`),
+    ...c.steps.map((s) => `| ${s.name}${s.ok ? '' : ' (failed)'}${s.rerun ? ` (re-run alone, ${s.rerun.slice(0, 16).replace('T', ' ')} UTC)` : ''} | ${(s.seconds / 60).toFixed(1)} | ${s.file ?? '–'} |`),
     '',
     ...(paper ? paperSection(paper.rows, charts) : ['## Accuracy under failure', '', 'The paper table did not run.', '']),
     ...otherSections(c.steps, place),
