@@ -85,6 +85,9 @@ export class Mesh {
       // a peer that left between listing and dialling is routine, not an error
       if (e.type === 'peer-unavailable') return;
       this.opts.report({ kind: 'signalling', state: peer.disconnected ? 'lost' : 'open', detail: `${e.type}: ${e.message}` });
+      // our id is still registered from this tab's last session (the server has not yet seen that
+      // socket go): PeerJS gives up on a first connection refused so, so dial again with a new Peer
+      if (e.type === 'unavailable-id') this.later(() => !this.stopped && this.peer === peer && peer.destroyed && this.start(), REDIAL_MS);
     });
   }
 
