@@ -174,8 +174,9 @@ async function cell(room: Room, parts: number, model: string, method: Method, fa
   const kill = async () => {
     for (const name of failed) await room.phones[Number(name.slice(1)) - 1].page.close();
   };
+  const t0 = Date.now();
   const v = await stream(room, parts, method, N, failed.length ? kill : undefined);
-  const row: PaperRow = { model, failed, method, n: N, answered: v.answered, lost: v.lost, correct: v.correct, accuracy: v.correct / N, p50Ms: v.p50, p99Ms: v.p99 };
+  const row: PaperRow = { model, failed, method, n: N, answered: v.answered, lost: v.lost, correct: v.correct, accuracy: v.correct / N, p50Ms: v.p50, p99Ms: v.p99, seconds: (Date.now() - t0) / 1000, restoreSeconds: 0 };
   if (process.env.BENCH_PAPER_TRACE && row.lost) await explain(room);
   console.log(`${since()}  ${model} ${method.padEnd(15)} ${(failed.join('+') || 'healthy').padEnd(7)} accuracy ${(100 * row.accuracy).toFixed(2)} %  answered ${v.answered}/${N}  p50 ${v.p50?.toFixed(0)} ms  p99 ${v.p99?.toFixed(0)} ms`);
   return row;
@@ -204,9 +205,12 @@ export async function paperTable(browser: Browser): Promise<PaperRow[]> {
       try {
         const cells = methods.flatMap((method) => PAPER_FAILURES.map((failed) => ({ method, failed })));
         for (const [k, { method, failed }] of cells.entries()) {
-          rows.push(await explained(room, cell(room, parts, model, method, failed)));
+          const row = await explained(room, cell(room, parts, model, method, failed));
+          rows.push(row);
           if (failed.length && k < cells.length - 1) {
+            const t0 = Date.now();
             await replace(room, failed, parts, cells[k + 1].method);
+            row.restoreSeconds = (Date.now() - t0) / 1000;
             console.log(`${since()}  ${failed.join(', ')} back`);
           }
         }

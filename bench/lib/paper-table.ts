@@ -21,6 +21,9 @@ export interface PaperRow {
   /** per request of a batch of images */
   p50Ms: number | null;
   p99Ms: number | null;
+  /** wall time of the cell's stream, and of bringing its failed phones back afterwards (where the bench's time goes) */
+  seconds?: number;
+  restoreSeconds?: number;
 }
 
 export const FAILURE_SETS = ['D1', 'D2', 'D3', 'D1+D2', 'D2+D3', 'D1+D3'] as const;

@@ -162,6 +162,16 @@ function otherSections(steps: Collected['steps'], place: Place): string[] {
   return out;
 }
 
+/** Where the paper table's minutes went: streaming the cells, bringing failed phones back, opening rooms (the rest). */
+function paperTime(rows: PaperRow[], total: number): string[] {
+  if (!rows.some((r) => r.seconds !== undefined)) return [];
+  const sum = (f: (r: PaperRow) => number) => rows.reduce((a, r) => a + f(r), 0) / 60;
+  const cells = sum((r) => r.seconds ?? 0);
+  const restore = sum((r) => r.restoreSeconds ?? 0);
+  const slowest = [...rows].sort((a, b) => (b.seconds ?? 0) - (a.seconds ?? 0))[0];
+  return [`Paper table's ${(total / 60).toFixed(1)} min: ${cells.toFixed(1)} streaming its ${rows.length} cells (slowest: ${slowest.model} ${slowest.method} ${slowest.failed.join('+') || 'healthy'}, ${(slowest.seconds ?? 0).toFixed(0)} s), ${restore.toFixed(1)} bringing failed phones back and warming the room up, ${Math.max(0, total / 60 - cells - restore).toFixed(1)} opening rooms and dropping models.`, ''];
+}
+
 /** Writes the report and its charts (Place says where); returns the paths. */
 export function writeReport(c: Collected): string[] {
   const paper = c.steps.find((s) => s.name === 'paper')?.result as { rows: PaperRow[]; n: number; batch: number; ratePerSec: number; phoneSlowdown: { compute: number; page: number } } | null;
@@ -178,6 +188,7 @@ export function writeReport(c: Collected): string[] {
     '| --- | ---: | --- |',
     ...c.steps.map((s) => `| ${s.name}${s.ok ? '' : ' (failed)'}${s.rerun ? ` (re-run alone, ${s.rerun.slice(0, 16).replace('T', ' ')} UTC)` : ''} | ${(s.seconds / 60).toFixed(1)} | ${s.file ?? '–'} |`),
     '',
+    ...paperTime(paper?.rows ?? [], c.steps.find((s) => s.name === 'paper')?.seconds ?? 0),
     ...(paper ? paperSection(paper.rows, charts) : ['## Accuracy under failure', '', 'The paper table did not run.', '']),
     ...otherSections(c.steps, place),
   ];

@@ -43,8 +43,16 @@ export const CONFIRMATION = Object.freeze({
 
 /** A device's queue of stages it runs for others. */
 export const STAGE_QUEUE = Object.freeze({
-  /** jobs running or waiting here; beyond this the device refuses in the confirmation step */
+  /** jobs running or waiting here; beyond this the device refuses a request's first stage in the confirmation step */
   maxJobs: 6,
+  /**
+   * … and beyond this a later stage. A request already partway through holds activations and
+   * compute spent on it: refusing it mid-pipeline throws that away and costs the requester an
+   * attempt, so a device left holding every partition (the lone survivor of a double failure)
+   * would shed the very requests it is finishing. Admission happens at the first stage; the
+   * requesters' in-flight limit (HEDGING.maxInFlight) is what keeps this queue short.
+   */
+  maxJobsInPipeline: 24,
   /** a stage whose activations stopped arriving this long ago is dropped half-assembled */
   assemblyTimeoutMs: 10_000,
   /** (request, stage) pairs remembered as taken or finished, so duplicates are dropped */

@@ -55,6 +55,19 @@ describe('distributed inference in a room (requester, router, stage runner, hedg
     expect(v.recent.slice(-5).every((r) => r.path[1] === 'device000002')).toBe(true);
   });
 
+  it('loses nothing when one slow device is left holding every partition and requests arrive faster than it can answer', async () => {
+    // devices 1 and 2 hold both partitions; 2 dies, 1 finishes each stage in 150 ms, requests come every 50 ms
+    const room = new InferenceRoom({ devices: 3, holders: [[1, 2], [1, 2]], computeMs: 150 });
+    await room.run(2000);
+    const inf = await stream(room, 40, 20);
+    await room.run(500);
+    room.kill(2);
+    await room.run(60_000);
+    const v = inf.view();
+    expect([v.answered, v.correct, v.lost]).toEqual([40, 40, 0]);
+    expect(v.recent.some((r) => /no device could take the next stage/.test(r.note ?? ''))).toBe(false);
+  });
+
   it('re-issues a stage that misses its deadline, doubling it per attempt, and counts the request lost after the last attempt', async () => {
     const room = new InferenceRoom(ROOM);
     await room.run(2000);

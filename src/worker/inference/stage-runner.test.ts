@@ -149,6 +149,22 @@ describe('stage runner (FRIM 4.3: bounded queue, hedged execution, forwarding)',
     expect(h.runner.canRun(KEY, 0)).toBe(false);
   });
 
+  it(`takes a later stage of a request already under way beyond that bound, up to ${STAGE_QUEUE.maxJobsInPipeline} jobs, and runs the furthest stage first`, async () => {
+    const h = harness();
+    for (let i = 0; i < STAGE_QUEUE.maxJobs; i++) h.deliver(`r-${i}`, 0, { input: tensor([i, i, i, i]) });
+    expect(h.runner.canRun(KEY, 0)).toBe(false);
+    expect(h.runner.canRun(KEY, 1)).toBe(true);
+    for (let i = STAGE_QUEUE.maxJobs; i < STAGE_QUEUE.maxJobsInPipeline; i++) h.deliver(`r-${i}`, 1, { h: tensor([i, i, i, i]) });
+    expect(h.runner.canRun(KEY, 1)).toBe(false);
+    // r-0's stage 0 started first; once it is done the stage-1 jobs go before the other stage-0 ones
+    h.computes[0].finish({ outputs: { h: tensor([1, 1, 1, 1]) }, ms: 1 });
+    await h.clock.advance(0);
+    expect(h.computes[1].hash).toBe(P1.sha256);
+    h.computes[1].finish({ outputs: { logits: { type: 'float32', dims: [1, 10], data: new Uint8Array(40) } }, ms: 1 });
+    await h.clock.advance(0);
+    expect(h.computes[2].hash).toBe(P1.sha256);
+  });
+
   it('answers the requester with a stage error for bad activations, a missing input, a failed compute, or no next device', async () => {
     const h = harness({ next: [] });
     // a table that does not describe the payload

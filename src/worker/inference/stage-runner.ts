@@ -57,7 +57,7 @@ export class StageRunner {
   canRun(key: string, stage: number): boolean {
     const s = this.ctx.deps.serving();
     const p = s?.manifest.partitions[stage];
-    return !!s && !!p && s.key === key && s.holds(p.sha256) && this.ctx.deps.canCompute() && this.queued < STAGE_QUEUE.maxJobs;
+    return !!s && !!p && s.key === key && s.holds(p.sha256) && this.ctx.deps.canCompute() && this.queued < (stage === 0 ? STAGE_QUEUE.maxJobs : STAGE_QUEUE.maxJobsInPipeline);
   }
 
   onRun(from: string, m: Run, payload: Uint8Array): void {
@@ -104,9 +104,16 @@ export class StageRunner {
     if (before !== this.queue.length) this.ctx.deps.state.dirty = true;
   }
 
+  /** The job to run next: the furthest stage first (finishing requests in flight before starting new ones), oldest first within a stage. */
+  private next(): Job {
+    let best = 0;
+    for (let i = 1; i < this.queue.length; i++) if (this.queue[i].run.stage > this.queue[best].run.stage) best = i;
+    return this.queue.splice(best, 1)[0];
+  }
+
   private pump(): void {
     while (!this.running && this.queue.length) {
-      const job = this.queue.shift()!;
+      const job = this.next();
       if (job.cancelled) continue;
       this.running = job;
       void this.execute(job).finally(() => {
