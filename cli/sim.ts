@@ -7,7 +7,7 @@
  *   npm run sim -- --devices 1000 --seeds 1,2,3 --spreads 0,1 --json   that room for each seed and spread, FRIM's goal checked in each
  *   options: --devices N --minutes M --up MIN (median of the devices' mean times up) --down MIN (mean time away)
  *            --spread S (sigma of the devices' spread of mean times up, 1) --history MIN (the room's past, 60)
- *            --rate R (requests/s) --target θ (FRIM's dependability target, 0.999) --seed S --json
+ *            --rate R (requests/s) --target θ (FRIM's dependability target, 0.999) --horizon S (availability horizon H, 60) --seed S --json
  */
 import { goalMet } from '../src/sim/goal.js';
 import { heartbeatsPerDevicePerSec, simulate, type Policy, type SimConfig, type SimResult } from '../src/sim/room-sim.js';
@@ -38,7 +38,7 @@ function arg(name: string, fallback: number, zeroOk = false): number {
 const POLICIES: Policy[] = ['frim', 'fixed1', 'fixed2', 'fixed3'];
 
 function room(devices: number, minutes: number, upMin: number, seed = arg('seed', 1), spread = arg('spread', 1, true)): SimConfig {
-  return { devices, minutes, seed, meanUpMin: upMin, meanDownMin: arg('down', 10), upSpread: spread, historyMin: arg('history', 60, true), requestsPerSec: arg('rate', 5), target: arg('target', 0.999), ...VGG16 };
+  return { devices, minutes, seed, meanUpMin: upMin, meanDownMin: arg('down', 10), upSpread: spread, historyMin: arg('history', 60, true), requestsPerSec: arg('rate', 5), target: arg('target', 0.999), horizonSec: arg('horizon', 60), ...VGG16 };
 }
 
 function summary(r: SimResult) {
@@ -49,7 +49,7 @@ function summary(r: SimResult) {
 function roomJson(cfg: SimConfig) {
   const [frim, ...fixed] = POLICIES.map((p) => simulate(cfg, p));
   return {
-    devices: cfg.devices, minutes: cfg.minutes, seed: cfg.seed, meanUpMin: cfg.meanUpMin, meanDownMin: cfg.meanDownMin, upSpread: cfg.upSpread, historyMin: cfg.historyMin, requestsPerSec: cfg.requestsPerSec, target: cfg.target,
+    devices: cfg.devices, minutes: cfg.minutes, seed: cfg.seed, meanUpMin: cfg.meanUpMin, meanDownMin: cfg.meanDownMin, upSpread: cfg.upSpread, historyMin: cfg.historyMin, requestsPerSec: cfg.requestsPerSec, target: cfg.target, horizonSec: cfg.horizonSec,
     ...summary(frim), failures: frim.failures, detectionP50Ms: frim.detectionP50Ms,
     fixed1: summary(fixed[0]), fixed2: summary(fixed[1]), fixed3: summary(fixed[2]),
     heartbeatsPerDevicePerSec: heartbeatsPerDevicePerSec(cfg.devices), placementMsMean: frim.placementMsMean, msPerEvent: frim.msPerEvent, events: frim.events,

@@ -16,7 +16,7 @@
  * resource confirmation round trip.
  */
 import { adapt, type RoomDevice, type RoomPartition } from '../core/adaptation.js';
-import { availability } from '../core/availability.js';
+import { DEFAULT_AVAILABILITY, availability } from '../core/availability.js';
 import { DEFAULT_DETECTOR } from '../core/detector.js';
 import { rankNextStage, type ExecutionGraph, type Position } from '../core/execution-graph.js';
 import { StageTimes } from '../core/hedging.js';
@@ -46,6 +46,8 @@ export interface SimConfig {
   partitions: SimPartition[];
   outBytes: number;
   target: number;
+  /** the availability horizon H in seconds (core/availability.ts; the product's default when absent) */
+  horizonSec?: number;
   /** fixed devices instead of drawn ones (tests): device i's speed (FLOP/ms), budget, RTT and bandwidth (bytes/ms) */
   profiles?: { speed: number; budget: number; rtt: number; bw: number }[];
   /** fixed failures instead of drawn ones (tests): device i goes down at `downAt` ms and rejoins at `backAt` */
@@ -168,7 +170,8 @@ export function simulate(cfg: SimConfig, policy: Policy): SimResult {
   const minCopies = policy === 'frim' ? 2 : Number(policy.slice(5));
   const target = policy === 'frim' ? cfg.target : 0;
   const link = (a: Device, b: Device) => ({ rttMs: (a.rtt + b.rtt) / 2, bandwidth: Math.min(a.bw, b.bw) });
-  const availabilityOf = (d: Device, now: number) => availability({ uptimeSec: d.uptimeSec + (d.known ? (now - d.knownSince) / 1000 : 0), failures: d.failures });
+  const model = { ...DEFAULT_AVAILABILITY, horizonSec: cfg.horizonSec ?? DEFAULT_AVAILABILITY.horizonSec };
+  const availabilityOf = (d: Device, now: number) => availability({ uptimeSec: d.uptimeSec + (d.known ? (now - d.knownSince) / 1000 : 0), failures: d.failures }, model);
 
   function coordinate(now: number): void {
     const view: RoomDevice[] = devices.slice(1).map((d) => ({
