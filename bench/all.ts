@@ -5,7 +5,8 @@
  * (bench/lib/report.ts). `--quick` runs everything with tiny counts and writes its report under
  * bench/results/quick/, and checks the report's structure, never its speed. `--only a,b` runs just
  * those steps again and takes the others from the last run of the same mode (bench/results/run*.json,
- * written at the end of every run); the report says which steps were re-run.
+ * written at the end of every run); the report says which steps were re-run. `--report` runs nothing
+ * and rewrites the report from the last run.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -45,6 +46,8 @@ function newest(name: string, since: number): string | null {
 }
 
 const ONLY = (() => {
+  // --report: no step runs again, the report is rewritten from the last run (after a change to the report itself)
+  if (process.argv.includes('--report')) return [];
   const i = process.argv.indexOf('--only');
   if (i < 0) return null;
   const names = (process.argv[i + 1] ?? '').split(',');
@@ -60,7 +63,7 @@ if (ONLY && !lastRun) throw new Error(`--only needs an earlier run in this mode 
 
 const started = Date.now();
 const command = `npm run bench${QUICK ? ' -- --quick' : ''}`;
-const collected: Collected = { quick: QUICK, at: lastRun?.at ?? new Date(started).toISOString(), command: ONLY ? `${lastRun!.command}\`, then \`npm run bench -- ${QUICK ? '--quick ' : ''}--only ${ONLY.join(',')}` : command, steps: [] };
+const collected: Collected = { quick: QUICK, at: lastRun?.at ?? new Date(started).toISOString(), command: ONLY?.length ? `${lastRun!.command}\`, then \`npm run bench -- ${QUICK ? '--quick ' : ''}--only ${ONLY.join(',')}` : lastRun?.command ?? command, steps: [] };
 let failed = false;
 for (const step of STEPS) {
   const before = lastRun?.steps.find((e) => e.name === step.name);

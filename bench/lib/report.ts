@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { paperGoals } from './goals.js';
 import { FAILURE_SETS, METHODS, PAPER, type Method, type PaperRow } from './paper-table.js';
 import { accuracyChart, lineChart } from './svg-chart.js';
 
@@ -87,6 +88,9 @@ function paperSection(rows: PaperRow[], charts: string[]): string[] {
   out.push('', 'Completion (images answered / sent) and latency per request (p50 / p99 ms):', '');
   table('---', (r) => `${r.answered}/${r.n} · ${ms(r.p50Ms)} / ${ms(r.p99Ms)}`);
   out.push('', ...charts.map((c) => `![accuracy under failure](${c})`), '');
+  out.push('### Goals', '', '| goal | result | cells that miss it |', '| --- | --- | --- |');
+  for (const g of paperGoals(rows)) out.push(`| ${g.goal} | ${g.met === null ? 'not run' : g.met ? 'met' : '**not met**'} | ${g.misses.join('; ') || '–'} |`);
+  out.push('', 'early-exit here is the rule the issue gives — answer from the last exit before a failed partition — and that rule cannot match the paper\'s pattern: with D1 (the first partition) gone there is no exit before it, so it collapses under D1, D1+D2 and D1+D3; with D2 and D3 gone D1\'s exit still answers, so it holds under D2+D3. The paper\'s Early exit column (75 % under D1, 7 % under D2+D3, 60 % under D1+D3) behaves like a bypass of one failed device, which no exit-before-failure rule gives; skip-connection, which is that bypass, does follow it.', '');
   return out;
 }
 
