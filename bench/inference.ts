@@ -7,7 +7,9 @@
  *   on its fixed path closed after a third was answered, then a fresh device joins and the room
  *   re-places, 5. frim with the device its requests used most closed after a third.
  * Also: whole-model latency on the requester through the same compute-worker path, the hop and
- * transfer costs measured in the room, and the compute spent on duplicate (hedged) stages.
+ * transfer costs measured in the room, the compute spent on duplicate (hedged) stages, the room's
+ * throughput when flooded against one device running the whole model back to back, and the first
+ * ten requests after placement against the steady state (cold start).
  *
  * The same phases run in a WASM room and then a WebGPU room (SwiftShader here, so fewer requests
  * at a lower rate), reported side by side.
@@ -80,6 +82,8 @@ interface RoomResult {
   failoverP99Ratio: number;
   mesh: { p50: number | null; localWholeP50: number; hopTransferP50: number; rttP50: number; bytesPerMs: number; ratio: number };
   hedging: { stageRuns: number; needed: number; duplicateFraction: number; cancelledBeforeRunning: number; computeMs: number };
+  throughput: { roomPerSec: number; singlePerSec: number; ratio: number; flood: ReturnType<typeof summary> };
+  coldStart: { p99: number; steadyP50: number; ratio: number };
 }
 
 /** Every phase in one 4-device room whose devices compute on `backend`. */
@@ -99,7 +103,8 @@ async function room(browser: Browser, backend: 'wasm' | 'webgpu', n: number, rat
     const inBytes = await dropper.page.locator('[data-testid=plan-partition]').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-input-bytes'))));
     console.log(`room: ${devices.map((d) => `${d.id} (${held(d)} copies)`).join(', ')}; requester ${req.id}; bytes into each stage ${inBytes.join(' / ')}`);
 
-    await phase(req, 'frim', Math.min(40, n), rate);
+    // the room's first run after placement: its first requests pay for whatever is still cold
+    const warmUp = await phase(req, 'frim', Math.min(40, n), rate);
     const before = await runnerTotals(devices);
     const healthy = await phase(req, 'frim', n, rate);
     const after = await runnerTotals(devices);
@@ -122,6 +127,14 @@ async function room(browser: Browser, backend: 'wasm' | 'webgpu', n: number, rat
     });
     const expected = quantile(steady, 0.5) + quantile(hopCosts, 0.5);
     const meshRatio = healthy.p50! / expected;
+    // as many requests as the room takes (the requester keeps HEDGING.maxInFlight in flight), against
+    // one device running the whole model back to back: the same model, measured in the same run
+    const flood = await phase(req, 'frim', n, 1000);
+    const roomPerSec = flood.answered / (flood.ms / 1000);
+    const singlePerSec = 1000 / (steady.reduce((a, b) => a + b, 0) / steady.length);
+    const first = [...warmUp.points].sort((a, b) => a.t - b.t).slice(0, 10).map((p) => p.ms);
+    const coldStart = { p99: quantile(first, 0.99), steadyP50: healthy.p50!, ratio: quantile(first, 0.99) / healthy.p50! };
+    console.log(`throughput: room ${roomPerSec.toFixed(1)}/s, one device ${singlePerSec.toFixed(1)}/s; first 10 requests p99 ${coldStart.p99.toFixed(0)} ms`);
     const runs = after.ran - before.ran;
     const duplicate = (runs - healthy.answered * STAGES) / Math.max(1, runs);
     console.log(`local whole-model p50 ${quantile(steady, 0.5).toFixed(1)} ms; RTT p50 ${rtt.toFixed(1)} ms; ${(bytesPerMs / 1000).toFixed(1)} MB/s; hop+transfer p50 ${quantile(hopCosts, 0.5).toFixed(1)} ms`);
@@ -158,6 +171,8 @@ async function room(browser: Browser, backend: 'wasm' | 'webgpu', n: number, rat
       failoverP99Ratio: failover.p99! / healthy.p99!,
       mesh: { p50: healthy.p50, localWholeP50: quantile(steady, 0.5), hopTransferP50: quantile(hopCosts, 0.5), rttP50: rtt, bytesPerMs, ratio: meshRatio },
       hedging: { stageRuns: runs, needed: healthy.answered * STAGES, duplicateFraction: duplicate, cancelledBeforeRunning: after.cancelled - before.cancelled, computeMs: after.computeMs - before.computeMs },
+      throughput: { roomPerSec, singlePerSec, ratio: roomPerSec / singlePerSec, flood: summary(flood) },
+      coldStart,
     };
   } finally {
     for (const d of live) await d.context.close().catch(() => undefined);
@@ -182,6 +197,8 @@ function report(rooms: RoomResult[]): void {
     ['hop + transfer costs p50 ms', (r) => f(r.mesh.hopTransferP50)],
     ['mesh p50 / (whole + hops) (goal <= 1.3x)', (r) => `${f(r.mesh.ratio, 2)}x`],
     ['duplicate stage runs (goal <= 10 %)', (r) => `${f(100 * r.hedging.duplicateFraction)} % of ${r.hedging.stageRuns}`],
+    ['requests/s: room / one device (goal >= 1.6x)', (r) => `${f(r.throughput.roomPerSec)} / ${f(r.throughput.singlePerSec)} = ${f(r.throughput.ratio, 2)}x`],
+    ['first 10 requests p99 / steady p50 (goal <= 3x)', (r) => `${f(r.coldStart.p99, 0)} / ${f(r.coldStart.steadyP50)} = ${f(r.coldStart.ratio, 1)}x`],
   ];
   const w = Math.max(...rows.map(([n]) => n.length));
   console.log(`\n${''.padEnd(w)}  ${rooms.map((r) => (r.backend === 'wasm' ? 'WASM room' : 'WebGPU room (SwiftShader)').padEnd(26)).join('')}`);
@@ -201,6 +218,8 @@ async function main(): Promise<void> {
     stopServer(server);
   }
   out.rooms = rooms;
+  // per backend too, as issue 13 names them
+  for (const r of rooms) out[r.backend] = { mesh: r.mesh, hedging: r.hedging, throughput: r.throughput, coldStart: r.coldStart };
   report(rooms);
   console.log(`written ${saveResult('inference', String(out.at), out)}`);
 }

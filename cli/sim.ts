@@ -9,6 +9,8 @@
  *            --spread S (sigma of the devices' spread of mean times up, 1) --history MIN (the room's past, 60)
  *            --rate R (requests/s) --target θ (FRIM's dependability target, 0.999) --horizon S (availability horizon H, 60) --seed S --json
  */
+import { spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { goalMet } from '../src/sim/goal.js';
 import { heartbeatsPerDevicePerSec, simulate, type Policy, type SimConfig, type SimResult } from '../src/sim/room-sim.js';
 
@@ -69,14 +71,39 @@ function list(name: string, fallback: number[], zeroOk = false): number[] {
   return vs;
 }
 
-if (process.argv.includes('--seeds') || process.argv.includes('--spreads')) {
+type RoomJson = Omit<ReturnType<typeof roomJson>, 'copiesOverTime'>;
+
+/**
+ * Several rooms at once, one child process per room and as many at a time as there are cores: each
+ * room is single-threaded and independent of the others, so the results are the same as one by one.
+ */
+async function roomsAtOnce(cfgs: SimConfig[]): Promise<RoomJson[]> {
+  const out: RoomJson[] = new Array(cfgs.length);
+  let next = 0;
+  const one = (k: number) => new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, [...process.execArgv, process.argv[1], '--room-config', JSON.stringify(cfgs[k])], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    child.stdout.on('data', (b: Buffer) => (text += b));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(void (out[k] = JSON.parse(text))) : reject(new Error(`room ${k} exited with ${code}`))));
+  });
+  const lane = async () => {
+    for (let k = next++; k < cfgs.length; k = next++) await one(k);
+  };
+  await Promise.all(Array.from({ length: Math.min(availableParallelism(), cfgs.length) }, lane));
+  return out;
+}
+
+if (process.argv.includes('--room-config')) {
+  // a child of roomsAtOnce: one room, its JSON on stdout
+  const { copiesOverTime: _, ...r } = roomJson(JSON.parse(process.argv[process.argv.indexOf('--room-config') + 1]) as SimConfig);
+  console.log(JSON.stringify(r));
+} else if (process.argv.includes('--seeds') || process.argv.includes('--spreads')) {
   const runs = [];
-  for (const spread of list('spreads', [arg('spread', 1, true)], true)) {
-    for (const seed of list('seeds', [arg('seed', 1)])) {
-      const { copiesOverTime: _, ...r } = roomJson(room(Math.round(arg('devices', 1000)), arg('minutes', 10), arg('up', 30), seed, spread));
-      runs.push({ ...r, goalMet: goalMet(r) });
-      if (!process.argv.includes('--json')) console.log(`seed ${seed} spread ${spread}: FRIM ${(100 * r.answeredFraction).toFixed(2)} % (${(r.bytesMoved / 2 ** 30).toFixed(2)} GiB), fixed 2 ${(100 * r.fixed2.answeredFraction).toFixed(2)} %, fixed 3 ${(100 * r.fixed3.answeredFraction).toFixed(2)} % (${(r.fixed3.bytesMoved / 2 ** 30).toFixed(2)} GiB): goal ${goalMet(r) ?? 'not tested'}`);
-    }
+  const cfgs = list('spreads', [arg('spread', 1, true)], true).flatMap((spread) => list('seeds', [arg('seed', 1)]).map((seed) => room(Math.round(arg('devices', 1000)), arg('minutes', 10), arg('up', 30), seed, spread)));
+  for (const r of await roomsAtOnce(cfgs)) {
+    runs.push({ ...r, goalMet: goalMet(r) });
+    if (!process.argv.includes('--json')) console.log(`seed ${r.seed} spread ${r.upSpread}: FRIM ${(100 * r.answeredFraction).toFixed(2)} % (${(r.bytesMoved / 2 ** 30).toFixed(2)} GiB), fixed 2 ${(100 * r.fixed2.answeredFraction).toFixed(2)} %, fixed 3 ${(100 * r.fixed3.answeredFraction).toFixed(2)} % (${(r.fixed3.bytesMoved / 2 ** 30).toFixed(2)} GiB): goal ${goalMet(r) ?? 'not tested'}`);
   }
   if (process.argv.includes('--json')) console.log(JSON.stringify({ runs }));
 } else if (process.argv.includes('--json') && !process.argv.includes('--sweep')) {
@@ -93,8 +120,7 @@ if (process.argv.includes('--seeds') || process.argv.includes('--spreads')) {
     console.log(`devices  up(min)  failures  ${POLICIES.map((p) => p.padEnd(17)).join('')}hb/dev/s  place(ms)  ms/event`);
   }
   const sweep = [];
-  for (const cfg of rooms) {
-    const { copiesOverTime: _, ...r } = roomJson(cfg);
+  for (const r of await roomsAtOnce(rooms)) {
     sweep.push(r);
     if (!json) console.log(`${String(r.devices).padStart(7)}  ${String(r.meanUpMin).padStart(7)}  ${String(r.failures).padStart(8)}  ${[r, r.fixed1, r.fixed2, r.fixed3].map((x) => `${pct(x.answeredFraction)} (${gib(x.bytesMoved)}) `).join('')}${String(r.heartbeatsPerDevicePerSec).padStart(8)}  ${r.placementMsMean.toFixed(2).padStart(9)}  ${r.msPerEvent.toFixed(3).padStart(8)}`);
   }

@@ -100,7 +100,7 @@ interface ReplicasJson { throughput?: { ratio?: number; oursMBps?: number }; rej
 interface Phase { answered?: number; lost?: number; p99?: number | null }
 interface SimPolicyJson { answeredFraction: number; bytesMoved: number; copiesMean: number; copiesMin?: number; latencyP50Ms: number | null; latencyP99Ms: number | null }
 interface SimJson extends SimPolicyJson { target?: number; devices: number; minutes: number; meanUpMin: number; meanDownMin: number; upSpread?: number; historyMin?: number; copiesOverTime?: Record<string, { t: number; mean: number }[]>; requestsPerSec: number; failures: number; detectionP50Ms: number | null; fixed1: SimPolicyJson; fixed2: SimPolicyJson; fixed3: SimPolicyJson; heartbeatsPerDevicePerSec: number; placementMsMean: number; msPerEvent: number }
-interface InferenceRoomJson { n?: number; frim?: { failure?: Phase }; noConfig?: { failure?: Phase }; mesh?: { ratio?: number }; hedging?: { duplicateFraction?: number } }
+interface InferenceRoomJson { n?: number; frim?: { failure?: Phase }; noConfig?: { failure?: Phase }; mesh?: { ratio?: number }; hedging?: { duplicateFraction?: number }; throughput?: { roomPerSec: number; singlePerSec: number; ratio: number }; coldStart?: { p99: number; steadyP50: number; ratio: number } }
 
 function otherSections(steps: Collected['steps'], place: Place): string[] {
   const get = <T>(name: string) => steps.find((s) => s.name === name)?.result as T | null | undefined;
@@ -126,7 +126,10 @@ function otherSections(steps: Collected['steps'], place: Place): string[] {
     out.push(`| frim, a device closed mid-stream | ${room.frim?.failure?.answered}/${room.n} answered, ${room.frim?.failure?.lost} lost, p99 ${ms(room.frim?.failure?.p99)} ms |`);
     out.push(`| no-config, the same kill | ${room.noConfig?.failure?.answered} answered, ${room.noConfig?.failure?.lost} lost |`);
     out.push(`| mesh p50 / (whole model here + hops) | ${room.mesh?.ratio?.toFixed(2) ?? '–'} |`);
-    out.push(`| hedged stage runs that were duplicates | ${pct(room.hedging?.duplicateFraction)} % |`, '');
+    out.push(`| hedged stage runs that were duplicates | ${pct(room.hedging?.duplicateFraction)} % |`);
+    if (room.throughput) out.push(`| requests/s flooded: room / one device running the whole model | ${room.throughput.roomPerSec.toFixed(1)} / ${room.throughput.singlePerSec.toFixed(1)} = ${room.throughput.ratio.toFixed(2)}× |`);
+    if (room.coldStart) out.push(`| first 10 requests after placement: p99 / steady p50 | ${ms(room.coldStart.p99)} / ${ms(room.coldStart.steadyP50)} ms = ${room.coldStart.ratio.toFixed(1)}× |`);
+    out.push('');
   }
   const sim = get<SimJson>('sim');
   if (sim) {
