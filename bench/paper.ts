@@ -27,13 +27,13 @@ import { startServer, stopServer } from './lib/server.js';
 import { DEBUG_QUERY, drop, open, setBudget, snapshot, until, type Device } from './lib/room.js';
 import { saveResult } from './lib/results.js';
 import { slowDown } from './lib/throttle.js';
-import { METHODS, PAPER, type Method, type PaperRow } from './lib/paper-table.js';
+import { FAILURE_SETS, METHODS, PAPER, type Method, type PaperRow } from './lib/paper-table.js';
 
 export const QUICK = process.argv.includes('--quick');
 export const PAPER_MODELS = (process.env.BENCH_PAPER_MODELS ?? (QUICK ? 'resnet' : 'alexnet,resnet,vgg')).split(',');
 /** failure sets, in order (BENCH_PAPER_FAILURES: comma-separated, '+' within a set, 'healthy' for none) */
 export const PAPER_FAILURES: string[][] = process.env.BENCH_PAPER_FAILURES?.split(',').map((f) => (f === 'healthy' ? [] : f.split('+')))
-  ?? (QUICK ? [[], ['D2']] : [[], ['D1'], ['D2'], ['D3'], ['D1', 'D2'], ['D2', 'D3'], ['D1', 'D3']]);
+  ?? (QUICK ? [[], ['D2']] : [[], ...FAILURE_SETS.map((f) => f.split('+'))]);
 if (PAPER_FAILURES.flat().some((d) => !['D1', 'D2', 'D3'].includes(d))) throw new Error(`BENCH_PAPER_FAILURES names phones D1, D2 and D3 only: ${process.env.BENCH_PAPER_FAILURES}`);
 const PAPER_METHODS_RUN = (process.env.BENCH_PAPER_METHODS?.split(',') ?? METHODS) as Method[];
 const N = Number(process.env.BENCH_PAPER_N ?? (QUICK ? 60 : 500));

@@ -11,6 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
+import { DEFAULT_AVAILABILITY } from '../src/core/availability.js';
 import { goalMet } from '../src/sim/goal.js';
 import { heartbeatsPerDevicePerSec, simulate, type Policy, type SimConfig, type SimResult } from '../src/sim/room-sim.js';
 
@@ -40,7 +41,7 @@ function arg(name: string, fallback: number, zeroOk = false): number {
 const POLICIES: Policy[] = ['frim', 'fixed1', 'fixed2', 'fixed3'];
 
 function room(devices: number, minutes: number, upMin: number, seed = arg('seed', 1), spread = arg('spread', 1, true)): SimConfig {
-  return { devices, minutes, seed, meanUpMin: upMin, meanDownMin: arg('down', 10), upSpread: spread, historyMin: arg('history', 60, true), requestsPerSec: arg('rate', 5), target: arg('target', 0.999), horizonSec: arg('horizon', 60), ...VGG16 };
+  return { devices, minutes, seed, meanUpMin: upMin, meanDownMin: arg('down', 10), upSpread: spread, historyMin: arg('history', 60, true), requestsPerSec: arg('rate', 5), target: arg('target', 0.999), horizonSec: arg('horizon', DEFAULT_AVAILABILITY.horizonSec), ...VGG16 };
 }
 
 function summary(r: SimResult) {

@@ -4,7 +4,7 @@
  * holding up under single failures and collapsing under adjacent double ones, as in the paper.
  * Each goal lists the cells that miss it, so the report says plainly where and by how much.
  */
-import type { Method, PaperRow } from './paper-table.js';
+import { FAILURE_SETS, type Method, type PaperRow } from './paper-table.js';
 
 /** ten classes (Fashion-MNIST): a guess is right one time in ten */
 export const CHANCE = 0.1;
@@ -37,7 +37,7 @@ function check(goal: string, rows: PaperRow[], ok: (r: PaperRow) => boolean, say
 export function paperGoals(rows: PaperRow[]): GoalCheck[] {
   const of = (method: Method, sets: string[]) => rows.filter((r) => r.method === method && sets.includes(key(r)));
   const healthy = (r: PaperRow) => rows.find((h) => h.model === r.model && h.method === r.method && !h.failed.length)?.accuracy;
-  const failures = [...SINGLE, 'D1+D2', 'D2+D3', 'D1+D3'];
+  const failures: string[] = [...FAILURE_SETS];
   return [
     check(
       `frim within ${100 * FRIM_SLACK} points of its healthy accuracy under every single and double failure, 0 lost`,
