@@ -46,11 +46,11 @@ async function placed(devices: Device[]): Promise<boolean> {
 }
 
 /** Stage runs and cancellations summed over the devices (counters since each worker started). */
-async function runnerTotals(devices: Device[]): Promise<{ ran: number; cancelled: number; computeMs: number }> {
-  const t = { ran: 0, cancelled: 0, computeMs: 0 };
+async function runnerTotals(devices: Device[]): Promise<{ ran: number; cancelled: number; computeMs: number; hedged: number; hedgedLate: number }> {
+  const t = { ran: 0, cancelled: 0, computeMs: 0, hedged: 0, hedgedLate: 0 };
   for (const d of devices) {
     const r = (await inference(d.page))?.running;
-    if (r) { t.ran += r.ran; t.cancelled += r.cancelled; t.computeMs += r.computeMs; }
+    if (r) { t.ran += r.ran; t.cancelled += r.cancelled; t.computeMs += r.computeMs; t.hedged += r.hedged; t.hedgedLate += r.hedgedLate; }
   }
   return t;
 }
@@ -81,7 +81,7 @@ interface RoomResult {
   noConfig: { healthy: ReturnType<typeof summary>; failure: ReturnType<typeof summary> & { killed: string | null } };
   failoverP99Ratio: number;
   mesh: { p50: number | null; localWholeP50: number; hopTransferP50: number; rttP50: number; bytesPerMs: number; ratio: number };
-  hedging: { stageRuns: number; needed: number; duplicateFraction: number; cancelledBeforeRunning: number; computeMs: number };
+  hedging: { stageRuns: number; needed: number; duplicateFraction: number; cancelledBeforeRunning: number; computeMs: number; secondCopies: number; secondCopiesLate: number };
   throughput: { roomPerSec: number; singlePerSec: number; ratio: number; flood: ReturnType<typeof summary> };
   coldStart: { p99: number; steadyP50: number; ratio: number };
 }
@@ -171,7 +171,7 @@ async function room(browser: Browser, backend: 'wasm' | 'webgpu', n: number, rat
       noConfig: { healthy: summary(ncHealthy), failure: { killed: ncFailure.killed, ...summary(ncFailure) } },
       failoverP99Ratio: failover.p99! / healthy.p99!,
       mesh: { p50: healthy.p50, localWholeP50: quantile(steady, 0.5), hopTransferP50: quantile(hopCosts, 0.5), rttP50: rtt, bytesPerMs, ratio: meshRatio },
-      hedging: { stageRuns: runs, needed: healthy.answered * STAGES, duplicateFraction: duplicate, cancelledBeforeRunning: after.cancelled - before.cancelled, computeMs: after.computeMs - before.computeMs },
+      hedging: { stageRuns: runs, needed: healthy.answered * STAGES, duplicateFraction: duplicate, cancelledBeforeRunning: after.cancelled - before.cancelled, computeMs: after.computeMs - before.computeMs, secondCopies: after.hedged - before.hedged, secondCopiesLate: after.hedgedLate - before.hedgedLate },
       throughput: { roomPerSec, singlePerSec, ratio: roomPerSec / singlePerSec, flood: summary(flood) },
       coldStart,
     };

@@ -12,7 +12,7 @@ import type { TensorType } from './tensors.js';
 import type { Manifest } from './onnx/manifest.js';
 import { WORKER_KINDS, type DeviceSnapshot } from './views.js';
 
-export const WORKER_PROTOCOL = 3;
+export const WORKER_PROTOCOL = 4;
 
 /** A tensor as it crosses a postMessage boundary: its buffer is transferred, not copied. */
 export interface WireTensor {
@@ -83,7 +83,7 @@ export const TAB_MESSAGES = {
   /** classify one image the user gave: grey pixels in [0, 1], row by row (float32) */
   classify: { pixels: guard<ArrayBuffer>((v) => v instanceof ArrayBuffer && v.byteLength > 0 && v.byteLength <= 4 * 1024 * 1024 && v.byteLength % 4 === 0, 'bad pixels') },
   /** the leader tab's answer to `compute` */
-  computed: { job: num, outputs: tensors, ms: num },
+  computed: { job: num, outputs: tensors, ms: num, stageMs: listOf<number>((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0, 64, 'bad stage times') },
   'compute-failed': { job: num, message: text(4000, 'bad message') },
   /** the leader tab's loaded partition sessions and the backend each got, by replica hash */
   sessions: { backends: guard<Record<string, Parsed<typeof backend>>>((v) => typeof v === 'object' && v !== null && Object.keys(v).length <= 4096 && Object.entries(v).every(([h, b]) => isHash(h) && !isInvalid(backend(b))), 'bad sessions') },
@@ -96,6 +96,15 @@ const snapshot = guard<DeviceSnapshot>((v) => {
   // the worker is this page's own code: a shape check is enough to catch a stale worker from an older build
   return typeof s === 'object' && s !== null && typeof s.deviceId === 'string' && Array.isArray(s.peers) && Array.isArray(s.events) && typeof s.series === 'object';
 }, 'bad snapshot');
+/** One partition of a compute chain: its replica hash and the names of its inputs. */
+export interface ChainStage {
+  hash: string;
+  inputs: string[];
+}
+const chainStage = (v: unknown): boolean => {
+  const c = v as Record<string, unknown>;
+  return typeof c === 'object' && c !== null && isHash(c.hash) && Array.isArray(c.inputs) && c.inputs.length <= 1024 && c.inputs.every((n) => typeof n === 'string' && n.length <= 4096);
+};
 const warmPartition = (v: unknown): boolean => {
   const w = v as Record<string, unknown>;
   return typeof w === 'object' && w !== null && isHash(w.hash) && Array.isArray(w.inputs);
@@ -115,8 +124,12 @@ export const WORKER_MESSAGES = {
   send: { to: str, frames: listOf<ArrayBuffer>((f) => f instanceof ArrayBuffer, 100_000, 'bad frames') },
   /** the answer to something this tab asked for, for its error banner */
   notice: { error: orNull(text(4000, 'bad notice')) },
-  /** run one partition (by its replica hash) in the leader tab's compute worker */
-  compute: { job: num, hash: hash('bad hash'), feeds: tensors },
+  /**
+   * run partitions (by replica hash) one after another in the leader tab's compute worker: the
+   * activations between them stay there; `want`: the tensors to send back ([] = every output of a
+   * single stage)
+   */
+  compute: { job: num, stages: listOf<ChainStage>(chainStage, 64, 'bad stages'), feeds: tensors, want: listOf<string>((n) => typeof n === 'string' && n.length <= 4096, 1024, 'bad names') },
   /** load sessions for these partitions now (and run them once on zeros), so no request waits for that */
   warm: { partitions: listOf<WarmPartition>(warmPartition, 4096, 'bad partitions') },
 } satisfies Record<string, Fields>;

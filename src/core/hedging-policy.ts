@@ -1,7 +1,8 @@
 /**
- * Hedged execution (FRIM 4.3), the policy in one place. Each stage goes to two confirmed devices
- * (the twins); the first to finish tells the room and forwards the activations, the other drops
- * its copy. The requester follows each request stage by stage and re-issues it on a path around
+ * Hedged execution (FRIM 4.3), the policy in one place. Each stage has two confirmed devices (the
+ * twins): the first gets it at once, the second when the first is late or unwell
+ * (worker/inference/hedger.ts); the first to finish tells the room and forwards the activations,
+ * the other drops its copy. The requester follows each request stage by stage and re-issues it on a path around
  * the trouble when a stage misses its deadline or every device running it is declared failed,
  * until its attempts run out. The numbers are in core/policy.ts; the bookkeeping (deadlines from
  * measured times, duplicate results, who waits on whom) in core/hedging.ts.
@@ -13,11 +14,6 @@ import type { InferenceMode } from './protocol.js';
 
 /** How many devices each stage is sent to. */
 export const COPIES = HEDGING.copiesPerStage;
-
-/** The other device given the same stage, '' for none: it learns to drop its copy when this one finishes. */
-export function twinOf(targets: readonly string[], device: string): string {
-  return targets.find((d) => d !== device) ?? '';
-}
 
 /**
  * How long the requester waits for `stage` of a request on its `attempts`-th try: from measured

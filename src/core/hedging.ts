@@ -7,8 +7,9 @@ import { HEDGING } from './policy.js';
 import { quantile } from './stats.js';
 
 export interface DeadlinePolicy {
-  /** deadline = factor x p99 of the measured stage times ... */
+  /** deadline = factor x this quantile (default p99) of the measured stage times ... */
   factor: number;
+  quantile?: number;
   /** ... but never below this */
   floorMs: number;
   /** until this many samples exist, use `defaultMs` */
@@ -18,7 +19,7 @@ export interface DeadlinePolicy {
 
 export const DEFAULT_DEADLINE: DeadlinePolicy = HEDGING.deadline;
 
-/** Recent end-to-end times per stage (request sent -> result back), for deadlines. */
+/** Recent end-to-end times per stage (request sent -> result back), for deadlines and hedging delays. */
 export class StageTimes {
   private readonly samples = new Map<number, number[]>();
 
@@ -35,7 +36,7 @@ export class StageTimes {
   deadlineMs(stage: number): number {
     const xs = this.samples.get(stage) ?? [];
     if (xs.length < this.policy.minSamples) return this.policy.defaultMs;
-    return Math.max(this.policy.floorMs, this.policy.factor * quantile(xs, 0.99));
+    return Math.max(this.policy.floorMs, this.policy.factor * quantile(xs, this.policy.quantile ?? 0.99));
   }
 }
 

@@ -5,8 +5,16 @@
 
 /** Hedged execution (FRIM 4.3): two copies of each stage, re-issue on a missed deadline or a failure. */
 export const HEDGING = Object.freeze({
-  /** devices given each stage; the first result wins and the other copy is cancelled */
+  /** devices confirmed for each stage; the first result wins and the other copy is cancelled */
   copiesPerStage: 2,
+  /**
+   * When the second copy is sent (tail-tolerant hedging): the first device gets the stage at once,
+   * the second only once the first is `factor` × the `quantile` of the stage's measured times
+   * (sent -> done) late, or the first device is suspected or declared failed. Until `minSamples`
+   * times exist both go at once (`defaultMs` 0), as in the paper. Two copies of every stage on a
+   * healthy room only double the work: a device's cores are what both copies compete for.
+   */
+  hedge: Object.freeze({ factor: 1.5, quantile: 0.95, floorMs: 20, minSamples: 8, defaultMs: 0 }),
   /** attempts per request before it is counted lost */
   maxAttempts: 6,
   /**

@@ -27,8 +27,17 @@ export class RouteStats {
     if (bytes >= 0) this.inBytes.set(stage, bytes);
   }
 
+  /**
+   * A device not yet measured on a stage is taken to be as fast as the slowest one measured on it
+   * (else the FLOP default): with one copy per stage, a device that only ever lost races is never
+   * measured, and an optimistic guess would make it everyone's first choice.
+   */
   computeMs(stage: number, device: string, flops: number): number {
-    return this.compute.get(`${stage}:${device}`) ?? flops / DEFAULT_FLOPS_PER_MS;
+    const known = this.compute.get(`${stage}:${device}`);
+    if (known !== undefined) return known;
+    let slowest = -1;
+    for (const [k, ms] of this.compute) if (k.startsWith(`${stage}:`)) slowest = Math.max(slowest, ms);
+    return slowest >= 0 ? slowest : flops / DEFAULT_FLOPS_PER_MS;
   }
 
   graph(opts: {

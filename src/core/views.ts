@@ -108,7 +108,8 @@ export interface InferenceView {
   /** top-1 per image in the order they were sent; null while unanswered or when lost */
   predictions: (number | null)[];
   /** stages this device ran for the room */
-  running: { queued: number; ran: number; cancelled: number; computeMs: number };
+  /** stages this device ran for the room, copies dropped because the other finished first, and second copies it sent (hedged), of them because the first was late */
+  running: { queued: number; ran: number; cancelled: number; computeMs: number; hedged: number; hedgedLate: number };
 }
 
 export interface OffloadDevice {

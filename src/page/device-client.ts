@@ -212,8 +212,8 @@ export class DeviceClient extends EventTarget {
 
   private async compute(m: Extract<WorkerToTab, { kind: 'compute' }>): Promise<void> {
     try {
-      const r = await this.partitions().run(m.hash, m.feeds);
-      this.post({ kind: 'computed', job: m.job, outputs: r.outputs, ms: r.ms }, Object.values(r.outputs).map((o) => o.data));
+      const r = await this.partitions().chain(m.stages, m.feeds, m.want);
+      this.post({ kind: 'computed', job: m.job, outputs: r.outputs, ms: r.ms, stageMs: r.stageMs }, Object.values(r.outputs).map((o) => o.data));
     } catch (e) {
       this.post({ kind: 'compute-failed', job: m.job, message: (e as Error).message });
     }

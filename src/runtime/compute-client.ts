@@ -36,6 +36,8 @@ export class ComputeError extends Error {
 export interface Ran {
   outputs: Record<string, WireTensor>;
   ms: number;
+  /** per stage of a chain (one for a single run) */
+  stageMs: number[];
   /** what each session that ran used */
   backends: Backend[];
 }

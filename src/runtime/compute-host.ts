@@ -62,9 +62,10 @@ function feedsFromWire(feeds: Record<string, WireTensor>): Record<string, Ort.Te
 }
 
 /** Replies with the named tensors, moving (not copying) their buffers to the page. */
-function replyRan(id: number, tensors: Record<string, Ort.Tensor>, started: number, backends: Backend[]): void {
+function replyRan(id: number, tensors: Record<string, Ort.Tensor>, started: number, backends: Backend[], stageMs?: number[]): void {
   const outputs = Object.fromEntries(Object.entries(tensors).map(([k, v]) => [k, toWire(v)]));
-  reply({ kind: 'ran', id, outputs, ms: performance.now() - started, backends }, Object.values(outputs).map((o) => o.data));
+  const ms = performance.now() - started;
+  reply({ kind: 'ran', id, outputs, ms, stageMs: stageMs ?? [ms], backends }, Object.values(outputs).map((o) => o.data));
 }
 
 function loaded(key: string): Loaded {
@@ -146,13 +147,19 @@ async function chain(msg: Extract<ComputeRequest, { kind: 'chain' }>): Promise<v
   const started = performance.now();
   const env = feedsFromWire(msg.feeds);
   const backends: Backend[] = [];
+  const stageMs: number[] = [];
   for (const stage of msg.stages) {
     const s = loaded(stage.key);
     backends.push(s.backend);
+    const t0 = performance.now();
     Object.assign(env, await run(msg.id, s, Object.fromEntries(stage.inputs.map((n) => [n, env[n]]))));
+    stageMs.push(performance.now() - t0);
   }
+  if (slowdown > 1) await new Promise((r) => setTimeout(r, (slowdown - 1) * (performance.now() - started)));
   // only what the caller asked for leaves the worker: intermediate activations stay here
-  replyRan(msg.id, Object.fromEntries(msg.want.map((k) => [k, env[k]])), started, backends);
+  const missing = msg.want.find((k) => !env[k]);
+  if (missing) throw new Error(`the chain produced no tensor "${missing}"`);
+  replyRan(msg.id, Object.fromEntries(msg.want.map((k) => [k, env[k]])), started, backends, stageMs.map((x) => x * slowdown));
 }
 
 async function runOne(msg: Extract<ComputeRequest, { kind: 'run' }>): Promise<void> {

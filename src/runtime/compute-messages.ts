@@ -53,7 +53,7 @@ export type ComputeReply =
   /** `inputTypes`: element type of each input ('' where it is not a tensor) */
   | { kind: 'loaded'; id: number; backend: Backend; fallback: string | null; ms: number; inputs: string[]; inputTypes: string[]; outputs: string[] }
   /** `backends`: what ran each session used, in order (one for `run`, one per stage for `chain`) */
-  | { kind: 'ran'; id: number; outputs: Record<string, WireTensor>; ms: number; backends: Backend[] }
+  | { kind: 'ran'; id: number; outputs: Record<string, WireTensor>; ms: number; stageMs: number[]; backends: Backend[] }
   | { kind: 'released'; id: number }
   | { kind: 'fault-set'; id: number }
   /** a session of this run or chain request has started running (it waited in the queue until now) */

@@ -10,7 +10,7 @@
 import type { Backend } from '../core/protocol.js';
 import { ReplicaStore } from '../store/replicas.js';
 import type { GpuFault, WireTensor } from './compute-messages.js';
-import type { WarmPartition } from '../core/device-protocol.js';
+import type { ChainStage, WarmPartition } from '../core/device-protocol.js';
 import { ComputeClient, ComputeError, type Ran } from './compute-client.js';
 
 export interface RunnerEvents {
@@ -63,6 +63,37 @@ export class PartitionRunner {
         if (!onGpu || attempt >= 2) throw e;
       }
     }
+  }
+
+  /**
+   * Consecutive partitions in one go: the activations between them stay in the compute worker (one
+   * round trip instead of one per partition). A chain that fails is run again a partition at a time,
+   * so each partition gets `run`'s handling of a GPU or WebAssembly fault.
+   */
+  async chain(stages: ChainStage[], feeds: Record<string, WireTensor>, want: string[]): Promise<Ran> {
+    if (stages.length === 1 && !want.length) return this.run(stages[0].hash, feeds);
+    const generation = this.generation;
+    try {
+      for (const s of stages) await this.load(s.hash);
+      // the compute worker takes the buffers it is sent: the fallback below needs its own
+      const copy = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, { ...t, data: t.data.slice(0) }]));
+      return await this.client.chain(stages.map((s) => ({ key: s.hash, inputs: s.inputs })), copy, want);
+    } catch (e) {
+      if (e instanceof ComputeError && e.trap && generation === this.generation) this.replaceWorker();
+    }
+    const started = performance.now();
+    const env = { ...feeds };
+    const stageMs: number[] = [];
+    const backends: Backend[] = [];
+    for (const s of stages) {
+      const r = await this.run(s.hash, Object.fromEntries(s.inputs.map((n) => [n, env[n]])));
+      Object.assign(env, r.outputs);
+      stageMs.push(r.ms);
+      backends.push(...r.backends);
+    }
+    const missing = want.find((k) => !env[k]);
+    if (missing) throw new Error(`the chain produced no tensor "${missing}"`);
+    return { outputs: Object.fromEntries(want.map((k) => [k, env[k]])), ms: performance.now() - started, stageMs, backends };
   }
 
   /**

@@ -8,7 +8,8 @@
 import { DEFAULT_DETECTOR } from '../core/detector.js';
 import type { Tensor } from '../core/tensors.js';
 import { DeviceState } from '../worker/device-state.js';
-import type { Serving } from '../worker/inference/context.js';
+import type { ChainStage } from '../core/device-protocol.js';
+import type { Computed, Serving } from '../worker/inference/context.js';
 import { Inference } from '../worker/inference/inference.js';
 import { FakeClock } from './fake-clock.js';
 import { TINY_CHAIN, TINY_SAMPLE, type TinyModel } from './tiny-models.js';
@@ -22,6 +23,8 @@ interface Member {
   dead: boolean;
   hung: boolean;
   computeMs: number;
+  /** how many partitions each compute call ran */
+  chains: number[];
 }
 
 export interface RoomOptions {
@@ -47,12 +50,12 @@ export class InferenceRoom {
     for (const id of ids) {
       const state = new DeviceState(id, 'room', DEFAULT_DETECTOR, this.clock);
       const holds = new Set(opts.holders.flatMap((devices, stage) => (devices.includes(ids.indexOf(id)) ? [this.model.manifest.partitions[stage].sha256] : [])));
-      const member = { id, state, holds, dead: false, hung: false, computeMs: opts.computeMs ?? 5 } as Member;
+      const member = { id, state, holds, dead: false, hung: false, computeMs: opts.computeMs ?? 5, chains: [] } as unknown as Member;
       member.inference = new Inference({
         deviceId: id, room: 'room', state,
         serving: () => this.serving(member),
         send: (to, frames) => this.deliver(member, to, frames),
-        compute: (hash, feeds) => this.compute(member, hash, feeds),
+        compute: (stages, feeds, want) => this.compute(member, stages, feeds, want),
         canCompute: () => !member.dead,
         mono: this.clock.mono, epoch: this.clock.epoch, timers: this.clock,
       }, () => Promise.resolve(TINY_SAMPLE));
@@ -100,11 +103,16 @@ export class InferenceRoom {
     }
   }
 
-  private compute(m: Member, hash: string, feeds: Record<string, Tensor>): Promise<{ outputs: Record<string, Tensor>; ms: number }> {
-    const stage = this.model.manifest.partitions.findIndex((p) => p.sha256 === hash);
+  /** Runs the partitions one after another, `computeMs` each, as the compute worker would. */
+  private compute(m: Member, stages: ChainStage[], feeds: Record<string, Tensor>, want: string[]): Promise<Computed> {
+    const env = { ...feeds };
+    for (const s of stages) Object.assign(env, this.model.compute(this.model.manifest.partitions.findIndex((p) => p.sha256 === s.hash), env));
+    const outputs = want.length ? Object.fromEntries(want.map((k) => [k, env[k]])) : this.model.compute(this.model.manifest.partitions.findIndex((p) => p.sha256 === stages[0].hash), feeds);
+    const ms = m.computeMs * stages.length;
+    m.chains.push(stages.length);
     return new Promise((resolve) => {
       if (m.hung || m.dead) return;
-      this.clock.set(() => resolve({ outputs: this.model.compute(stage, feeds), ms: m.computeMs }), m.computeMs);
+      this.clock.set(() => resolve({ outputs, ms, stageMs: stages.map(() => m.computeMs) }), ms);
     });
   }
 

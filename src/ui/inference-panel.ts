@@ -130,7 +130,7 @@ export class InferencePanel extends LitElement {
         <div class="stat">re-issued<b>${v?.reissued ?? 0}</b></div>
       </div>
       ${v && v.points.length ? html`<latency-chart .view=${v}></latency-chart>` : null}
-      ${v?.running ? html`<p class="muted">This device ran ${v.running.ran} stages for the room (${v.running.cancelled} dropped because the other copy finished first), ${v.running.queued} waiting.</p>` : null}
+      ${v?.running ? html`<p class="muted">This device ran ${v.running.ran} stages for the room (${v.running.cancelled} dropped because the other copy finished first), ${v.running.queued} waiting; it sent ${v.running.hedged} second copies of a stage because the first device was late or unwell.</p>` : null}
       ${v && v.recent.length ? html`<div class="scroll"><table data-testid="recent-requests">
         <thead><tr><th>image</th><th>label</th><th>answer</th><th>ms</th><th>copy that won each stage</th><th>attempts</th></tr></thead>
         <tbody>${[...v.recent].reverse().slice(0, 12).map((r) => html`<tr>

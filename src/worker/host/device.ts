@@ -65,7 +65,7 @@ export class Device {
     const send = (to: string, frames: Uint8Array[]) => this.sendFrames(to, frames);
     this.offloader = new Offloader({ deviceId, room, state: this.state, send, mono: clock.mono, epoch: clock.epoch, budgetDefault: deps.budgetDefault });
     this.inference = new Inference(
-      { deviceId, room, state: this.state, serving: () => this.offloader.serving(), send, compute: (h, f) => this.compute.run(h, f), canCompute: () => !!this.tabs.leader, mono: clock.mono, epoch: clock.epoch, timers: realTimers },
+      { deviceId, room, state: this.state, serving: () => this.offloader.serving(), send, compute: (stages, feeds, want) => this.compute.run(stages, feeds, want), canCompute: () => !!this.tabs.leader, mono: clock.mono, epoch: clock.epoch, timers: realTimers },
       sampleFromServer,
     );
     this.state.onMembership = (id, change) => {
@@ -153,7 +153,7 @@ export class Device {
         else this.offloader.onFrame(msg.deviceId, msg.data);
         return;
       case 'computed':
-        return this.compute.computed(msg.job, msg.outputs, msg.ms);
+        return this.compute.computed(msg.job, msg.outputs, msg.ms, msg.stageMs);
       case 'compute-failed':
         return this.compute.failed(msg.job, msg.message);
       case 'sessions':

@@ -3,7 +3,7 @@
  * the heartbeat clock and must stay responsive. This is the device worker's side of that: compute
  * jobs sent to the leader tab and their answers, and which partitions the leader should load ahead.
  */
-import type { WireTensor } from '../../core/device-protocol.js';
+import type { ChainStage, WireTensor } from '../../core/device-protocol.js';
 import { COMPUTE } from '../../core/policy.js';
 import type { Tensor } from '../../core/tensors.js';
 import { Calls } from '../../shared/calls.js';
@@ -17,18 +17,19 @@ export class LeaderCompute {
 
   constructor(private readonly leader: () => Tab | null) {}
 
-  run(hash: string, feeds: Record<string, Tensor>): Promise<Computed> {
+  /** Runs `stages` one after another in the compute worker; `want`: what to send back ([] = every output of a single stage). */
+  run(stages: ChainStage[], feeds: Record<string, Tensor>, want: string[]): Promise<Computed> {
     const tab = this.leader();
     if (!tab) return Promise.reject(new Error('no tab holds the connections'));
     const job = this.nextJob++;
     return this.jobs.call(job, COMPUTE.jobTimeoutMs, () => {
       const wire = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, { type: t.type, dims: t.dims, data: t.data.slice().buffer as ArrayBuffer }]));
-      tab.port.post({ kind: 'compute', job, hash, feeds: wire }, Object.values(wire).map((w) => w.data));
+      tab.port.post({ kind: 'compute', job, stages, feeds: wire, want }, Object.values(wire).map((w) => w.data));
     }, 'the compute worker did not answer in time');
   }
 
-  computed(job: number, outputs: Record<string, WireTensor>, ms: number): void {
-    this.jobs.settle(job, { outputs: Object.fromEntries(Object.entries(outputs).map(([k, t]) => [k, { type: t.type, dims: t.dims, data: new Uint8Array(t.data) }])), ms });
+  computed(job: number, outputs: Record<string, WireTensor>, ms: number, stageMs: number[]): void {
+    this.jobs.settle(job, { outputs: Object.fromEntries(Object.entries(outputs).map(([k, t]) => [k, { type: t.type, dims: t.dims, data: new Uint8Array(t.data) }])), ms, stageMs });
   }
 
   failed(job: number, message: string): void {

@@ -5,6 +5,7 @@
  */
 import type { ExecutionGraph, Position } from '../../core/execution-graph.js';
 import type { Manifest } from '../../core/onnx/manifest.js';
+import type { ChainStage } from '../../core/device-protocol.js';
 import type { Message } from '../../core/protocol.js';
 import type { RouteStats } from '../../core/route-stats.js';
 import type { Tensor, TensorEntry } from '../../core/tensors.js';
@@ -25,6 +26,8 @@ export interface Serving {
 export interface Computed {
   outputs: Record<string, Tensor>;
   ms: number;
+  /** per partition run */
+  stageMs: number[];
 }
 
 /** The device worker's services, given to inference when the device starts. */
@@ -34,8 +37,11 @@ export interface InferenceDeps {
   state: DeviceState;
   serving(): Serving | null;
   send(to: string, frames: Uint8Array[]): void;
-  /** runs one partition in the leader tab's compute worker */
-  compute(hash: string, feeds: Record<string, Tensor>): Promise<Computed>;
+  /**
+   * runs partitions one after another in the leader tab's compute worker, the activations between
+   * them kept there; `want`: the tensors to return ([] = every output of a single partition)
+   */
+  compute(stages: ChainStage[], feeds: Record<string, Tensor>, want: string[]): Promise<Computed>;
   canCompute(): boolean;
   mono(): number;
   epoch(): number;
@@ -45,6 +51,14 @@ export interface InferenceDeps {
 
 /** Up to `want` confirmed devices for the stage after `from`, best path first. */
 export type ChooseNext = (s: Serving, req: string, requester: string, from: Position, want: number, exclude?: ReadonlySet<string>) => Promise<string[]>;
+
+/** Sends a stage to the first of its confirmed devices, and to the second only when the first is late or unwell (hedger.ts). */
+export interface StageHedger {
+  /** `sendTo(to, twin)` sends one copy; `twin` is the other device given the stage */
+  send(req: string, stage: number, targets: string[], sendTo: (to: string, twin: string) => void): void;
+  /** some copy of the stage finished */
+  onDone(req: string, stage: number): void;
+}
 
 /** The wire and the room, as the stage runner and the requester use them. */
 export interface InferenceContext {
@@ -60,6 +74,7 @@ export interface InferenceContext {
   /** devices the detector has declared failed */
   failed(): Set<string>;
   chooseNext: ChooseNext;
+  readonly hedger: StageHedger;
   /** the execution graph of the room's offload, without `exclude` and devices that are down */
   graphFor(s: Serving, requester: string, exclude: ReadonlySet<string>): ExecutionGraph;
 }

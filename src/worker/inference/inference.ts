@@ -11,6 +11,7 @@ import type { InferenceView } from '../../core/views.js';
 import { isUp } from '../device-state.js';
 import type { ChooseNext, InferenceContext, InferenceDeps, Serving } from './context.js';
 import { Requester, type LoadSample } from './requester.js';
+import { Hedger } from './hedger.js';
 import { Router } from './router.js';
 import { StageRunner } from './stage-runner.js';
 
@@ -25,6 +26,7 @@ export class Inference implements InferenceContext {
   readonly runner: StageRunner;
   readonly requester: Requester;
   readonly router: Router;
+  readonly hedger: Hedger;
 
   constructor(readonly deps: InferenceDeps, loadSample: LoadSample) {
     this.tag = roomTag(deps.room);
@@ -34,6 +36,7 @@ export class Inference implements InferenceContext {
       canRunHere: (key, stage) => this.runner.canRun(key, stage),
       timers: deps.timers,
     });
+    this.hedger = new Hedger(this);
     this.runner = new StageRunner(this);
     this.requester = new Requester(this, loadSample);
   }
@@ -94,6 +97,7 @@ export class Inference implements InferenceContext {
         return this.runner.onRun(from, m, payload);
       case 'stage-done':
         this.stats.recordCompute(m.stage, m.by, m.computeMs);
+        this.hedger.onDone(m.req, m.stage);
         this.runner.onDone(m);
         return this.requester.onDone(m);
       case 'stage-result':
@@ -108,11 +112,13 @@ export class Inference implements InferenceContext {
   }
 
   onFailed(deviceId: string): void {
+    this.hedger.onFailed(deviceId);
     this.runner.onFailed(deviceId);
     this.requester.onFailed(deviceId);
   }
 
   tick(): void {
+    this.hedger.tick();
     this.requester.tick();
     this.runner.tick(this.deps.mono());
   }
@@ -122,6 +128,6 @@ export class Inference implements InferenceContext {
   }
 
   view(): InferenceView {
-    return { ...this.requester.view(), running: this.runner.view() };
+    return { ...this.requester.view(), running: { ...this.runner.view(), ...this.hedger.view() } };
   }
 }

@@ -15,7 +15,7 @@ import { takesSample, type ImageSample } from '../../core/sample.js';
 import { unpackTensors, PartsAssembler, type Tensor } from '../../core/tensors.js';
 import type { InferenceView } from '../../core/views.js';
 import type { InferenceContext, Serving } from './context.js';
-import { COPIES, afterTrouble, stageDeadlineMs, twinOf } from '../../core/hedging-policy.js';
+import { COPIES, afterTrouble, stageDeadlineMs } from '../../core/hedging-policy.js';
 import { StreamRun, classifyInputProblem, inputTensors, newRequest, pace, runPath, streamInputProblem, topOnes, type LogicalRequest, type Paced } from './request.js';
 import { RunRecord } from './run-record.js';
 
@@ -132,9 +132,9 @@ export class Requester {
     // a re-issue is counted when it is sent, not for each poll while every copy was busy
     if (L.attempts > 1) this.record.reissued++;
     this.tracker.wait(String(i), 0, targets, this.now, stageDeadlineMs(this.times, 0, L.attempts, r.mode));
-    for (const to of targets) {
-      this.ctx.sendTensors(to, tensors, (part, parts, table): Message => ({ type: 'stage-run', req, stage: 0, key: s.key, requester: this.ctx.self, twin: twinOf(targets, to), mode: r.mode, path: r.path, part, parts, table }));
-    }
+    this.ctx.hedger.send(req, 0, targets, (to, twin) => {
+      this.ctx.sendTensors(to, tensors, (part, parts, table): Message => ({ type: 'stage-run', req, stage: 0, key: s.key, requester: this.ctx.self, twin, mode: r.mode, path: r.path, part, parts, table }));
+    });
     this.ctx.deps.state.dirty = true;
   }
 

@@ -7,7 +7,9 @@ import { packTensors, splitParts, type Tensor } from '../../core/tensors.js';
 import { FakeClock } from '../../testing/fake-clock.js';
 import { TINY_MANIFEST } from '../../testing/tiny-models.js';
 import { DeviceState } from '../device-state.js';
+import type { ChainStage } from '../../core/device-protocol.js';
 import type { Computed, InferenceContext } from './context.js';
+import { Hedger } from './hedger.js';
 import { StageRunner } from './stage-runner.js';
 
 const SELF = 'device000001';
@@ -27,7 +29,7 @@ function harness(opts: { holds?: string[]; next?: string[] } = {}) {
   const clock = new FakeClock();
   const state = new DeviceState(SELF, 'room', DEFAULT_DETECTOR, clock);
   const sent: { to: string; m: Message; tensors?: Record<string, Tensor> }[] = [];
-  const computes: { hash: string; feeds: Record<string, Tensor>; finish(c: Computed): void; fail(e: Error): void }[] = [];
+  const computes: { hash: string; stages: ChainStage[]; want: string[]; feeds: Record<string, Tensor>; finish(c: Omit<Computed, 'stageMs'> & { stageMs?: number[] }): void; fail(e: Error): void }[] = [];
   const holds = new Set(opts.holds ?? [P0.sha256, P1.sha256]);
   let chooseCalls = 0;
   const dropped: string[] = [];
@@ -39,7 +41,7 @@ function harness(opts: { holds?: string[]; next?: string[] } = {}) {
       deviceId: SELF, room: 'room', state,
       serving: () => ({ key: KEY, manifest: TINY_MANIFEST, replicas: [[SELF, TWIN], [SELF, ...NEXT]], holds: (h) => holds.has(h), keeps: (h) => holds.has(h) }),
       send: () => {},
-      compute: (hash, feeds) => new Promise((finish, fail) => computes.push({ hash, feeds, finish, fail })),
+      compute: (stages, feeds, want) => new Promise((finish, fail) => computes.push({ hash: stages[0].hash, stages, want, feeds, finish: (c) => finish({ stageMs: stages.map(() => c.ms / stages.length), ...c }), fail })),
       canCompute: () => true,
       mono: clock.mono, epoch: clock.epoch, timers: clock,
     },
@@ -55,10 +57,16 @@ function harness(opts: { holds?: string[]; next?: string[] } = {}) {
       chooseCalls++;
       return opts.next ?? NEXT;
     },
-    graphFor: () => {
-      throw new Error('the stage runner does not plan paths');
-    },
+    // the execution graph, for whether the next stage stays here: 5 ms to any other device, none to itself
+    graphFor: () => ctx.stats.graph({
+      requester: REQUESTER,
+      stages: TINY_MANIFEST.partitions.map((p, i) => ({ partition: p.id, flops: p.flops, devices: i === 0 ? [SELF, TWIN] : [SELF, ...NEXT] })),
+      outBytes: 64,
+      rttMs: (a, b) => (a === b ? 0 : 5),
+    }),
+    hedger: null as unknown as Hedger,
   };
+  Object.assign(ctx, { hedger: new Hedger(ctx) });
   const runner = new StageRunner(ctx);
   /** Sends stage `stage` of request `req` to the runner, its activations split into `partBytes`-sized frames. */
   const deliver = (req: string, stage: number, tensors: Record<string, Tensor>, o: { from?: string; partBytes?: number; parts?: number[] } = {}) => {
@@ -77,7 +85,7 @@ const done = (req: string, stage: number, by = TWIN): MessageOf<'stage-done'> =>
 
 describe('stage runner (FRIM 4.3: bounded queue, hedged execution, forwarding)', () => {
   it('runs a stage whose activations arrive in several parts, tells the room it finished, and forwards to two devices', async () => {
-    const h = harness();
+    const h = harness({ holds: [P0.sha256] });
     h.deliver('r-1', 0, { input: tensor([0.1, 0.2, 0.3, 0.4]) }, { partBytes: 5 });
     expect(h.computes).toHaveLength(1);
     expect(h.computes[0].hash).toBe(P0.sha256);
@@ -93,6 +101,24 @@ describe('stage runner (FRIM 4.3: bounded queue, hedged execution, forwarding)',
     expect(h.runner.view()).toMatchObject({ queued: 0, ran: 1, cancelled: 0, computeMs: 7 });
   });
 
+  it('runs consecutive partitions it holds as one chain when the execution graph keeps the request here', async () => {
+    const h = harness();
+    h.deliver('r-1', 0, { input: tensor([0.1, 0.2, 0.3, 0.4]) });
+    expect(h.computes).toHaveLength(1);
+    // one call for both partitions; only the model's output comes back (h stays in the compute worker)
+    expect(h.computes[0].stages.map((s) => s.hash)).toEqual([P0.sha256, P1.sha256]);
+    expect(h.computes[0].want).toEqual(['logits']);
+    h.computes[0].finish({ outputs: { logits: { type: 'float32', dims: [1, 10], data: new Uint8Array(40) } }, ms: 6, stageMs: [4, 2] });
+    await h.clock.advance(0);
+    // both stages are announced done (the requester too hears of the first), then the result goes to the requester
+    expect(h.of('stage-done').filter((s) => s.to === REQUESTER).map((s) => s.m.stage)).toEqual([0, 1]);
+    expect(h.of('stage-done').filter((s) => s.to === TWIN).map((s) => [s.m.stage, s.m.computeMs])).toEqual([[0, 4], [1, 2]]);
+    expect(h.of('stage-result').map((s) => s.to)).toEqual([REQUESTER]);
+    expect(h.of('stage-run')).toHaveLength(0);
+    expect(h.chooseCalls()).toBe(0);
+    expect(h.runner.view()).toMatchObject({ ran: 2, computeMs: 6 });
+  });
+
   it('sends the model outputs to the requester after the last stage', async () => {
     const h = harness();
     h.deliver('r-1', 1, { h: tensor([1, 2, 3, 4]) });
@@ -106,7 +132,7 @@ describe('stage runner (FRIM 4.3: bounded queue, hedged execution, forwarding)',
   });
 
   it("drops a queued job when its twin finishes first, and forwards nothing from a running one", async () => {
-    const h = harness();
+    const h = harness({ holds: [P0.sha256] });
     h.deliver('r-1', 0, { input: tensor([1, 1, 1, 1]) });
     h.deliver('r-2', 0, { input: tensor([2, 2, 2, 2]) });
     expect(h.runner.view().queued).toBe(2);
@@ -166,7 +192,7 @@ describe('stage runner (FRIM 4.3: bounded queue, hedged execution, forwarding)',
   });
 
   it('answers the requester with a stage error for bad activations, a missing input, a failed compute, or no next device', async () => {
-    const h = harness({ next: [] });
+    const h = harness({ next: [], holds: [P0.sha256] });
     // a table that does not describe the payload
     h.runner.onRun(REQUESTER, { type: 'stage-run', req: 'r-1', stage: 0, key: KEY, requester: REQUESTER, twin: TWIN, mode: 'frim', path: [], part: 0, parts: 1, table: [{ name: 'input', type: 'float32', dims: [1, 1, 2, 2], bytes: 16 }] }, new Uint8Array(3));
     h.deliver('r-2', 0, { wrong: tensor([1, 1, 1, 1]) });

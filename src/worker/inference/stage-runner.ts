@@ -6,12 +6,13 @@
  * twin's `stage-done` drops the job here whether it is still queued or already running.
  */
 import { exitOf, isBaseline, nextHop, type BaselineMode } from '../../core/baselines.js';
+import { rankNextStage, type ExecutionGraph } from '../../core/execution-graph.js';
 import { SeenResults } from '../../core/hedging.js';
 import { HEDGING, STAGE_QUEUE } from '../../core/policy.js';
 import type { Message, MessageOf } from '../../core/protocol.js';
 import { PartsAssembler, carriedTensors, pickTensors, unpackTensors, type Tensor } from '../../core/tensors.js';
 import type { InferenceContext, Serving } from './context.js';
-import { COPIES, twinOf, withBackoff } from '../../core/hedging-policy.js';
+import { COPIES, withBackoff } from '../../core/hedging-policy.js';
 
 type Run = MessageOf<'stage-run'>;
 
@@ -123,6 +124,24 @@ export class StageRunner {
     }
   }
 
+  /**
+   * The stages this job runs here in one go: its own, and each next one this device holds where the
+   * execution graph's best next device is this one again (no hop is shorter than none). The
+   * baselines keep to one partition per job, as the paper's runs do.
+   */
+  private chainFrom(s: Serving, run: Run): number[] {
+    const stages = [run.stage];
+    if (isBaseline(run.mode)) return stages;
+    const n = s.manifest.partitions.length;
+    let graph: ExecutionGraph | null = null;
+    for (let k = run.stage + 1; k < n && s.holds(s.manifest.partitions[k].sha256); k++) {
+      graph ??= this.ctx.graphFor(s, run.requester, this.ctx.failed());
+      if (rankNextStage(graph, { stage: k - 1, device: this.ctx.self })[0]?.device !== this.ctx.self) break;
+      stages.push(k);
+    }
+    return stages;
+  }
+
   private async execute(job: Job): Promise<void> {
     const { run } = job;
     const s = this.ctx.deps.serving();
@@ -131,46 +150,56 @@ export class StageRunner {
       this.ctx.send(run.requester, { type: 'stage-error', req: run.req, stage: run.stage, reason: 'this device no longer holds that partition' });
       return;
     }
-    const feeds: Record<string, Tensor> = {};
-    for (const name of p.inputs) {
-      if (!job.tensors[name]) {
-        this.ctx.send(run.requester, { type: 'stage-error', req: run.req, stage: run.stage, reason: `activation ${name} is missing` });
-        return;
-      }
-      feeds[name] = job.tensors[name];
+    const missing = p.inputs.find((name) => !job.tensors[name]);
+    if (missing) {
+      this.ctx.send(run.requester, { type: 'stage-error', req: run.req, stage: run.stage, reason: `activation ${missing} is missing` });
+      return;
     }
-    let result: { outputs: Record<string, Tensor>; ms: number };
+    const n = s.manifest.partitions.length;
+    const stages = this.chainFrom(s, run);
+    const last = stages[stages.length - 1];
+    const parts = stages.map((k) => s.manifest.partitions[k]);
+    // what leaves the compute worker: what later stages need of what this chain makes (or the model's outputs)
+    const after = last === n - 1 ? s.manifest.model.outputs.map((o) => o.name) : carriedTensors(s.manifest)[last + 1];
+    const want = stages.length === 1 ? [] : after.filter((name) => !job.tensors[name]);
+    const needed = new Set(parts.flatMap((q) => q.inputs));
+    const feeds = Object.fromEntries(Object.entries(job.tensors).filter(([name]) => needed.has(name)));
+    let result: { outputs: Record<string, Tensor>; ms: number; stageMs: number[] };
     try {
-      result = await this.ctx.deps.compute(p.sha256, feeds);
+      result = await this.ctx.deps.compute(parts.map((q) => ({ hash: q.sha256, inputs: q.inputs })), feeds, want);
     } catch (e) {
       this.ctx.send(run.requester, { type: 'stage-error', req: run.req, stage: run.stage, reason: `compute failed: ${(e as Error).message}` });
       return;
     }
-    this.ran++;
+    this.ran += stages.length;
     this.computeMsTotal += result.ms;
-    this.ctx.stats.recordCompute(run.stage, this.ctx.self, result.ms);
+    stages.forEach((k, i) => this.ctx.stats.recordCompute(k, this.ctx.self, result.stageMs[i] ?? result.ms / stages.length));
     // the twin (or another copy) finished first: forward nothing
     if (job.cancelled || this.finished.has(run.req, run.stage)) return;
-    this.finished.first(run.req, run.stage);
-    // tell every copy of this stage at once that it can stop, before spending time on the next hop
-    const done = (next: string[]): Message => ({ type: 'stage-done', req: run.req, stage: run.stage, by: this.ctx.self, computeMs: result.ms, next });
-    for (const d of this.ctx.upPeers()) if (d !== run.requester) this.ctx.send(d, done([]));
+    // tell every copy of these stages at once that it can stop, before spending time on the next hop;
+    // the requester hears of each stage but the last now, and of the last with who runs the next
+    const done = (stage: number, next: string[]): Message => ({ type: 'stage-done', req: run.req, stage, by: this.ctx.self, computeMs: result.stageMs[stage - run.stage] ?? result.ms, next });
+    for (const k of stages) {
+      this.finished.first(run.req, k);
+      this.ctx.hedger.onDone(run.req, k);
+      for (const d of this.ctx.upPeers()) if (d !== run.requester || k < last) this.ctx.send(d, done(k, []));
+    }
     const all = { ...job.tensors, ...result.outputs };
-    const n = s.manifest.partitions.length;
-    if (run.stage === n - 1) {
-      this.ctx.send(run.requester, done([]));
+    if (last === n - 1) {
+      this.ctx.send(run.requester, done(last, []));
       this.ctx.sendTensors(run.requester, pickTensors(all, s.manifest.model.outputs.map((o) => o.name)), (part, parts, table) => ({ type: 'stage-result', req: run.req, by: this.ctx.self, part, parts, table }));
       return;
     }
-    if (isBaseline(run.mode)) return this.forwardFixed(run, s, all, done);
-    const tensors = pickTensors(all, carriedTensors(s.manifest)[run.stage + 1]);
-    const next = await withBackoff(() => this.ctx.chooseNext(s, run.req, run.requester, { stage: run.stage, device: this.ctx.self }, COPIES), (ms) => this.sleep(ms));
-    if (!next.length) this.ctx.send(run.requester, { type: 'stage-error', req: run.req, stage: run.stage + 1, reason: 'no device could take the next stage' });
-    for (const to of next) {
-      this.ctx.sendTensors(to, tensors, (part, parts, table) => ({ type: 'stage-run', req: run.req, stage: run.stage + 1, key: run.key, requester: run.requester, twin: twinOf(next, to), mode: run.mode, path: run.path, part, parts, table }));
-    }
+    if (isBaseline(run.mode)) return this.forwardFixed(run, s, all, (next) => done(run.stage, next));
+    const tensors = pickTensors(all, after);
+    const from = { stage: last, device: this.ctx.self };
+    const next = await withBackoff(() => this.ctx.chooseNext(s, run.req, run.requester, from, COPIES), (ms) => this.sleep(ms));
+    if (!next.length) this.ctx.send(run.requester, { type: 'stage-error', req: run.req, stage: last + 1, reason: 'no device could take the next stage' });
+    this.ctx.hedger.send(run.req, last + 1, next, (to, twin) => {
+      this.ctx.sendTensors(to, tensors, (part, parts, table) => ({ type: 'stage-run', req: run.req, stage: last + 1, key: run.key, requester: run.requester, twin, mode: run.mode, path: run.path, part, parts, table }));
+    });
     // progress for the requester: who runs the next stage, so it can re-issue the moment they fail
-    this.ctx.send(run.requester, done(next));
+    this.ctx.send(run.requester, done(last, next));
   }
 
   /**

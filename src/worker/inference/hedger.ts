@@ -1,0 +1,114 @@
+/**
+ * Hedging with judgement (FRIM 4.3, tail-tolerant). The paper runs every stage on two devices; on a
+ * healthy room that only doubles the work both copies compete for. Here, of the two devices
+ * confirmed for a stage, the first gets the activations at once and the second only when the first
+ * is late against the stage's measured times, is suspected, or is declared failed — so the second
+ * copy still covers a device that dies mid-stage, at the cost of about one stage's p95 in delay.
+ * The device that forwards a stage keeps its activations until the stage is done, and it measures
+ * the stage's times (sent -> done) that decide how late is late.
+ */
+import { StageTimes } from '../../core/hedging.js';
+import { HEDGING } from '../../core/policy.js';
+import type { InferenceContext, StageHedger } from './context.js';
+
+/** a stage whose done never came this long after it was sent is forgotten (the requester re-issued it) */
+const FORGET_MS = 60_000;
+
+interface Held {
+  stage: number;
+  first: string;
+  second: string;
+  at: number;
+  /** sends the second copy; null once it went out */
+  fire: (() => void) | null;
+  timer: unknown;
+}
+
+export class Hedger implements StageHedger {
+  private readonly held = new Map<string, Held>();
+  private readonly times = new StageTimes(HEDGING.keepTimes, HEDGING.hedge);
+  /** second copies sent, and why */
+  late = 0;
+  suspected = 0;
+
+  constructor(private readonly ctx: InferenceContext) {}
+
+  /**
+   * Sends `stage` of `req` to `targets[0]` now and to `targets[1]` when the first turns out late or
+   * unwell. `sendTo(to, twin)` sends one copy; `twin` is the other device given the stage.
+   */
+  send(req: string, stage: number, targets: string[], sendTo: (to: string, twin: string) => void): void {
+    const [first, second = ''] = targets;
+    if (!first) return;
+    const k = `${req}#${stage}`;
+    this.forget(k);
+    sendTo(first, second);
+    const h: Held = { stage, first, second, at: this.ctx.deps.mono(), fire: null, timer: null };
+    this.held.set(k, h);
+    if (!second) return;
+    h.fire = () => {
+      h.fire = null;
+      this.ctx.deps.timers.clear(h.timer);
+      if (!this.ctx.failed().has(second)) sendTo(second, first);
+    };
+    const delay = this.times.deadlineMs(stage);
+    if (delay <= 0 || this.unwell(first)) {
+      if (delay > 0) this.suspected++;
+      return h.fire();
+    }
+    h.timer = this.ctx.deps.timers.set(() => {
+      if (!h.fire) return;
+      this.late++;
+      // the first device takes at least this long: routing learns it even if its copy never wins
+      this.ctx.stats.recordCompute(stage, first, this.ctx.deps.mono() - h.at);
+      h.fire();
+    }, delay);
+  }
+
+  /** Some copy of `stage` finished: the held activations are no longer needed, and the time counts. */
+  onDone(req: string, stage: number): void {
+    const k = `${req}#${stage}`;
+    const h = this.held.get(k);
+    if (!h) return;
+    this.times.record(stage, this.ctx.deps.mono() - h.at);
+    this.forget(k);
+  }
+
+  /** A device was declared failed (or found suspected on a tick): its stages go to their second device now. */
+  onFailed(device: string): void {
+    for (const h of this.held.values()) {
+      if (h.first === device && h.fire) {
+        this.suspected++;
+        h.fire();
+      }
+    }
+  }
+
+  tick(): void {
+    const now = this.ctx.deps.mono();
+    for (const [k, h] of this.held) {
+      if (now - h.at > FORGET_MS) this.forget(k);
+      else if (h.fire && this.unwell(h.first)) {
+        this.suspected++;
+        h.fire();
+      }
+    }
+  }
+
+  private unwell(device: string): boolean {
+    if (device === this.ctx.self) return false;
+    const p = this.ctx.deps.state.peerStates().find((x) => x.deviceId === device);
+    return !p || p.status !== 'alive';
+  }
+
+  private forget(k: string): void {
+    const h = this.held.get(k);
+    if (!h) return;
+    this.ctx.deps.timers.clear(h.timer);
+    this.held.delete(k);
+  }
+
+  view(): { hedged: number; hedgedLate: number } {
+    return { hedged: this.late + this.suspected, hedgedLate: this.late };
+  }
+}
