@@ -14,7 +14,11 @@
  * The same phases run in a WASM room and then a WebGPU room (SwiftShader here, so fewer requests
  * at a lower rate), reported side by side.
  *
+ * Then, per backend, the partition chain against the whole model on one device (the page's own
+ * "run here" tool, as bench:models).
+ *
  * Env: BENCH_N (200), BENCH_RATE (5), BENCH_GPU_N (60; 0 skips the WebGPU room), BENCH_GPU_RATE (0.5),
+ * BENCH_CHAIN_IMAGES_WASM (200), BENCH_CHAIN_IMAGES_WEBGPU (30),
  * BENCH_PORT (8797).
  */
 import { chromium, type Browser, type Page } from '@playwright/test';
@@ -24,6 +28,7 @@ import { quantile } from '../src/core/stats.js';
 import type { InferenceView } from '../src/core/views.js';
 import { startServer, stopServer } from './lib/server.js';
 import { DEBUG_QUERY, GPU_QUERY, drop, meshUp, open, openRoom, snapshot, until, type Device } from './lib/room.js';
+import { chainVsWhole, type ChainLatency } from './lib/local-chain.js';
 import { saveResult } from './lib/results.js';
 
 const N = Number(process.env.BENCH_N ?? 200);
@@ -34,6 +39,8 @@ const GPU_RATE = Number(process.env.BENCH_GPU_RATE ?? 0.5);
 const PORT = Number(process.env.BENCH_PORT ?? 8797);
 const BASE = `http://127.0.0.1:${PORT}`;
 const STAGES = 4;
+/** images through the whole model and the chain, one device (BENCH_CHAIN_IMAGES_WASM / _WEBGPU) */
+const CHAIN_IMAGES = { wasm: Number(process.env.BENCH_CHAIN_IMAGES_WASM ?? 200), webgpu: Number(process.env.BENCH_CHAIN_IMAGES_WEBGPU ?? 30) };
 
 const inference = async (page: Page): Promise<InferenceView> => (await snapshot(page)).inference;
 
@@ -83,7 +90,9 @@ interface RoomResult {
   mesh: { p50: number | null; localWholeP50: number; hopTransferP50: number; rttP50: number; bytesPerMs: number; ratio: number };
   hedging: { stageRuns: number; needed: number; duplicateFraction: number; cancelledBeforeRunning: number; computeMs: number; secondCopies: number; secondCopiesLate: number };
   throughput: { roomPerSec: number; singlePerSec: number; ratio: number; flood: ReturnType<typeof summary> };
-  coldStart: { p99: number; steadyP50: number; ratio: number };
+  coldStart: { p99: number; steadyP50: number; ratio: number; first: number[] };
+  /** the same model cut the same way on one device: the partition chain against the whole model */
+  chain: ChainLatency;
 }
 
 /** Every phase in one 4-device room whose devices compute on `backend`. */
@@ -134,7 +143,7 @@ async function room(browser: Browser, backend: 'wasm' | 'webgpu', n: number, rat
     const singlePerSec = 1000 / (steady.reduce((a, b) => a + b, 0) / steady.length);
     const first = [...warmUp.points].sort((a, b) => a.t - b.t).slice(0, 10).map((p) => p.ms);
     const firstP99 = quantile(first, 0.99);
-    const coldStart = { p99: firstP99, steadyP50: healthy.p50!, ratio: firstP99 / healthy.p50! };
+    const coldStart = { p99: firstP99, steadyP50: healthy.p50!, ratio: firstP99 / healthy.p50!, first };
     console.log(`throughput: room ${roomPerSec.toFixed(1)}/s, one device ${singlePerSec.toFixed(1)}/s; first 10 requests p99 ${coldStart.p99.toFixed(0)} ms`);
     const runs = after.ran - before.ran;
     const duplicate = (runs - healthy.answered * STAGES) / Math.max(1, runs);
@@ -174,6 +183,8 @@ async function room(browser: Browser, backend: 'wasm' | 'webgpu', n: number, rat
       hedging: { stageRuns: runs, needed: healthy.answered * STAGES, duplicateFraction: duplicate, cancelledBeforeRunning: after.cancelled - before.cancelled, computeMs: after.computeMs - before.computeMs, secondCopies: after.hedged - before.hedged, secondCopiesLate: after.hedgedLate - before.hedgedLate },
       throughput: { roomPerSec, singlePerSec, ratio: roomPerSec / singlePerSec, flood: summary(flood) },
       coldStart,
+      // measured once the room is closed, so its devices do not share the cores with it
+      chain: null as unknown as ChainLatency,
     };
   } finally {
     for (const d of live) await d.context.close().catch(() => undefined);
@@ -200,6 +211,7 @@ function report(rooms: RoomResult[]): void {
     ['duplicate stage runs (goal <= 10 %)', (r) => `${f(100 * r.hedging.duplicateFraction)} % of ${r.hedging.stageRuns}`],
     ['requests/s: room / one device (goal >= 1.6x)', (r) => `${f(r.throughput.roomPerSec)} / ${f(r.throughput.singlePerSec)} = ${f(r.throughput.ratio, 2)}x`],
     ['first 10 requests p99 / steady p50 (goal <= 3x)', (r) => `${f(r.coldStart.p99, 0)} / ${f(r.coldStart.steadyP50)} = ${f(r.coldStart.ratio, 1)}x`],
+    ['chain / whole on one device (goal <= 1.05x WASM, 1.10x WebGPU)', (r) => `${f(r.chain.chainMsPerImage)} / ${f(r.chain.wholeMsPerImage)} ms = ${f(r.chain.ratio, 2)}x`],
   ];
   const w = Math.max(...rows.map(([n]) => n.length));
   console.log(`\n${''.padEnd(w)}  ${rooms.map((r) => (r.backend === 'wasm' ? 'WASM room' : 'WebGPU room (SwiftShader)').padEnd(26)).join('')}`);
@@ -214,13 +226,15 @@ async function main(): Promise<void> {
   try {
     rooms.push(await room(browser, 'wasm', N, RATE));
     if (GPU_N > 0) rooms.push(await room(browser, 'webgpu', GPU_N, GPU_RATE));
+    for (const r of rooms) r.chain = await chainVsWhole(browser, BASE, 'public/models/resnet.onnx', STAGES, r.backend, CHAIN_IMAGES[r.backend]);
   } finally {
     await browser.close();
     stopServer(server);
   }
   out.rooms = rooms;
   // per backend too, as issue 13 names them
-  for (const r of rooms) out[r.backend] = { mesh: r.mesh, hedging: r.hedging, throughput: r.throughput, coldStart: r.coldStart };
+  for (const r of rooms) out[r.backend] = { mesh: r.mesh, hedging: r.hedging, throughput: r.throughput, coldStart: r.coldStart, chain: r.chain };
+  out.chain = Object.fromEntries(rooms.map((r) => [r.backend, r.chain.ratio]));
   report(rooms);
   console.log(`written ${saveResult('inference', String(out.at), out)}`);
 }

@@ -15,6 +15,7 @@ import { formatBytes } from '../src/core/format.js';
 import { partitionModelBytes } from '../src/core/onnx/manifest.js';
 import { quantile } from '../src/core/stats.js';
 import { startServer, stopServer } from './lib/server.js';
+import { chainVsWhole } from './lib/local-chain.js';
 import { saveResult } from './lib/results.js';
 
 const MODELS = ['alexnet', 'resnet', 'vgg'];
@@ -49,32 +50,7 @@ async function main(): Promise<void> {
       const card = JSON.parse(readFileSync(`public/models/${name}.card.json`, 'utf8')) as Card;
       const partition = partitionTimes(bytes, name);
       const latency: Record<string, unknown> = {};
-      for (const backend of ['wasm', 'webgpu'] as const) {
-        const context = await browser.newContext();
-        const page = await context.newPage();
-        await page.goto(`http://127.0.0.1:${PORT}/?debug=1${backend === 'wasm' ? '&backend=wasm' : ''}`);
-        await page.getByTestId('model-input').setInputFiles(file);
-        await page.getByTestId('parts').fill(String(CHAIN_PARTS));
-        await page.getByTestId('parts').dispatchEvent('change');
-        await page.locator(`[data-testid=plan][data-parts="${CHAIN_PARTS}"]`).waitFor();
-        await page.getByTestId('local-count').fill(String(IMAGES[backend]));
-        await page.getByTestId('local-count').dispatchEvent('change');
-        await page.getByTestId('run-local').click();
-        const r = page.getByTestId('local-run');
-        await r.waitFor({ timeout: 600_000 });
-        const whole = Number(await r.getAttribute('data-whole-ms'));
-        const chain = Number(await r.getAttribute('data-chain-ms'));
-        latency[backend] = {
-          used: await r.getAttribute('data-backend'),
-          images: IMAGES[backend],
-          wholeMsPerImage: whole,
-          chainMsPerImage: chain,
-          ratio: +(chain / whole).toFixed(3),
-          sampleAccuracy: Number(await r.getAttribute('data-whole-accuracy')),
-          predictionsAgree: (await r.getAttribute('data-whole-predictions')) === (await r.getAttribute('data-chain-predictions')),
-        };
-        await context.close();
-      }
+      for (const backend of ['wasm', 'webgpu'] as const) latency[backend] = await chainVsWhole(browser, `http://127.0.0.1:${PORT}`, file, CHAIN_PARTS, backend, IMAGES[backend]);
       results.push({ model: name, testAccuracy: card.testAccuracy, parameters: card.parameters, fileBytes: card.bytes, partition, latency });
       console.log(`${name} done`);
     }

@@ -97,10 +97,10 @@ function paperSection(rows: PaperRow[], charts: string[]): string[] {
 interface Quantiles { n?: number; p50?: number; p99?: number }
 interface DetectorJson { config?: { jitterSeconds?: number }; detectionMs?: Quantiles; crash?: { iceDisconnectedMs?: Quantiles | null }; jitter?: { falseAlarms?: number } }
 interface ReplicasJson { throughput?: { ratio?: number; oursMBps?: number }; rejoin?: { replicaRatio?: number }; restore?: { p50?: number } }
-interface Phase { answered?: number; lost?: number; p99?: number | null }
+interface Phase { answered?: number; lost?: number; p50?: number | null; p99?: number | null }
 interface SimPolicyJson { answeredFraction: number; bytesMoved: number; copiesMean: number; copiesMin?: number; latencyP50Ms: number | null; latencyP99Ms: number | null }
 interface SimJson extends SimPolicyJson { target?: number; devices: number; minutes: number; meanUpMin: number; meanDownMin: number; upSpread?: number; historyMin?: number; copiesOverTime?: Record<string, { t: number; mean: number }[]>; requestsPerSec: number; failures: number; detectionP50Ms: number | null; fixed1: SimPolicyJson; fixed2: SimPolicyJson; fixed3: SimPolicyJson; heartbeatsPerDevicePerSec: number; placementMsMean: number; msPerEvent: number }
-interface InferenceRoomJson { n?: number; frim?: { failure?: Phase }; noConfig?: { failure?: Phase }; mesh?: { ratio?: number }; hedging?: { duplicateFraction?: number }; throughput?: { roomPerSec: number; singlePerSec: number; ratio: number }; coldStart?: { p99: number; steadyP50: number; ratio: number } }
+interface InferenceRoomJson { backend?: string; n?: number; failoverP99Ratio?: number; chain?: { ratio: number; chainMsPerImage: number; wholeMsPerImage: number }; frim?: { healthy?: Phase; failure?: Phase }; noConfig?: { failure?: Phase }; mesh?: { ratio?: number; localWholeP50?: number; hopTransferP50?: number }; hedging?: { duplicateFraction?: number }; throughput?: { roomPerSec: number; singlePerSec: number; ratio: number }; coldStart?: { p99: number; steadyP50: number; ratio: number } }
 
 function otherSections(steps: Collected['steps'], place: Place): string[] {
   const get = <T>(name: string) => steps.find((s) => s.name === name)?.result as T | null | undefined;
@@ -120,15 +120,19 @@ function otherSections(steps: Collected['steps'], place: Place): string[] {
     out.push(`| target restored after a holder is closed | p50 ${ms(r.restore?.p50)} ms |`, '');
   }
   const i = get<{ rooms?: InferenceRoomJson[] }>('inference');
-  const room = i?.rooms?.[0];
-  if (room) {
-    out.push('## Inference (FRIM 4.3)', '', '| measured | value |', '| --- | --- |');
-    out.push(`| frim, a device closed mid-stream | ${room.frim?.failure?.answered}/${room.n} answered, ${room.frim?.failure?.lost} lost, p99 ${ms(room.frim?.failure?.p99)} ms |`);
-    out.push(`| no-config, the same kill | ${room.noConfig?.failure?.answered} answered, ${room.noConfig?.failure?.lost} lost |`);
-    out.push(`| mesh p50 / (whole model here + hops) | ${room.mesh?.ratio?.toFixed(2) ?? '–'} |`);
-    out.push(`| hedged stage runs that were duplicates | ${pct(room.hedging?.duplicateFraction)} % |`);
-    if (room.throughput) out.push(`| requests/s flooded: room / one device running the whole model | ${room.throughput.roomPerSec.toFixed(1)} / ${room.throughput.singlePerSec.toFixed(1)} = ${room.throughput.ratio.toFixed(2)}× |`);
-    if (room.coldStart) out.push(`| first 10 requests after placement: p99 / steady p50 | ${ms(room.coldStart.p99)} / ${ms(room.coldStart.steadyP50)} ms = ${room.coldStart.ratio.toFixed(1)}× |`);
+  const rooms = i?.rooms ?? [];
+  if (rooms.length) {
+    // issue 13's goals, one column per room (WASM, then WebGPU where it ran)
+    const row = (name: string, f: (r: InferenceRoomJson) => string) => out.push(`| ${name} | ${rooms.map(f).join(' | ')} |`);
+    out.push('## Inference (FRIM 4.3)', '', `| measured (goal) | ${rooms.map((r) => (r.backend === 'webgpu' ? 'WebGPU room' : 'WASM room')).join(' | ')} |`, `| --- |${rooms.map(() => ' ---: |').join('')}`);
+    row('frim, a device closed mid-stream', (r) => `${r.frim?.failure?.answered}/${r.n} answered, ${r.frim?.failure?.lost} lost, p99 ${ms(r.frim?.failure?.p99)} ms`);
+    row('no-config, the same kill', (r) => `${r.noConfig?.failure?.answered} answered, ${r.noConfig?.failure?.lost} lost`);
+    row('failover p99 / healthy p99 (≤ 1.5×, 0 lost)', (r) => `${r.failoverP99Ratio?.toFixed(2) ?? '–'}×`);
+    row('mesh p50 / (whole model here + hops) (≤ 1.3×)', (r) => `${ms(r.frim?.healthy?.p50)} / (${ms(r.mesh?.localWholeP50)} + ${ms(r.mesh?.hopTransferP50)}) ms = ${r.mesh?.ratio?.toFixed(2) ?? '–'}×`);
+    row('duplicate stage runs, healthy (≤ 10 %)', (r) => `${pct(r.hedging?.duplicateFraction)} %`);
+    row('requests/s flooded: room / one device (≥ 1.6×)', (r) => (r.throughput ? `${r.throughput.roomPerSec.toFixed(1)} / ${r.throughput.singlePerSec.toFixed(1)} = ${r.throughput.ratio.toFixed(2)}×` : '–'));
+    row('first 10 requests: p99 / steady p50 (≤ 3×)', (r) => (r.coldStart ? `${ms(r.coldStart.p99)} / ${ms(r.coldStart.steadyP50)} ms = ${r.coldStart.ratio.toFixed(1)}×` : '–'));
+    row('chain / whole on one device (≤ 1.05× WASM, ≤ 1.10× WebGPU)', (r) => (r.chain ? `${r.chain.chainMsPerImage.toFixed(1)} / ${r.chain.wholeMsPerImage.toFixed(1)} ms = ${r.chain.ratio.toFixed(2)}×` : '–'));
     out.push('');
   }
   const sim = get<SimJson>('sim');

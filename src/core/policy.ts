@@ -15,6 +15,8 @@ export const HEDGING = Object.freeze({
    * healthy room only double the work: a device's cores are what both copies compete for.
    */
   hedge: Object.freeze({ factor: 1.5, quantile: 0.95, floorMs: 20, minSamples: 8, defaultMs: 0 }),
+  /** a device late with a stage is ranked after every other copy for this long, or until it finishes one */
+  lateMs: 10_000,
   /** attempts per request before it is counted lost */
   maxAttempts: 6,
   /**
@@ -35,6 +37,23 @@ export const HEDGING = Object.freeze({
   forwardBackoffMs: Object.freeze([0, 20, 50, 100, 200, 400]),
   /** the paper's baselines (`no-config`, `early-exit`, `skip-connection`) have no deadline logic of their own: a request silent this long is lost */
   noConfigLostMs: 8000,
+});
+
+/**
+ * Warm-up at placement: when the devices holding the room's partitions change, each device sends a
+ * few requests of synthetic input through the room, so sessions, code paths, leases and the stage
+ * times that hedging and routing decide from are warm before the user's first request.
+ */
+export const WARM_UP = Object.freeze({
+  requests: 4,
+  /** at most one warm-up per this long, however often the holders change */
+  minGapMs: 2000,
+  /**
+   * only for models up to this many FLOPs a request: on a big model a request's compute dwarfs what
+   * is cold (the sessions are warmed on zeros when loaded either way), and sixteen of its requests
+   * at every change would load the room for seconds
+   */
+  maxFlops: 5e9,
 });
 
 /** Resource confirmation before a stage is sent (FRIM 4.3). */

@@ -80,7 +80,8 @@ export class ComputeClient {
       if (r.kind === 'started') return this.watch(r.id, info);
       if (r.kind === 'progress') return info.progress?.(r.step, r.done, r.total);
       this.info.delete(r.id);
-      if (r.kind === 'ran' && info.keys?.length === 1) this.recordRun(info.keys[0], r.ms);
+      // a chain's stages count one by one, so a chain's watchdog learns from chains too
+      if (r.kind === 'ran' && info.keys) info.keys.forEach((k, i) => this.recordRun(k, info.keys!.length === 1 ? r.ms : r.stageMs[i] ?? r.ms));
       if (r.kind === 'failed') this.calls.fail(r.id, new ComputeError(r.message, r.trap));
       else if (r.kind === 'failed-input') this.calls.fail(r.id, new InputError(r.code, r.message));
       else this.calls.settle(r.id, r);

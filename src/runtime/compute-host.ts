@@ -61,9 +61,10 @@ function feedsFromWire(feeds: Record<string, WireTensor>): Record<string, Ort.Te
   return Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, toOrt(v)]));
 }
 
-/** Replies with the named tensors, moving (not copying) their buffers to the page. */
-function replyRan(id: number, tensors: Record<string, Ort.Tensor>, started: number, backends: Backend[], stageMs?: number[]): void {
-  const outputs = Object.fromEntries(Object.entries(tensors).map(([k, v]) => [k, toWire(v)]));
+/** Replies with the named tensors, moving (not copying) their buffers to the page; tensors on the GPU are read back and freed. */
+async function replyRan(id: number, tensors: Record<string, Ort.Tensor>, started: number, backends: Backend[], stageMs?: number[]): Promise<void> {
+  const outputs: Record<string, WireTensor> = {};
+  for (const [k, v] of Object.entries(tensors)) outputs[k] = await toWire(v);
   const ms = performance.now() - started;
   reply({ kind: 'ran', id, outputs, ms, stageMs: stageMs ?? [ms], backends }, Object.values(outputs).map((o) => o.data));
 }
@@ -74,14 +75,28 @@ function loaded(key: string): Loaded {
   return s;
 }
 
-function toWire(t: Ort.Tensor): WireTensor {
-  const src = t.data as ArrayBufferView;
+async function toWire(t: Ort.Tensor): Promise<WireTensor> {
+  const src = (t.location === 'gpu-buffer' ? await t.getData(true) : t.data) as ArrayBufferView;
   const data = src.buffer.slice(src.byteOffset, src.byteOffset + src.byteLength) as ArrayBuffer;
   return { type: t.type as WireTensor['type'], dims: [...t.dims], data };
 }
 
+/**
+ * On WebGPU a session's outputs stay in GPU buffers: in a chain the next partition reads them there,
+ * with no readback and upload between partitions; what leaves the worker is read back once (toWire).
+ */
 async function create(bytes: Uint8Array, backend: Backend, external?: { path: string; data: Uint8Array }[]): Promise<Ort.InferenceSession> {
-  return ort.InferenceSession.create(bytes, { executionProviders: [backend], graphOptimizationLevel: 'all', externalData: external });
+  return ort.InferenceSession.create(bytes, { executionProviders: [backend], graphOptimizationLevel: 'all', externalData: external, ...(backend === 'webgpu' ? { preferredOutputLocation: 'gpu-buffer' as const } : {}) });
+}
+
+/** A tensor a WASM session can read: one left on the GPU by an earlier WebGPU partition is read back. */
+async function onCpu(t: Ort.Tensor): Promise<Ort.Tensor> {
+  return t.location === 'gpu-buffer' ? new ort.Tensor(t.type as 'float32', (await t.getData()) as Float32Array, t.dims) : t;
+}
+
+/** Frees the GPU buffers of tensors that are not sent anywhere. */
+function disposeGpu(tensors: Iterable<Ort.Tensor>, keep: ReadonlySet<Ort.Tensor> = new Set()): void {
+  for (const t of tensors) if (t.location === 'gpu-buffer' && !keep.has(t)) t.dispose();
 }
 
 /** Runs one session; the page is told when it starts, so its watchdog times the run, not the queue. */
@@ -91,7 +106,8 @@ async function run(id: number, s: Loaded, feeds: Record<string, Ort.Tensor>): Pr
     gpuRunFaults--;
     if (gpuFault === 'hang') for (;;) { /* the thread stops here, as a hung driver leaves it */ }
     if (gpuFault === 'error') throw new Error('the WebGPU run failed (fault switch)');
-    const [a] = await Promise.all([s.session.run(feeds), s.session.run(feeds)]);
+    const [a, b] = await Promise.all([s.session.run(feeds), s.session.run(feeds)]);
+    disposeGpu(Object.values(b));
     return a;
   }
   return s.session.run(feeds);
@@ -148,18 +164,27 @@ async function chain(msg: Extract<ComputeRequest, { kind: 'chain' }>): Promise<v
   const env = feedsFromWire(msg.feeds);
   const backends: Backend[] = [];
   const stageMs: number[] = [];
-  for (const stage of msg.stages) {
-    const s = loaded(stage.key);
-    backends.push(s.backend);
-    const t0 = performance.now();
-    Object.assign(env, await run(msg.id, s, Object.fromEntries(stage.inputs.map((n) => [n, env[n]]))));
-    stageMs.push(performance.now() - t0);
+  try {
+    for (const stage of msg.stages) {
+      const s = loaded(stage.key);
+      backends.push(s.backend);
+      const t0 = performance.now();
+      const feeds: Record<string, Ort.Tensor> = {};
+      for (const n of stage.inputs) feeds[n] = s.backend === 'webgpu' ? env[n] : await onCpu(env[n]);
+      Object.assign(env, await run(msg.id, s, feeds));
+      stageMs.push(performance.now() - t0);
+    }
+    if (slowdown > 1) await new Promise((r) => setTimeout(r, (slowdown - 1) * (performance.now() - started)));
+    // only what the caller asked for leaves the worker: intermediate activations stay here
+    const missing = msg.want.find((k) => !env[k]);
+    if (missing) throw new Error(`the chain produced no tensor "${missing}"`);
+    const wanted = Object.fromEntries(msg.want.map((k) => [k, env[k]]));
+    disposeGpu(Object.values(env), new Set(Object.values(wanted)));
+    await replyRan(msg.id, wanted, started, backends, stageMs.map((x) => x * slowdown));
+  } catch (e) {
+    disposeGpu(Object.values(env));
+    throw e;
   }
-  if (slowdown > 1) await new Promise((r) => setTimeout(r, (slowdown - 1) * (performance.now() - started)));
-  // only what the caller asked for leaves the worker: intermediate activations stay here
-  const missing = msg.want.find((k) => !env[k]);
-  if (missing) throw new Error(`the chain produced no tensor "${missing}"`);
-  replyRan(msg.id, Object.fromEntries(msg.want.map((k) => [k, env[k]])), started, backends, stageMs.map((x) => x * slowdown));
 }
 
 async function runOne(msg: Extract<ComputeRequest, { kind: 'run' }>): Promise<void> {
@@ -168,7 +193,7 @@ async function runOne(msg: Extract<ComputeRequest, { kind: 'run' }>): Promise<vo
   const out = await run(msg.id, s, feedsFromWire(msg.feeds));
   // a slower device: it stays busy for the difference, so the runs queued behind it wait as well
   if (slowdown > 1) await new Promise((r) => setTimeout(r, (slowdown - 1) * (performance.now() - started)));
-  replyRan(msg.id, out, started, [s.backend]);
+  await replyRan(msg.id, out, started, [s.backend]);
 }
 
 /** A fault of the WebAssembly machine itself (as opposed to an error onnxruntime reports). */

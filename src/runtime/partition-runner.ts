@@ -67,20 +67,31 @@ export class PartitionRunner {
 
   /**
    * Consecutive partitions in one go: the activations between them stay in the compute worker (one
-   * round trip instead of one per partition). A chain that fails is run again a partition at a time,
-   * so each partition gets `run`'s handling of a GPU or WebAssembly fault.
+   * round trip instead of one per partition). A chain that fails is run again a partition at a time;
+   * as with `run`, a GPU that failed is not trusted again: which partition of the chain it failed on
+   * is not known, so each of its partitions that ran on WebGPU moves to WASM.
    */
   async chain(stages: ChainStage[], feeds: Record<string, WireTensor>, want: string[]): Promise<Ran> {
     if (stages.length === 1 && !want.length) return this.run(stages[0].hash, feeds);
     const generation = this.generation;
     try {
       for (const s of stages) await this.load(s.hash);
-      // the compute worker takes the buffers it is sent: the fallback below needs its own
-      const copy = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, { ...t, data: t.data.slice(0) }]));
-      return await this.client.chain(stages.map((s) => ({ key: s.hash, inputs: s.inputs })), copy, want);
+      // the feeds are copied to the compute worker, not moved: the fallback below still has them
+      return await this.client.chain(stages.map((s) => ({ key: s.hash, inputs: s.inputs })), feeds, want);
     } catch (e) {
-      if (e instanceof ComputeError && e.trap && generation === this.generation) this.replaceWorker();
+      if (generation !== this.generation) return this.chainOneByOne(stages, feeds, want);
+      const onGpu = stages.filter((s) => this.backends.get(s.hash) === 'webgpu' && !this.wasmOnly.has(s.hash));
+      for (const s of onGpu) {
+        this.wasmOnly.add(s.hash);
+        this.events.switched(s.hash, `WebGPU failed at run time (${(e as Error).message}); this request and the ones after it run on WASM`);
+      }
+      if (e instanceof ComputeError && e.trap) this.replaceWorker();
+      else for (const s of onGpu) await this.unload(s.hash);
     }
+    return this.chainOneByOne(stages, feeds, want);
+  }
+
+  private async chainOneByOne(stages: ChainStage[], feeds: Record<string, WireTensor>, want: string[]): Promise<Ran> {
     const started = performance.now();
     const env = { ...feeds };
     const stageMs: number[] = [];

@@ -75,6 +75,8 @@ export interface InferenceContext {
   failed(): Set<string>;
   chooseNext: ChooseNext;
   readonly hedger: StageHedger;
+  /** `device` was late with a stage: routing passes it over for a while (HEDGING.lateMs) */
+  late(device: string): void;
   /** the execution graph of the room's offload, without `exclude` and devices that are down */
   graphFor(s: Serving, requester: string, exclude: ReadonlySet<string>): ExecutionGraph;
 }

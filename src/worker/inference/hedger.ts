@@ -19,6 +19,8 @@ interface Held {
   first: string;
   second: string;
   at: number;
+  /** when the second copy went out */
+  firedAt: number | null;
   /** sends the second copy; null once it went out */
   fire: (() => void) | null;
   timer: unknown;
@@ -43,11 +45,12 @@ export class Hedger implements StageHedger {
     const k = `${req}#${stage}`;
     this.forget(k);
     sendTo(first, second);
-    const h: Held = { stage, first, second, at: this.ctx.deps.mono(), fire: null, timer: null };
+    const h: Held = { stage, first, second, at: this.ctx.deps.mono(), firedAt: null, fire: null, timer: null };
     this.held.set(k, h);
     if (!second) return;
     h.fire = () => {
       h.fire = null;
+      h.firedAt = this.ctx.deps.mono();
       this.ctx.deps.timers.clear(h.timer);
       if (!this.ctx.failed().has(second)) sendTo(second, first);
     };
@@ -59,8 +62,10 @@ export class Hedger implements StageHedger {
     h.timer = this.ctx.deps.timers.set(() => {
       if (!h.fire) return;
       this.late++;
-      // the first device takes at least this long: routing learns it even if its copy never wins
+      // the first device takes at least this long: routing learns it even if its copy never wins,
+      // and passes it over for a while
       this.ctx.stats.recordCompute(stage, first, this.ctx.deps.mono() - h.at);
+      this.ctx.late(first);
       h.fire();
     }, delay);
   }
@@ -70,7 +75,9 @@ export class Hedger implements StageHedger {
     const k = `${req}#${stage}`;
     const h = this.held.get(k);
     if (!h) return;
-    this.times.record(stage, this.ctx.deps.mono() - h.at);
+    // after a second copy went out, the time is that copy's: counting the wait for the late first one
+    // too would raise the next delay with every late device, and a hung one would stretch them without end
+    this.times.record(stage, this.ctx.deps.mono() - (h.firedAt ?? h.at));
     this.forget(k);
   }
 

@@ -5,6 +5,7 @@
  * tab's compute worker, never on a thread that keeps the heartbeat clock.
  */
 import { MAX_FRAME_BYTES, decodeFrame, encodeFrame, roomTag, type InferenceMode, type Message } from '../../core/protocol.js';
+import { WARM_UP } from '../../core/policy.js';
 import { RouteStats } from '../../core/route-stats.js';
 import { packTensors, splitParts, type Tensor, type TensorEntry } from '../../core/tensors.js';
 import type { InferenceView } from '../../core/views.js';
@@ -27,6 +28,8 @@ export class Inference implements InferenceContext {
   readonly requester: Requester;
   readonly router: Router;
   readonly hedger: Hedger;
+  private warmedFor = '';
+  private warmedAt = -Infinity;
 
   constructor(readonly deps: InferenceDeps, loadSample: LoadSample) {
     this.tag = roomTag(deps.room);
@@ -49,6 +52,10 @@ export class Inference implements InferenceContext {
 
   graphFor(s: Serving, requester: string, exclude: ReadonlySet<string>) {
     return this.router.graphFor(s, requester, exclude);
+  }
+
+  late(device: string): void {
+    this.router.late(device);
   }
 
   log(deviceId: string | null, detail: string): void {
@@ -97,6 +104,7 @@ export class Inference implements InferenceContext {
         return this.runner.onRun(from, m, payload);
       case 'stage-done':
         this.stats.recordCompute(m.stage, m.by, m.computeMs);
+        this.router.onTime(m.by);
         this.hedger.onDone(m.req, m.stage);
         this.runner.onDone(m);
         return this.requester.onDone(m);
@@ -118,9 +126,24 @@ export class Inference implements InferenceContext {
   }
 
   tick(): void {
+    this.warmUp();
     this.hedger.tick();
     this.requester.tick();
     this.runner.tick(this.deps.mono());
+  }
+
+  /** WARM_UP: a few requests of the room's own whenever the devices holding the partitions change. */
+  private warmUp(): void {
+    const s = this.deps.serving();
+    if (!s || !this.deps.canCompute() || s.replicas.some((r) => !r.length)) return;
+    // a user's run going on keeps the room warm by itself
+    if (this.requester.active || s.manifest.partitions.reduce((a, p) => a + p.flops, 0) > WARM_UP.maxFlops) return;
+    const holders = `${s.key}|${s.replicas.map((r) => r.join()).join(';')}`;
+    const now = this.deps.mono();
+    if (holders === this.warmedFor || now - this.warmedAt < WARM_UP.minGapMs) return;
+    this.warmedFor = holders;
+    this.warmedAt = now;
+    this.requester.probe(WARM_UP.requests);
   }
 
   run(opts: { count: number; ratePerSec: number; mode: InferenceMode; path?: string[]; batch?: number }): void {

@@ -41,6 +41,7 @@ export class Requester {
   private runFinished = false;
   private classified: InferenceView['classified'] = null;
   private classifySeq = 0;
+  private probeSeq = 0;
 
   constructor(
     private readonly ctx: InferenceContext,
@@ -101,6 +102,18 @@ export class Requester {
     this.classified = null;
     this.requests.set(i, newRequest({ images: [-1], labels: [-1], position: -1, mode: 'frim', pixels, issuedAt: this.now, issuedEpoch: this.ctx.deps.epoch() }, this.now));
     void this.attempt(i);
+  }
+
+  /** Warm-up requests (synthetic inputs, recorded nowhere): see WARM_UP. */
+  probe(count: number): void {
+    const s = this.ctx.deps.serving();
+    if (!s || streamInputProblem(s.manifest)) return;
+    for (let k = 0; k < count; k++) {
+      const i = -1e9 - ++this.probeSeq;
+      const L = newRequest({ images: [this.probeSeq], labels: [-1], position: -1, mode: 'frim', issuedAt: this.now, issuedEpoch: this.ctx.deps.epoch() }, this.now);
+      this.requests.set(i, { ...L, probe: true });
+      void this.attempt(i);
+    }
   }
 
   private fail(message: string): void {
@@ -164,6 +177,7 @@ export class Requester {
     // early-exit: a request that cannot go on is answered by the last exit it passed
     if (L.exit && i >= 0) return this.answer(i, L, L.exit.predicted, `answered by the exit after partition ${L.exit.stage} (${why})`);
     this.finish(i, L);
+    if (L.probe) return;
     if (i < 0) {
       this.classified = { predicted: null, ms: null, path: L.winners, note: why };
       this.ctx.deps.state.dirty = true;
@@ -177,6 +191,7 @@ export class Requester {
     L.done = true;
     this.tracker.finish(String(i));
     if (i >= 0) this.open--;
+    if (L.probe) this.requests.delete(i);
   }
 
   private reissue(i: number, why: string): void {
@@ -244,6 +259,7 @@ export class Requester {
   private answer(i: number, L: LogicalRequest, predicted: number[], note: string): void {
     const ms = this.now - L.issuedAt;
     this.finish(i, L);
+    if (L.probe) return;
     if (i < 0) {
       this.classified = { predicted: predicted[0], ms, path: L.winners, note };
       this.ctx.deps.state.dirty = true;
@@ -300,13 +316,19 @@ export class Requester {
     this.runFinished = true;
   }
 
+  /** a stream of the user's is still going */
+  get active(): boolean {
+    const r = this.run_;
+    return !!r && !this.runFinished && (!r.allIssued() || this.open > 0);
+  }
+
   view(): Omit<InferenceView, 'running'> {
     const r = this.run_;
     return {
       ...this.record.view(r?.sent ?? 0),
       mode: this.mode,
       labelled: this.labelled,
-      active: !!r && !this.runFinished && (!r.allIssued() || this.open > 0),
+      active: this.active,
       count: r?.count ?? 0,
       sent: r?.sent ?? 0,
       batch: r?.batch ?? 1,

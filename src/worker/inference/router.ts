@@ -4,7 +4,7 @@
  * a stage is sent to it, and one that refuses or does not answer is passed over for the next.
  */
 import { rankNextStage, type ExecutionGraph, type Position } from '../../core/execution-graph.js';
-import { CONFIRMATION, STAGE_QUEUE } from '../../core/policy.js';
+import { CONFIRMATION, HEDGING, STAGE_QUEUE } from '../../core/policy.js';
 import type { Message } from '../../core/protocol.js';
 import type { RouteStats } from '../../core/route-stats.js';
 import { Calls, CallTimeout, type Timers } from '../../shared/calls.js';
@@ -31,6 +31,8 @@ export class Router {
   private readonly leases = new Map<string, Map<number, { until: number; slots: number }>>();
   /** devices that let a confirmation time out, skipped until then (they are dead or drowning) */
   private readonly unresponsive = new Map<string, number>();
+  /** devices that were late with a stage: ranked after every other copy until then, or until they finish one */
+  private readonly lateUntil = new Map<string, number>();
 
   constructor(private readonly deps: RouterDeps) {
     this.acks = new Calls(deps.timers);
@@ -69,7 +71,10 @@ export class Router {
     const stage = from.stage + 1;
     const now = this.deps.mono();
     const skip = new Set([...exclude, ...[...this.unresponsive].filter(([, until]) => until > now).map(([d]) => d)]);
-    const ranked = rankNextStage(this.graphFor(s, requester, skip), from).map((r) => r.device);
+    // a device late with a stage (hung, or drowning) goes last: it is asked only when no other copy can take it
+    const isLate = (d: string) => (this.lateUntil.get(d) ?? 0) > now;
+    const byRank = rankNextStage(this.graphFor(s, requester, skip), from).map((r) => r.device);
+    const ranked = [...byRank.filter((d) => !isLate(d)), ...byRank.filter(isLate)];
     // ask the best few at once and take the first `want` that accept: a dead or drowning device
     // costs nothing while others answer; the rest of the ranking is the fall-through
     const chosen = await this.firstAccepting(ranked.slice(0, want + 1), want, req, stage, s.key);
@@ -79,6 +84,16 @@ export class Router {
     }
     // best-ranked first, so the primary copy is the one the graph prefers
     return chosen.sort((a, b) => ranked.indexOf(a) - ranked.indexOf(b));
+  }
+
+  /** `device` was late with a stage (the hedger sent its second copy). */
+  late(device: string): void {
+    if (device !== this.deps.self) this.lateUntil.set(device, this.deps.mono() + HEDGING.lateMs);
+  }
+
+  /** `device` finished a stage: it is not hung, whatever it was late with. */
+  onTime(device: string): void {
+    this.lateUntil.delete(device);
   }
 
   /** A device's answer to our `stage-confirm`. */

@@ -65,6 +65,7 @@ function harness(opts: { holds?: string[]; next?: string[] } = {}) {
       rttMs: (a, b) => (a === b ? 0 : 5),
     }),
     hedger: null as unknown as Hedger,
+    late: () => {},
   };
   Object.assign(ctx, { hedger: new Hedger(ctx) });
   const runner = new StageRunner(ctx);
