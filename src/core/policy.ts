@@ -14,7 +14,7 @@ export const HEDGING = Object.freeze({
    * times exist both go at once (`defaultMs` 0), as in the paper. Two copies of every stage on a
    * healthy room only double the work: a device's cores are what both copies compete for.
    */
-  hedge: Object.freeze({ factor: 1.5, quantile: 0.95, floorMs: 20, minSamples: 8, defaultMs: 0 }),
+  hedge: Object.freeze({ factor: 1.5, quantile: 0.95, floorMs: 20, minSamples: 4, defaultMs: 0 }),
   /** a device late with a stage is ranked after every other copy for this long, or until it finishes one */
   lateMs: 10_000,
   /** attempts per request before it is counted lost */
@@ -46,13 +46,14 @@ export const HEDGING = Object.freeze({
  */
 export const WARM_UP = Object.freeze({
   requests: 4,
+  /**
+   * sent one after another, the next only while each answers within this: where a request takes
+   * longer, what is cold is small beside its compute, and warming up would only load the room
+   */
+  maxRequestMs: 150,
   /** at most one warm-up per this long, however often the holders change */
   minGapMs: 2000,
-  /**
-   * only for models up to this many FLOPs a request: on a big model a request's compute dwarfs what
-   * is cold (the sessions are warmed on zeros when loaded either way), and sixteen of its requests
-   * at every change would load the room for seconds
-   */
+  /** only for models up to this many FLOPs a request (the first request of a bigger one is already slow) */
   maxFlops: 5e9,
 });
 

@@ -32,7 +32,9 @@ describe('distributed inference in a room (requester, router, stage runner, hedg
     const t = total();
     expect(t.ran - warm.ran).toBeLessThanOrEqual(80 + 2 * (HEDGING.hedge.minSamples + 2));
     expect(t.hedged - warm.hedged).toBeLessThanOrEqual(3);
-    expect(v.recent.every((r) => r.path[0] === 'device000001' && r.path[1] === 'device000003')).toBe(true);
+    // the slow device is tried at most once (it was never measured by the requester); everything else takes the fast path
+    expect(v.recent.filter((r) => r.path.includes('device000002')).length).toBeLessThanOrEqual(1);
+    expect(v.recent.filter((r) => r.path[0] === 'device000001' && r.path[1] === 'device000003').length).toBeGreaterThanOrEqual(v.recent.length - 1);
   });
 
   it('sends the second copy of a stage the moment its first device is late: a device that hangs costs a short delay, not a re-issue', async () => {
@@ -52,6 +54,21 @@ describe('distributed inference in a room (requester, router, stage runner, hedg
     expect(late).toBeGreaterThan(0);
     // each request after the hang waited about one hedge delay for its second stage, far below a deadline
     expect(Math.max(...v.recent.slice(-5).map((r) => r.ms ?? Infinity))).toBeLessThan(HEDGING.deadline.floorMs / 2);
+  });
+
+  it('a slow room with a hung holder and a death answers at compute speed: the warm-up stops early and nothing queues behind the hung device', async () => {
+    // three devices hold both partitions, 800 ms each (a slow GPU); one hangs, later another dies
+    const room = new InferenceRoom({ devices: 4, holders: [[1, 2, 3], [1, 2, 3]], computeMs: 800 });
+    await room.run(2000);
+    room.hang(2);
+    const inf = await stream(room, 40, 0.5);
+    await room.run(30_000);
+    room.kill(3);
+    await room.run(120_000);
+    const v = inf.view();
+    expect([v.answered, v.correct, v.lost, v.reissued]).toEqual([40, 40, 0, 0]);
+    // two partitions of 800 ms, run as one chain: the median request waits for nothing else
+    expect(v.p50).toBeLessThan(2 * 1600);
   });
 
   it('carries a batch of images per request: 30 images in requests of 8 (the last one of 6), each answered in its place', async () => {

@@ -37,6 +37,7 @@ export class Inference implements InferenceContext {
       self: deps.deviceId, state: deps.state, stats: this.stats, mono: deps.mono,
       send: (to, m) => this.send(to, m),
       canRunHere: (key, stage) => this.runner.canRun(key, stage),
+      queuedHere: () => this.runner.queued,
       timers: deps.timers,
     });
     this.hedger = new Hedger(this);

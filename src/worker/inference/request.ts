@@ -28,8 +28,8 @@ export interface LogicalRequest {
   /** device whose copy finished each stage first */
   winners: string[];
   done: boolean;
-  /** a warm-up request of the room's own (synthetic input): it counts nowhere */
-  probe?: boolean;
+  /** a warm-up request of the room's own (synthetic input): it counts nowhere; how many more follow it */
+  probe?: { left: number };
   /** early-exit mode: the latest exit head's answer, the stage it came from and its top-1 per image */
   exit?: { stage: number; predicted: number[] };
 }

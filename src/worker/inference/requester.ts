@@ -9,7 +9,7 @@
 import { exitOf, firstHop, isBaseline, type BaselineMode } from '../../core/baselines.js';
 import { shortestPath } from '../../core/execution-graph.js';
 import { RequestTracker, StageTimes } from '../../core/hedging.js';
-import { HEDGING } from '../../core/policy.js';
+import { HEDGING, WARM_UP } from '../../core/policy.js';
 import type { InferenceMode, Message, MessageOf } from '../../core/protocol.js';
 import { takesSample, type ImageSample } from '../../core/sample.js';
 import { unpackTensors, PartsAssembler, type Tensor } from '../../core/tensors.js';
@@ -104,16 +104,14 @@ export class Requester {
     void this.attempt(i);
   }
 
-  /** Warm-up requests (synthetic inputs, recorded nowhere): see WARM_UP. */
+  /** Warm-up requests (synthetic inputs, recorded nowhere), one after another: see WARM_UP. */
   probe(count: number): void {
     const s = this.ctx.deps.serving();
-    if (!s || streamInputProblem(s.manifest)) return;
-    for (let k = 0; k < count; k++) {
-      const i = -1e9 - ++this.probeSeq;
-      const L = newRequest({ images: [this.probeSeq], labels: [-1], position: -1, mode: 'frim', issuedAt: this.now, issuedEpoch: this.ctx.deps.epoch() }, this.now);
-      this.requests.set(i, { ...L, probe: true });
-      void this.attempt(i);
-    }
+    if (!s || count < 1 || streamInputProblem(s.manifest)) return;
+    const i = -1e9 - ++this.probeSeq;
+    const L = newRequest({ images: [this.probeSeq], labels: [-1], position: -1, mode: 'frim', issuedAt: this.now, issuedEpoch: this.ctx.deps.epoch() }, this.now);
+    this.requests.set(i, { ...L, probe: { left: count - 1 } });
+    void this.attempt(i);
   }
 
   private fail(message: string): void {
@@ -259,7 +257,7 @@ export class Requester {
   private answer(i: number, L: LogicalRequest, predicted: number[], note: string): void {
     const ms = this.now - L.issuedAt;
     this.finish(i, L);
-    if (L.probe) return;
+    if (L.probe) return ms < WARM_UP.maxRequestMs ? this.probe(L.probe.left) : undefined;
     if (i < 0) {
       this.classified = { predicted: predicted[0], ms, path: L.winners, note };
       this.ctx.deps.state.dirty = true;

@@ -19,6 +19,8 @@ export interface RouterDeps {
   send(to: string, message: Message): void;
   /** whether this device can take `stage` of offload `key` now */
   canRunHere(key: string, stage: number): boolean;
+  /** jobs queued or running on this device */
+  queuedHere(): number;
   timers?: Timers;
 }
 
@@ -33,6 +35,8 @@ export class Router {
   private readonly unresponsive = new Map<string, number>();
   /** devices that were late with a stage: ranked after every other copy until then, or until they finish one */
   private readonly lateUntil = new Map<string, number>();
+  /** per device: its queue as its last acknowledgement gave it, plus the jobs sent there since */
+  private readonly queues = new Map<string, { jobs: number; at: number }>();
 
   constructor(private readonly deps: RouterDeps) {
     this.acks = new Calls(deps.timers);
@@ -73,7 +77,13 @@ export class Router {
     const skip = new Set([...exclude, ...[...this.unresponsive].filter(([, until]) => until > now).map(([d]) => d)]);
     // a device late with a stage (hung, or drowning) goes last: it is asked only when no other copy can take it
     const isLate = (d: string) => (this.lateUntil.get(d) ?? 0) > now;
-    const byRank = rankNextStage(this.graphFor(s, requester, skip), from).map((r) => r.device);
+    // one copy per stage: the best path alone would send every request to the same device, so a
+    // device's queue counts (its jobs x its compute time for this stage) and the load spreads
+    const flops = s.manifest.partitions[stage]?.flops ?? 0;
+    const byRank = rankNextStage(this.graphFor(s, requester, skip), from)
+      .map((r) => ({ device: r.device, costMs: r.costMs + this.queuedAt(r.device, now) * this.deps.stats.computeMs(stage, r.device, flops) }))
+      .sort((a, b) => a.costMs - b.costMs || (a.device < b.device ? -1 : 1))
+      .map((r) => r.device);
     const ranked = [...byRank.filter((d) => !isLate(d)), ...byRank.filter(isLate)];
     // ask the best few at once and take the first `want` that accept: a dead or drowning device
     // costs nothing while others answer; the rest of the ranking is the fall-through
@@ -84,6 +94,13 @@ export class Router {
     }
     // best-ranked first, so the primary copy is the one the graph prefers
     return chosen.sort((a, b) => ranked.indexOf(a) - ranked.indexOf(b));
+  }
+
+  /** Jobs waiting at `device` as far as this device knows: what its last acknowledgement said (within a lease's time) plus what was sent since. */
+  private queuedAt(device: string, now: number): number {
+    if (device === this.deps.self) return this.deps.queuedHere();
+    const q = this.queues.get(device);
+    return q && now - q.at <= CONFIRMATION.leaseMs ? q.jobs : 0;
   }
 
   /** `device` was late with a stage (the hedger sent its second copy). */
@@ -126,12 +143,15 @@ export class Router {
     const lease = this.leases.get(to)?.get(stage);
     if (lease && lease.until > this.deps.mono() && lease.slots > 0) {
       lease.slots--;
+      const q = this.queues.get(to);
+      if (q) q.jobs++;
       return true;
     }
     try {
       const ack = await this.acks.call(ackKey(req, stage, to), CONFIRMATION.timeoutMs, () => this.deps.send(to, { type: 'stage-confirm', req, stage, key }));
       const leases = this.leases.get(to) ?? new Map<number, { until: number; slots: number }>();
       this.leases.set(to, leases);
+      this.queues.set(to, { jobs: ack.queued + (ack.ok ? 1 : 0), at: this.deps.mono() });
       if (ack.ok) leases.set(stage, { until: this.deps.mono() + CONFIRMATION.leaseMs, slots: Math.max(0, STAGE_QUEUE.maxJobs - CONFIRMATION.leaseMargin - ack.queued) });
       else leases.delete(stage);
       return ack.ok;
