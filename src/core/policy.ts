@@ -11,10 +11,12 @@ export const HEDGING = Object.freeze({
    * When the second copy is sent (tail-tolerant hedging): the first device gets the stage at once,
    * the second only once the first is `factor` × the `quantile` of the stage's measured times
    * (sent -> done) late, or the first device is suspected or declared failed. Until `minSamples`
-   * times exist both go at once (`defaultMs` 0), as in the paper. Two copies of every stage on a
+   * times exist, late is `unmeasuredFactor` x the first device's measured compute time for the rest
+   * of the model (what the room's warm-up taught it), and with nothing measured both go at once
+   * (`defaultMs` 0), as in the paper. Two copies of every stage on a
    * healthy room only double the work: a device's cores are what both copies compete for.
    */
-  hedge: Object.freeze({ factor: 1.5, quantile: 0.95, floorMs: 20, minSamples: 4, defaultMs: 0 }),
+  hedge: Object.freeze({ factor: 1.5, quantile: 0.95, floorMs: 20, minSamples: 4, defaultMs: 0, unmeasuredFactor: 3 }),
   /** a device late with a stage is ranked after every other copy for this long, or until it finishes one */
   lateMs: 10_000,
   /** attempts per request before it is counted lost */

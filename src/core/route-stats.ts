@@ -27,6 +27,11 @@ export class RouteStats {
     if (bytes >= 0) this.inBytes.set(stage, bytes);
   }
 
+  /** The measured compute time of `stage` on `device`, if any. */
+  measuredMs(stage: number, device: string): number | undefined {
+    return this.compute.get(`${stage}:${device}`);
+  }
+
   /**
    * A device not yet measured on a stage is taken to be as fast as the slowest one measured on it
    * (else the FLOP default): with one copy per stage, a device that only ever lost races is never

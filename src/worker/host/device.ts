@@ -131,7 +131,11 @@ export class Device {
         if (fromLeader) state.renamed(msg.deviceId, msg.name);
         return;
       case 'link-down':
-        if (fromLeader) state.linkDown(msg.deviceId, msg.reason);
+        if (fromLeader) {
+          state.linkDown(msg.deviceId, msg.reason);
+          // frames to it go nowhere now: the stages it was given go to their second device at once
+          this.inference.onLinkDown(msg.deviceId);
+        }
         return;
       case 'rtt':
         if (fromLeader) state.rtt(msg.deviceId, msg.rttMs, msg.at - this.deps.timeOrigin);

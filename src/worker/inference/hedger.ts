@@ -54,7 +54,7 @@ export class Hedger implements StageHedger {
       this.ctx.deps.timers.clear(h.timer);
       if (!this.ctx.failed().has(second)) sendTo(second, first);
     };
-    const delay = this.times.deadlineMs(stage);
+    const delay = this.delayMs(stage, first);
     if (delay <= 0 || this.unwell(first)) {
       if (delay > 0) this.suspected++;
       return h.fire();
@@ -70,6 +70,21 @@ export class Hedger implements StageHedger {
     }, delay);
   }
 
+  /**
+   * How late is late: from the stage's measured times (sent -> done); before enough exist, from
+   * the first device's measured compute times for this stage and the ones after it (it may run them
+   * as one chain before it reports), generously; with nothing measured, 0: both copies at once.
+   */
+  private delayMs(stage: number, first: string): number {
+    const measured = this.times.deadlineMs(stage);
+    if (measured > 0) return measured;
+    const n = this.ctx.deps.serving()?.manifest.partitions.length ?? stage + 1;
+    let known = 0;
+    for (let k = stage; k < n; k++) known += this.ctx.stats.measuredMs(k, first) ?? 0;
+    const m = this.ctx.stats.measuredMs(stage, first);
+    return m === undefined ? 0 : Math.max(HEDGING.hedge.floorMs, HEDGING.hedge.unmeasuredFactor * known);
+  }
+
   /** Some copy of `stage` finished: the held activations are no longer needed, and the time counts. */
   onDone(req: string, stage: number): void {
     const k = `${req}#${stage}`;
@@ -81,7 +96,7 @@ export class Hedger implements StageHedger {
     this.forget(k);
   }
 
-  /** A device was declared failed (or found suspected on a tick): its stages go to their second device now. */
+  /** A device was declared failed or its connection closed: its stages go to their second device now. */
   onFailed(device: string): void {
     for (const h of this.held.values()) {
       if (h.first === device && h.fire) {

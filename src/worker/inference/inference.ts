@@ -120,6 +120,11 @@ export class Inference implements InferenceContext {
     }
   }
 
+  /** The connection to a device closed (it may be back, but what we sent it is lost). */
+  onLinkDown(deviceId: string): void {
+    this.hedger.onFailed(deviceId);
+  }
+
   onFailed(deviceId: string): void {
     this.hedger.onFailed(deviceId);
     this.runner.onFailed(deviceId);
