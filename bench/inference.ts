@@ -114,8 +114,11 @@ async function room(browser: Browser, backend: 'wasm' | 'webgpu', n: number, rat
 
     // the room's first run after placement: its first requests pay for whatever is still cold
     const warmUp = await phase(req, 'frim', Math.min(40, n), rate);
+    await new Promise((r) => setTimeout(r, 1500));
     const before = await runnerTotals(devices);
     const healthy = await phase(req, 'frim', n, rate);
+    // the devices publish their counters every 500 ms: let the last runs reach the snapshots
+    await new Promise((r) => setTimeout(r, 1500));
     const after = await runnerTotals(devices);
     console.log(`frim healthy: ${JSON.stringify(summary(healthy))}`);
 
