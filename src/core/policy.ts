@@ -49,11 +49,11 @@ export const HEDGING = Object.freeze({
 export const WARM_UP = Object.freeze({
   requests: 4,
   /**
-   * sent one after another, the next only while each answers within this (a WebGPU room here takes
-   * ~300 ms a request, and its first ones pay for GPU pipelines): where a request takes longer,
-   * what is cold is small beside its compute, and warming up would only load the room
+   * sent one after another, the next only while each answers within this: where a request takes
+   * longer, what is cold is small beside its compute, and warming up would only load the room (at
+   * 1 s, a WebGPU room here spent its first 10 s warming up while the user's requests waited)
    */
-  maxRequestMs: 1000,
+  maxRequestMs: 150,
   /** at most one warm-up per this long, however often the holders change */
   minGapMs: 2000,
   /** only for models up to this many FLOPs a request (the first request of a bigger one is already slow) */
