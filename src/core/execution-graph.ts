@@ -133,5 +133,10 @@ export function rankNextStage(g: ExecutionGraph, start: Position): { device: str
     .map((d) => ({ device: d, path: shortestPath(g, start, others(d)) }))
     .filter((x): x is { device: string; path: Path } => x.path !== null)
     .map((x) => ({ device: x.device, costMs: x.path.costMs }))
-    .sort((a, b) => a.costMs - b.costMs || (a.device < b.device ? -1 : 1));
+    .sort(cheapestFirst);
+}
+
+/** Cheapest first; ties go to the smaller device id. */
+export function cheapestFirst(a: { device: string; costMs: number }, b: { device: string; costMs: number }): number {
+  return a.costMs - b.costMs || (a.device < b.device ? -1 : 1);
 }

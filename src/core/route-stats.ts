@@ -13,14 +13,16 @@ const DEFAULT_IN_BYTES = 16 * 1024;
 const DEFAULT_BANDWIDTH = 8000;
 
 export class RouteStats {
-  private readonly compute = new Map<string, number>();
+  /** per stage: device -> compute time (EWMA) */
+  private readonly compute = new Map<number, Map<string, number>>();
   private readonly inBytes = new Map<number, number>();
 
   recordCompute(stage: number, device: string, ms: number): void {
     if (!(ms >= 0) || !Number.isFinite(ms)) return;
-    const k = `${stage}:${device}`;
-    const old = this.compute.get(k);
-    this.compute.set(k, old === undefined ? ms : old + ALPHA * (ms - old));
+    const byDevice = this.compute.get(stage) ?? new Map<string, number>();
+    this.compute.set(stage, byDevice);
+    const old = byDevice.get(device);
+    byDevice.set(device, old === undefined ? ms : old + ALPHA * (ms - old));
   }
 
   recordInput(stage: number, bytes: number): void {
@@ -29,7 +31,7 @@ export class RouteStats {
 
   /** The measured compute time of `stage` on `device`, if any. */
   measuredMs(stage: number, device: string): number | undefined {
-    return this.compute.get(`${stage}:${device}`);
+    return this.compute.get(stage)?.get(device);
   }
 
   /**
@@ -38,11 +40,10 @@ export class RouteStats {
    * measured, and an optimistic guess would make it everyone's first choice.
    */
   computeMs(stage: number, device: string, flops: number): number {
-    const known = this.compute.get(`${stage}:${device}`);
+    const byDevice = this.compute.get(stage);
+    const known = byDevice?.get(device);
     if (known !== undefined) return known;
-    let slowest = -1;
-    for (const [k, ms] of this.compute) if (k.startsWith(`${stage}:`)) slowest = Math.max(slowest, ms);
-    return slowest >= 0 ? slowest : flops / DEFAULT_FLOPS_PER_MS;
+    return byDevice?.size ? Math.max(...byDevice.values()) : flops / DEFAULT_FLOPS_PER_MS;
   }
 
   graph(opts: {

@@ -23,8 +23,6 @@ interface Member {
   dead: boolean;
   hung: boolean;
   computeMs: number;
-  /** how many partitions each compute call ran */
-  chains: number[];
 }
 
 export interface RoomOptions {
@@ -50,7 +48,7 @@ export class InferenceRoom {
     for (const id of ids) {
       const state = new DeviceState(id, 'room', DEFAULT_DETECTOR, this.clock);
       const holds = new Set(opts.holders.flatMap((devices, stage) => (devices.includes(ids.indexOf(id)) ? [this.model.manifest.partitions[stage].sha256] : [])));
-      const member = { id, state, holds, dead: false, hung: false, computeMs: opts.computeMs ?? 5, chains: [] } as unknown as Member;
+      const member = { id, state, holds, dead: false, hung: false, computeMs: opts.computeMs ?? 5 } as Member;
       member.inference = new Inference({
         deviceId: id, room: 'room', state,
         serving: () => this.serving(member),
@@ -106,10 +104,10 @@ export class InferenceRoom {
   /** Runs the partitions one after another, `computeMs` each, as the compute worker would. */
   private compute(m: Member, stages: ChainStage[], feeds: Record<string, Tensor>, want: string[]): Promise<Computed> {
     const env = { ...feeds };
-    for (const s of stages) Object.assign(env, this.model.compute(this.model.manifest.partitions.findIndex((p) => p.sha256 === s.hash), env));
-    const outputs = want.length ? Object.fromEntries(want.map((k) => [k, env[k]])) : this.model.compute(this.model.manifest.partitions.findIndex((p) => p.sha256 === stages[0].hash), feeds);
+    let last: Record<string, Tensor> = {};
+    for (const s of stages) Object.assign(env, (last = this.model.compute(this.model.manifest.partitions.findIndex((p) => p.sha256 === s.hash), env)));
+    const outputs = want.length ? Object.fromEntries(want.map((k) => [k, env[k]])) : last;
     const ms = m.computeMs * stages.length;
-    m.chains.push(stages.length);
     return new Promise((resolve) => {
       if (m.hung || m.dead) return;
       this.clock.set(() => resolve({ outputs, ms, stageMs: stages.map(() => m.computeMs) }), ms);

@@ -78,11 +78,11 @@ export class Hedger implements StageHedger {
   private delayMs(stage: number, first: string): number {
     const measured = this.times.deadlineMs(stage);
     if (measured > 0) return measured;
+    if (this.ctx.stats.measuredMs(stage, first) === undefined) return 0;
     const n = this.ctx.deps.serving()?.manifest.partitions.length ?? stage + 1;
     let known = 0;
     for (let k = stage; k < n; k++) known += this.ctx.stats.measuredMs(k, first) ?? 0;
-    const m = this.ctx.stats.measuredMs(stage, first);
-    return m === undefined ? 0 : Math.max(HEDGING.hedge.floorMs, HEDGING.hedge.unmeasuredFactor * known);
+    return Math.max(HEDGING.hedge.floorMs, HEDGING.hedge.unmeasuredFactor * known);
   }
 
   /** Some copy of `stage` finished: the held activations are no longer needed, and the time counts. */

@@ -3,7 +3,7 @@
  * (ranked by the shortest paths through it), and resource confirmation — a device is asked before
  * a stage is sent to it, and one that refuses or does not answer is passed over for the next.
  */
-import { rankNextStage, type ExecutionGraph, type Position } from '../../core/execution-graph.js';
+import { cheapestFirst, rankNextStage, type ExecutionGraph, type Position } from '../../core/execution-graph.js';
 import { CONFIRMATION, HEDGING, STAGE_QUEUE } from '../../core/policy.js';
 import type { Message } from '../../core/protocol.js';
 import type { RouteStats } from '../../core/route-stats.js';
@@ -82,7 +82,7 @@ export class Router {
     const flops = s.manifest.partitions[stage]?.flops ?? 0;
     const byRank = rankNextStage(this.graphFor(s, requester, skip), from)
       .map((r) => ({ device: r.device, costMs: r.costMs + this.queuedAt(r.device, now) * this.deps.stats.computeMs(stage, r.device, flops) }))
-      .sort((a, b) => a.costMs - b.costMs || (a.device < b.device ? -1 : 1))
+      .sort(cheapestFirst)
       .map((r) => r.device);
     const ranked = [...byRank.filter((d) => !isLate(d)), ...byRank.filter(isLate)];
     // ask the best few at once and take the first `want` that accept: a dead or drowning device

@@ -179,10 +179,11 @@ export class StageRunner {
     // tell every copy of these stages at once that it can stop, before spending time on the next hop;
     // the requester hears of each stage but the last now, and of the last with who runs the next
     const done = (stage: number, next: string[]): Message => ({ type: 'stage-done', req: run.req, stage, by: this.ctx.self, computeMs: result.stageMs[stage - run.stage] ?? result.ms, next });
+    const peers = this.ctx.upPeers();
     for (const k of stages) {
       this.finished.first(run.req, k);
       this.ctx.hedger.onDone(run.req, k);
-      for (const d of this.ctx.upPeers()) if (d !== run.requester || k < last) this.ctx.send(d, done(k, []));
+      for (const d of peers) if (d !== run.requester || k < last) this.ctx.send(d, done(k, []));
     }
     const all = { ...job.tensors, ...result.outputs };
     if (last === n - 1) {
