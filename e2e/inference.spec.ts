@@ -59,9 +59,12 @@ async function placedRoom(browser: Browser, backends: Backend[] = ['wasm', 'wasm
   const replicas = await a.page.locator('[data-testid=partition]').evaluateAll((rows) => rows.map((r) => (r.getAttribute('data-replicas') ?? '').split(',')));
   const held = (d: Device) => replicas.filter((r) => r.includes(d.id)).length;
   const requester = [...devices].sort((x, y) => held(x) - held(y))[0];
-  // every copy's session is loaded (and warmed) before the stream starts: the matrix shows its backend
+  // every copy's session is loaded and has run (kernels compiled) before the stream starts: every
+  // device's matrix shows each copy's backend, and every copy warm, as its holder announced it
   for (const d of devices) {
     await expect(d.page.locator('[data-testid=replica-cell][data-state=verified]:not([data-backend])')).toHaveCount(0, { timeout: 240_000 });
+    await expect(d.page.getByTestId('warming')).toHaveAttribute('data-count', '0', { timeout: 240_000 });
+    await expect(d.page.locator('[data-testid=replica-cell][data-state=verified]:not([data-warm=true])')).toHaveCount(0);
   }
   return { devices, requester };
 }

@@ -100,7 +100,7 @@ interface ReplicasJson { throughput?: { ratio?: number; oursMBps?: number }; rej
 interface Phase { answered?: number; lost?: number; p50?: number | null; p99?: number | null }
 interface SimPolicyJson { answeredFraction: number; bytesMoved: number; copiesMean: number; copiesMin?: number; latencyP50Ms: number | null; latencyP99Ms: number | null }
 interface SimJson extends SimPolicyJson { target?: number; devices: number; minutes: number; meanUpMin: number; meanDownMin: number; upSpread?: number; historyMin?: number; copiesOverTime?: Record<string, { t: number; mean: number }[]>; requestsPerSec: number; failures: number; detectionP50Ms: number | null; fixed1: SimPolicyJson; fixed2: SimPolicyJson; fixed3: SimPolicyJson; heartbeatsPerDevicePerSec: number; placementMsMean: number; msPerEvent: number }
-interface InferenceRoomJson { backend?: string; n?: number; failoverP99Ratio?: number; chain?: { ratio: number; chainMsPerImage: number; wholeMsPerImage: number }; frim?: { healthy?: Phase; failure?: Phase }; noConfig?: { failure?: Phase }; mesh?: { ratio?: number; localWholeP50?: number; hopTransferP50?: number }; hedging?: { duplicateFraction?: number }; throughput?: { roomPerSec: number; singlePerSec: number; ratio: number }; coldStart?: { p99: number; steadyP50: number; ratio: number } }
+interface InferenceRoomJson { backend?: string; n?: number; failoverP99Ratio?: number; chain?: { ratio: number; chainMsPerImage: number; wholeMsPerImage: number }; frim?: { healthy?: Phase; failure?: Phase }; noConfig?: { failure?: Phase }; mesh?: { ratio?: number; localWholeP50?: number; hopTransferP50?: number }; hedging?: { duplicateFraction?: number }; throughput?: { roomPerSec: number; singlePerSec: number; ratio: number }; coldStart?: { p99: number; steadyP50: number; ratio: number; warmUpMs?: number } }
 
 function otherSections(steps: Collected['steps'], place: Place): string[] {
   const get = <T>(name: string) => steps.find((s) => s.name === name)?.result as T | null | undefined;
@@ -131,6 +131,7 @@ function otherSections(steps: Collected['steps'], place: Place): string[] {
     row('mesh p50 / (whole model here + hops) (≤ 1.3×)', (r) => `${ms(r.frim?.healthy?.p50)} / (${ms(r.mesh?.localWholeP50)} + ${ms(r.mesh?.hopTransferP50)}) ms = ${r.mesh?.ratio?.toFixed(2) ?? '–'}×`);
     row('duplicate stage runs, healthy (≤ 10 %)', (r) => `${pct(r.hedging?.duplicateFraction)} %`);
     row('requests/s flooded: room / one device (≥ 1.6×)', (r) => (r.throughput ? `${r.throughput.roomPerSec.toFixed(1)} / ${r.throughput.singlePerSec.toFixed(1)} = ${r.throughput.ratio.toFixed(2)}×` : '–'));
+    row('every copy warm after loading', (r) => (r.coldStart?.warmUpMs !== undefined ? `${ms(r.coldStart.warmUpMs)} ms` : '–'));
     row('first 10 requests: p99 / steady p50 (≤ 3×)', (r) => (r.coldStart ? `${ms(r.coldStart.p99)} / ${ms(r.coldStart.steadyP50)} ms = ${r.coldStart.ratio.toFixed(1)}×` : '–'));
     row('chain / whole on one device (≤ 1.05× WASM, ≤ 1.10× WebGPU)', (r) => (r.chain ? `${r.chain.chainMsPerImage.toFixed(1)} / ${r.chain.wholeMsPerImage.toFixed(1)} ms = ${r.chain.ratio.toFixed(2)}×` : '–'));
     out.push('');

@@ -6,13 +6,13 @@
 import { deviceName } from './device-name.js';
 import { DEVICE_ID_RE } from './ids.js';
 import { mode } from './messages.js';
-import { checkManifest, isTarget } from './room.js';
+import { MAX_RUN_MS, checkManifest, isTarget } from './room.js';
 import { backend, checked, guard, hash, invalid, isHash, isInvalid, isUint, listOf, oneOf, orNull, parseFields, text, time, type BodyOf, type Fields, type Invalid, type Parse, type Parsed } from './schema.js';
 import type { TensorType } from './tensors.js';
 import type { Manifest } from './onnx/manifest.js';
 import { WORKER_KINDS, type DeviceSnapshot } from './views.js';
 
-export const WORKER_PROTOCOL = 4;
+export const WORKER_PROTOCOL = 5;
 
 /** A tensor as it crosses a postMessage boundary: its buffer is transferred, not copied. */
 export interface WireTensor {
@@ -20,6 +20,20 @@ export interface WireTensor {
   dims: number[];
   data: ArrayBuffer;
 }
+
+/**
+ * A session that has run once (its kernels compiled); `ms`: what a run took once it was warm (null
+ * until it has run twice: the first run's time is mostly compiling).
+ */
+export interface WarmSession {
+  hash: string;
+  ms: number | null;
+}
+
+export const isWarmSession = (v: unknown): v is WarmSession => {
+  const w = v as Record<string, unknown> | null;
+  return typeof w === 'object' && w !== null && Object.keys(w).length === 2 && isHash(w.hash) && (w.ms === null || (typeof w.ms === 'number' && w.ms >= 0 && w.ms <= MAX_RUN_MS));
+};
 
 /** A partition the leader tab loads ahead of any request, with its inputs' shapes for the warm-up runs. */
 export interface WarmPartition {
@@ -85,8 +99,11 @@ export const TAB_MESSAGES = {
   /** the leader tab's answer to `compute` */
   computed: { job: num, outputs: tensors, ms: num, stageMs: listOf<number>((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0, 64, 'bad stage times') },
   'compute-failed': { job: num, message: text(4000, 'bad message') },
-  /** the leader tab's loaded partition sessions and the backend each got, by replica hash */
-  sessions: { backends: guard<Record<string, Parsed<typeof backend>>>((v) => typeof v === 'object' && v !== null && Object.keys(v).length <= 4096 && Object.entries(v).every(([h, b]) => isHash(h) && !isInvalid(backend(b))), 'bad sessions') },
+  /** the leader tab's loaded partition sessions and the backend each got, by replica hash; `warm`: those that have run once (kernels compiled) */
+  sessions: {
+    backends: guard<Record<string, Parsed<typeof backend>>>((v) => typeof v === 'object' && v !== null && Object.keys(v).length <= 4096 && Object.entries(v).every(([h, b]) => isHash(h) && !isInvalid(backend(b))), 'bad sessions'),
+    warm: listOf<WarmSession>(isWarmSession, 4096, 'bad warm sessions'),
+  },
   /** a partition left WebGPU for WASM on this device, and why */
   'backend-switched': { hash: hash('bad hash'), reason: text(1000, 'bad reason') },
 } satisfies Record<string, Fields>;

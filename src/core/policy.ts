@@ -12,7 +12,8 @@ export const HEDGING = Object.freeze({
    * the second only once the first is `factor` × the `quantile` of the stage's measured times
    * (sent -> done) late, or the first device is suspected or declared failed. Until `minSamples`
    * times exist, late is `unmeasuredFactor` x the first device's measured compute time for the rest
-   * of the model (what the room's warm-up taught it), and with nothing measured both go at once
+   * of the model (what requests measured, or the devices announced from their sessions' own warm
+   * runs), and with nothing measured both go at once
    * (`defaultMs` 0), as in the paper. Two copies of every stage on a
    * healthy room only double the work: a device's cores are what both copies compete for.
    */
@@ -42,16 +43,20 @@ export const HEDGING = Object.freeze({
 });
 
 /**
- * Warm-up at placement: when the devices holding the room's partitions change, each device sends a
- * few requests of synthetic input through the room, so sessions, code paths, leases and the stage
- * times that hedging and routing decide from are warm before the user's first request.
+ * Warm-up at placement: each device runs its own sessions on zeros as it loads them (kernels
+ * compile, and the time of a warm run is announced to the room); when the devices ready to run the
+ * partitions change, each device sends a few requests of synthetic input through the room, so code
+ * paths, leases and the stage times that hedging and routing decide from are warm before the
+ * user's first request.
  */
 export const WARM_UP = Object.freeze({
   requests: 4,
   /**
    * sent one after another, the next only while each answers within this: where a request takes
    * longer, what is cold is small beside its compute, and warming up would only load the room (at
-   * 1 s, a WebGPU room here spent its first 10 s warming up while the user's requests waited)
+   * 1 s, a WebGPU room here spent its first 10 s warming up while the user's requests waited);
+   * where the devices' own warm runs of their sessions already show a request's compute past
+   * this, none is sent
    */
   maxRequestMs: 150,
   /** at most one warm-up per this long, however often the holders change */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Manifest } from './onnx/manifest.js';
-import { checkManifest, defaultBudget, manifestKey, initialSettings, mergeSettings, partitionViews, usedBytes, type DeviceHoldings } from './room.js';
+import { checkHoldings, checkManifest, defaultBudget, manifestKey, initialSettings, mergeSettings, partitionViews, usedBytes, type DeviceHoldings } from './room.js';
 
 const MiB = 1024 * 1024;
 const manifest: Manifest = {
@@ -38,7 +38,7 @@ describe('default replica budget', () => {
 describe('partition views', () => {
   it('count only verified copies on live devices, and show transfers in progress', () => {
     const v = partitionViews(manifest, [
-      { id: 'a', alive: true, availability: 0.9, holdings: { ...holding(['01'.repeat(32), '02'.repeat(32)]), sessions: [{ hash: '01'.repeat(32), backend: 'webgpu' }, { hash: '02'.repeat(32), backend: 'wasm' }] } },
+      { id: 'a', alive: true, availability: 0.9, holdings: { ...holding(['01'.repeat(32), '02'.repeat(32)]), sessions: [{ hash: '01'.repeat(32), backend: 'webgpu', warm: false }, { hash: '02'.repeat(32), backend: 'wasm' }] } },
       { id: 'b', alive: true, availability: 0.9, holdings: holding(['01'.repeat(32)], [{ hash: '02'.repeat(32), verified: 50 }]) },
       { id: 'c', alive: false, availability: 0.9, holdings: holding(['01'.repeat(32), '02'.repeat(32)]) },
       { id: 'd', alive: true, availability: 0.9, holdings: null },
@@ -46,14 +46,29 @@ describe('partition views', () => {
     expect(v.partitions[0].replicas).toEqual(['a', 'b']);
     expect(v.partitions[0].dependability).toBeCloseTo(0.99, 10);
     expect(v.partitions[1].replicas).toEqual(['a']);
-    expect(v.partitions[1].cells.b).toEqual({ state: 'transferring', fraction: 0.25, backend: null });
+    expect(v.partitions[1].cells.b).toEqual({ state: 'transferring', fraction: 0.25, backend: null, warm: false });
     // the backend a copy runs on is known once its session is loaded
     expect(v.partitions[0].cells.a.backend).toBe('webgpu');
     expect(v.partitions[1].cells.a.backend).toBe('wasm');
     expect(v.partitions[0].cells.b.backend).toBeNull();
+    // warm once its session has run; a device that does not say (an older one) is taken as warm
+    expect(v.partitions[0].cells.a.warm).toBe(false);
+    expect(v.partitions[1].cells.a.warm).toBe(true);
+    expect(v.partitions[0].cells.b.warm).toBe(false);
     expect(v.partitions[1].cells.c.state).toBe('missing');
     expect(v.model).toBeCloseTo(0.99 * 0.9, 10);
     expect(usedBytes(manifest, ['02'.repeat(32), 'ff'.repeat(32)])).toBe(200);
+  });
+});
+
+describe('holdings from a peer', () => {
+  const base = { holds: ['01'.repeat(32)], fetching: [], budget: 100, used: 10 };
+  it('take a session with or without its warm flag, and nothing else in it', () => {
+    expect(checkHoldings({ ...base, sessions: [{ hash: '01'.repeat(32), backend: 'webgpu', warm: false }] })?.sessions).toEqual([{ hash: '01'.repeat(32), backend: 'webgpu', warm: false }]);
+    expect(checkHoldings({ ...base, sessions: [{ hash: '01'.repeat(32), backend: 'wasm' }] })?.sessions).toEqual([{ hash: '01'.repeat(32), backend: 'wasm' }]);
+    expect(checkHoldings({ ...base, sessions: [{ hash: '01'.repeat(32), backend: 'wasm', warm: 'yes' }] })).toBeNull();
+    expect(checkHoldings({ ...base, sessions: [{ hash: '01'.repeat(32), backend: 'wasm', ready: true }] })).toBeNull();
+    expect(checkHoldings({ ...base, sessions: [{ hash: '01'.repeat(32), backend: 'wasm', warm: true, extra: 1 }] })).toBeNull();
   });
 });
 

@@ -87,8 +87,12 @@ export interface DeviceHoldings {
   budget: number;
   /** bytes its verified replicas of the room's model take */
   used: number;
-  /** partitions whose sessions are loaded in its compute worker, and the backend each got */
-  sessions: { hash: string; backend: Backend }[];
+  /**
+   * partitions whose sessions are loaded in its compute worker, and the backend each got; `warm`:
+   * it has run once, so its kernels are compiled (absent from older devices: taken as warm); `ms`:
+   * a warm run's time there, once measured
+   */
+  sessions: { hash: string; backend: Backend; warm?: boolean; ms?: number }[];
 }
 
 export type CellState = 'verified' | 'transferring' | 'missing';
@@ -101,8 +105,8 @@ export interface PartitionView {
   /** live devices holding a verified copy, sorted */
   replicas: string[];
   dependability: number;
-  /** `backend`: what runs the partition there, once its session is loaded */
-  cells: Record<string, { state: CellState; fraction: number; backend: Backend | null }>;
+  /** `backend`: what runs the partition there, once its session is loaded; `warm`: that session has run once */
+  cells: Record<string, { state: CellState; fraction: number; backend: Backend | null; warm: boolean }>;
 }
 
 /** Each partition's live verified copies and dependability D_i, and the model's D (FRIM.md). */
@@ -115,11 +119,12 @@ export function partitionViews(manifest: Manifest, devices: { id: string; alive:
       const h = d.holdings;
       const fetching = h?.fetching.find((f) => f.hash === p.sha256);
       if (d.alive && h?.holds.includes(p.sha256)) {
-        cells[d.id] = { state: 'verified', fraction: 1, backend: h.sessions.find((s) => s.hash === p.sha256)?.backend ?? null };
+        const session = h.sessions.find((s) => s.hash === p.sha256);
+        cells[d.id] = { state: 'verified', fraction: 1, backend: session?.backend ?? null, warm: !!session && session.warm !== false };
         replicas.push(d.id);
         avail.push(d.availability);
-      } else if (d.alive && fetching) cells[d.id] = { state: 'transferring', fraction: p.bytes ? fetching.verified / p.bytes : 0, backend: null };
-      else cells[d.id] = { state: 'missing', fraction: 0, backend: null };
+      } else if (d.alive && fetching) cells[d.id] = { state: 'transferring', fraction: p.bytes ? fetching.verified / p.bytes : 0, backend: null, warm: false };
+      else cells[d.id] = { state: 'missing', fraction: 0, backend: null, warm: false };
     }
     return { id: p.id, hash: p.sha256, bytes: p.bytes, flops: p.flops, replicas: replicas.sort(), dependability: partitionDependability(avail), cells };
   });
@@ -198,6 +203,9 @@ function isTime(v: unknown): v is number {
   return typeof v === 'number' && Number.isFinite(v) && v >= 0;
 }
 
+/** Longest run time a device may announce (10 min): anything longer is nonsense. */
+export const MAX_RUN_MS = 600_000;
+
 export function checkHoldings(x: unknown): DeviceHoldings | null {
   if (typeof x !== 'object' || x === null) return null;
   const h = x as Record<string, unknown>;
@@ -214,8 +222,12 @@ export function checkHoldings(x: unknown): DeviceHoldings | null {
   const sessions: DeviceHoldings['sessions'] = [];
   for (const x of h.sessions as unknown[]) {
     const r = x as Record<string, unknown> | null;
-    if (typeof r !== 'object' || r === null || !isHash(r.hash) || (r.backend !== 'webgpu' && r.backend !== 'wasm') || Object.keys(r).length !== 2) return null;
-    sessions.push({ hash: r.hash, backend: r.backend });
+    if (typeof r !== 'object' || r === null || !isHash(r.hash) || (r.backend !== 'webgpu' && r.backend !== 'wasm')) return null;
+    const extra = Object.keys(r).filter((k) => k !== 'hash' && k !== 'backend');
+    if (extra.some((k) => k !== 'warm' && k !== 'ms')) return null;
+    if (r.warm !== undefined && typeof r.warm !== 'boolean') return null;
+    if (r.ms !== undefined && !(typeof r.ms === 'number' && r.ms >= 0 && r.ms <= MAX_RUN_MS)) return null;
+    sessions.push({ hash: r.hash, backend: r.backend, ...(r.warm !== undefined ? { warm: r.warm as boolean } : {}), ...(r.ms !== undefined ? { ms: r.ms as number } : {}) });
   }
   return { holds: h.holds as string[], fetching, budget: h.budget, used: h.used, sessions };
 }

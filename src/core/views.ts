@@ -108,8 +108,8 @@ export interface InferenceView {
   /** top-1 per image in the order they were sent; null while unanswered or when lost */
   predictions: (number | null)[];
   /** stages this device ran for the room */
-  /** stages this device ran for the room, copies dropped because the other finished first, and second copies it sent (hedged), of them because the first was late */
-  running: { queued: number; ran: number; cancelled: number; computeMs: number; hedged: number; hedgedLate: number };
+  /** stages this device ran for the room, copies dropped because the other finished first, second copies it sent (hedged), of them because the first was late, and warm-up requests it sent (WARM_UP) */
+  running: { queued: number; ran: number; cancelled: number; computeMs: number; hedged: number; hedgedLate: number; warmUps: number };
 }
 
 export interface OffloadDevice {

@@ -194,7 +194,7 @@ export class DeviceClient extends EventTarget {
   /** Runs partitions for the room in this tab's compute worker, reporting each session's backend. */
   private partitions(): PartitionRunner {
     this.runner ??= new PartitionRunner(this.opts.backend.backend, {
-      sessions: (backends) => this.post({ kind: 'sessions', backends }),
+      sessions: (backends, warm) => this.post({ kind: 'sessions', backends, warm }),
       switched: (hash, reason) => this.post({ kind: 'backend-switched', hash, reason }),
     });
     return this.runner;

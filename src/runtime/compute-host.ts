@@ -19,6 +19,7 @@ import type { Backend } from '../core/protocol.js';
 import type { ComputeReply, ComputeRequest, GpuFault, WireTensor } from './compute-messages.js';
 import { cutModel } from './model-cutter.js';
 import { SerialQueue } from './serial-queue.js';
+import { apportionStageMs } from './stage-times.js';
 
 /** What the host needs of an onnxruntime-web build (both builds share onnxruntime-common's API). */
 export type OrtBuild = Pick<typeof Ort, 'env' | 'InferenceSession' | 'Tensor'>;
@@ -35,6 +36,8 @@ interface Loaded {
 class TrapError extends Error {}
 
 const sessions = new Map<string, Loaded>();
+/** per session: its last run on its own, outputs read back (what a chain's GPU time is shared by) */
+const soloMs = new Map<string, number>();
 const ortCalls = new SerialQueue();
 /** why this worker's onnxruntime can no longer be trusted, once it cannot */
 let broken: string | null = null;
@@ -62,11 +65,13 @@ function feedsFromWire(feeds: Record<string, WireTensor>): Record<string, Ort.Te
 }
 
 /** Replies with the named tensors, moving (not copying) their buffers to the page; tensors on the GPU are read back and freed. */
-async function replyRan(id: number, tensors: Record<string, Ort.Tensor>, started: number, backends: Backend[], stageMs?: number[]): Promise<void> {
+async function replyRan(id: number, tensors: Record<string, Ort.Tensor>, started: number, keys: string[], backends: Backend[], stageMs?: number[]): Promise<void> {
   const outputs: Record<string, WireTensor> = {};
   for (const [k, v] of Object.entries(tensors)) outputs[k] = await toWire(v);
   const ms = performance.now() - started;
-  reply({ kind: 'ran', id, outputs, ms, stageMs: stageMs ?? [ms], backends }, Object.values(outputs).map((o) => o.data));
+  if (!stageMs) soloMs.set(keys[0], ms);
+  const perStage = stageMs ? apportionStageMs(ms, stageMs, backends.map((b) => b === 'webgpu'), keys.map((k) => soloMs.get(k))) : [ms];
+  reply({ kind: 'ran', id, outputs, ms, stageMs: perStage, backends }, Object.values(outputs).map((o) => o.data));
 }
 
 function loaded(key: string): Loaded {
@@ -141,8 +146,8 @@ async function load(msg: Extract<ComputeRequest, { kind: 'load' }>): Promise<voi
     backend = 'wasm';
     created = await create(bytes, backend, external);
   }
-  await sessions.get(msg.key)?.session.release();
   sessions.set(msg.key, { session: created, backend });
+  soloMs.delete(msg.key);
   reply({ kind: 'loaded', id: msg.id, backend, fallback, ms: performance.now() - started, inputs: [...created.inputNames], inputTypes: created.inputMetadata.map((m) => (m.isTensor ? String(m.type) : '')), outputs: [...created.outputNames] });
 }
 
@@ -180,7 +185,7 @@ async function chain(msg: Extract<ComputeRequest, { kind: 'chain' }>): Promise<v
     if (missing) throw new Error(`the chain produced no tensor "${missing}"`);
     const wanted = Object.fromEntries(msg.want.map((k) => [k, env[k]]));
     disposeGpu(Object.values(env), new Set(Object.values(wanted)));
-    await replyRan(msg.id, wanted, started, backends, stageMs.map((x) => x * slowdown));
+    await replyRan(msg.id, wanted, started, msg.stages.map((st) => st.key), backends, stageMs.map((x) => x * slowdown));
   } catch (e) {
     disposeGpu(Object.values(env));
     throw e;
@@ -193,7 +198,7 @@ async function runOne(msg: Extract<ComputeRequest, { kind: 'run' }>): Promise<vo
   const out = await run(msg.id, s, feedsFromWire(msg.feeds));
   // a slower device: it stays busy for the difference, so the runs queued behind it wait as well
   if (slowdown > 1) await new Promise((r) => setTimeout(r, (slowdown - 1) * (performance.now() - started)));
-  await replyRan(msg.id, out, started, [s.backend]);
+  await replyRan(msg.id, out, started, [msg.key], [s.backend]);
 }
 
 /** A fault of the WebAssembly machine itself (as opposed to an error onnxruntime reports). */
@@ -221,6 +226,7 @@ export function serveCompute(build: OrtBuild): void {
           await ortCall(async () => {
             await sessions.get(msg.key)?.session.release();
             sessions.delete(msg.key);
+            soloMs.delete(msg.key);
           });
           return reply({ kind: 'released', id: msg.id });
         case 'fault':

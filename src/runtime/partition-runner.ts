@@ -10,12 +10,12 @@
 import type { Backend } from '../core/protocol.js';
 import { ReplicaStore } from '../store/replicas.js';
 import type { GpuFault, WireTensor } from './compute-messages.js';
-import type { ChainStage, WarmPartition } from '../core/device-protocol.js';
+import type { ChainStage, WarmPartition, WarmSession } from '../core/device-protocol.js';
 import { ComputeClient, ComputeError, type Ran } from './compute-client.js';
 
 export interface RunnerEvents {
-  /** the backend of every session loaded now, by partition hash (after every change) */
-  sessions(backends: Record<string, Backend>): void;
+  /** the backend of every session loaded now, by partition hash, and those that have run once (after every change) */
+  sessions(backends: Record<string, Backend>, warm: WarmSession[]): void;
   /** a partition moved from WebGPU to WASM: it failed to load there, or failed at run time */
   switched(hash: string, reason: string): void;
 }
@@ -35,7 +35,14 @@ export class PartitionRunner {
   private readonly wasmOnly = new Set<string>();
   /** element type of each input, per loaded partition */
   private readonly inputTypes = new Map<string, Record<string, string>>();
-  private readonly warmed = new Set<string>();
+  /**
+   * sessions that have run since they loaded (their kernels are compiled), with the time of their
+   * second run (the first is mostly compiling), which the room routes and hedges by until requests
+   * measure more; null after one run
+   */
+  private readonly warmed = new Map<string, number | null>();
+  /** the warm-up under way (see `warm`) */
+  private warming: Promise<void> = Promise.resolve();
   /** what each partition needs for its warm-up, as last asked */
   private readonly warmList = new Map<string, WarmPartition>();
 
@@ -49,7 +56,9 @@ export class PartitionRunner {
       let backend: Backend | null = null;
       try {
         backend = await this.load(hash);
-        return await this.client.run(hash, feeds);
+        const ran = await this.client.run(hash, feeds);
+        if (generation === this.generation) this.ran([hash], ran.stageMs);
+        return ran;
       } catch (e) {
         // a run caught in a worker replacement is simply run again on the new one
         if (generation !== this.generation && attempt < 2) continue;
@@ -77,7 +86,9 @@ export class PartitionRunner {
     try {
       for (const s of stages) await this.load(s.hash);
       // the feeds are copied to the compute worker, not moved: the fallback below still has them
-      return await this.client.chain(stages.map((s) => ({ key: s.hash, inputs: s.inputs })), feeds, want);
+      const ran = await this.client.chain(stages.map((s) => ({ key: s.hash, inputs: s.inputs })), feeds, want);
+      if (generation === this.generation) this.ran(stages.map((s) => s.hash), ran.stageMs);
+      return ran;
     } catch (e) {
       if (generation !== this.generation) return this.chainOneByOne(stages, feeds, want);
       const onGpu = stages.filter((s) => this.backends.get(s.hash) === 'webgpu' && !this.wasmOnly.has(s.hash));
@@ -110,9 +121,16 @@ export class PartitionRunner {
   /**
    * Loads these partitions one after another, ahead of the first request that needs them, and runs
    * each twice on zeros where its input shapes are known: the first run compiles the GPU kernels,
-   * so no request pays for that, and both give the hang watchdog a measure of a normal run.
+   * so no request pays for that, and both give the hang watchdog a measure of a normal run. Calls
+   * run one after another: a second list arriving while the first is warming would otherwise run
+   * the same session's first (compiling) run twice.
    */
-  async warm(parts: WarmPartition[], only = false): Promise<void> {
+  warm(parts: WarmPartition[], only = false): Promise<void> {
+    this.warming = this.warming.then(() => this.warmNow(parts, only));
+    return this.warming;
+  }
+
+  private async warmNow(parts: WarmPartition[], only: boolean): Promise<void> {
     for (const p of parts) this.warmList.set(p.hash, p);
     // sessions of copies this device no longer keeps free their memory
     if (only) for (const h of [...this.backends.keys()]) if (!parts.some((p) => p.hash === h)) await this.unload(h);
@@ -122,7 +140,6 @@ export class PartitionRunner {
         const feeds = this.zeros(p);
         if (!feeds || this.warmed.has(p.hash)) continue;
         for (let i = 0; i < 2; i++) await this.run(p.hash, feeds);
-        this.warmed.add(p.hash);
       } catch {
         // a copy that cannot load is reported when a request needs it
       }
@@ -203,8 +220,21 @@ export class PartitionRunner {
     return ready;
   }
 
+  /** these sessions have run, taking `ms` each: the room may route to them without paying for a first run */
+  private ran(hashes: string[], ms: number[]): void {
+    let changed = false;
+    hashes.forEach((h, i) => {
+      if (!this.backends.has(h)) return;
+      if (!this.warmed.has(h)) this.warmed.set(h, null);
+      else if (this.warmed.get(h) === null && ms[i] !== undefined) this.warmed.set(h, ms[i]);
+      else return;
+      changed = true;
+    });
+    if (changed) this.report();
+  }
+
   private report(): void {
-    this.events.sessions(Object.fromEntries(this.backends));
+    this.events.sessions(Object.fromEntries(this.backends), [...this.warmed].filter(([h]) => this.backends.has(h)).map(([hash, ms]) => ({ hash, ms })));
   }
 
   terminate(): void {

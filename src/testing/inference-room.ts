@@ -3,7 +3,8 @@
  * router, stage runner), real failure detectors and the real wire protocol on every device; only
  * the links (frames delivered after `linkMs`), the compute (a tiny two-stage model in plain JS)
  * and the clock are the test's. Devices can be killed (silent: no heartbeats, no frames) or hung
- * (heartbeats go on, compute never answers).
+ * (heartbeats go on, compute never answers), and their sessions can start cold (their first run
+ * compiles kernels, as on WebGPU: see `coldFor`).
  */
 import { DEFAULT_DETECTOR } from '../core/detector.js';
 import type { Tensor } from '../core/tensors.js';
@@ -23,6 +24,9 @@ interface Member {
   dead: boolean;
   hung: boolean;
   computeMs: number;
+  /** until then (mono ms) its sessions have not run: a run costs `coldMs` more, and it says so to the room */
+  coldUntil: number;
+  coldMs: number;
 }
 
 export interface RoomOptions {
@@ -33,22 +37,26 @@ export interface RoomOptions {
   computeMs?: number;
   /** the model the room serves (default: the two-stage TINY_CHAIN) */
   model?: TinyModel;
+  /** devices announce what a warm run of their sessions takes (their own warm-up measured it), as the real runner does */
+  announceWarmMs?: boolean;
 }
 
 export class InferenceRoom {
   readonly clock = new FakeClock();
   readonly members: Member[] = [];
   private readonly linkMs: number;
+  private readonly announceWarmMs: boolean;
   readonly model: TinyModel;
 
   constructor(opts: RoomOptions) {
     this.linkMs = opts.linkMs ?? 1;
+    this.announceWarmMs = opts.announceWarmMs ?? false;
     this.model = opts.model ?? TINY_CHAIN;
     const ids = Array.from({ length: opts.devices }, (_, i) => `device${String(i).padStart(6, '0')}`);
     for (const id of ids) {
       const state = new DeviceState(id, 'room', DEFAULT_DETECTOR, this.clock);
       const holds = new Set(opts.holders.flatMap((devices, stage) => (devices.includes(ids.indexOf(id)) ? [this.model.manifest.partitions[stage].sha256] : [])));
-      const member = { id, state, holds, dead: false, hung: false, computeMs: opts.computeMs ?? 5 } as Member;
+      const member = { id, state, holds, dead: false, hung: false, computeMs: opts.computeMs ?? 5, coldUntil: 0, coldMs: 0 } as Member;
       member.inference = new Inference({
         deviceId: id, room: 'room', state,
         serving: () => this.serving(member),
@@ -80,6 +88,15 @@ export class InferenceRoom {
     this.members[i].hung = true;
   }
 
+  /**
+   * The device's sessions stay cold for `ms` (its own warm-up compiling kernels, as on WebGPU): a
+   * stage run there meanwhile costs `penaltyMs` more.
+   */
+  coldFor(i: number, ms: number, penaltyMs: number): void {
+    this.members[i].coldUntil = this.clock.mono() + ms;
+    this.members[i].coldMs = penaltyMs;
+  }
+
   private serving(m: Member): Serving {
     const up = (id: string) => id === m.id || m.state.peerStates().some((p) => p.deviceId === id && p.status !== 'failed');
     return {
@@ -88,6 +105,12 @@ export class InferenceRoom {
       replicas: this.model.manifest.partitions.map((p) => this.members.filter((x) => x.holds.has(p.sha256) && up(x.id)).map((x) => x.id).sort()),
       holds: (h) => m.holds.has(h),
       keeps: (h) => m.holds.has(h),
+      warm: (_stage, device) => (this.members.find((x) => x.id === device)?.coldUntil ?? 0) <= this.clock.mono(),
+      // devices announce a warm run's time only when the test says so (as an older device, otherwise)
+      warmMs: (_stage, device) => {
+        const x = this.members.find((y) => y.id === device);
+        return x && this.announceWarmMs && x.coldUntil <= this.clock.mono() ? x.computeMs : undefined;
+      },
     };
   }
 
@@ -107,7 +130,7 @@ export class InferenceRoom {
     let last: Record<string, Tensor> = {};
     for (const s of stages) Object.assign(env, (last = this.model.compute(this.model.manifest.partitions.findIndex((p) => p.sha256 === s.hash), env)));
     const outputs = want.length ? Object.fromEntries(want.map((k) => [k, env[k]])) : last;
-    const ms = m.computeMs * stages.length;
+    const ms = m.computeMs * stages.length + (m.coldUntil > this.clock.mono() ? m.coldMs : 0);
     return new Promise((resolve) => {
       if (m.hung || m.dead) return;
       this.clock.set(() => resolve({ outputs, ms, stageMs: stages.map(() => m.computeMs) }), ms);

@@ -30,6 +30,7 @@ export class PlacementPanel extends LitElement {
     .verified { background: color-mix(in srgb, #2f9e62 25%, Canvas); }
     .transferring { background: color-mix(in srgb, #3572b0 18%, Canvas); }
     .missing { opacity: .35; }
+    .warming { background: color-mix(in srgb, #2f9e62 10%, Canvas); font-style: italic; }
     .down { text-decoration: line-through; opacity: .5; }
     progress { width: 64px; height: 8px; }
     .bar { position: relative; width: 160px; height: 12px; background: color-mix(in srgb, CanvasText 8%, Canvas); border-radius: 3px; display: inline-block; vertical-align: middle; }
@@ -64,6 +65,15 @@ export class PlacementPanel extends LitElement {
     const mib = Number(raw);
     if (Number.isFinite(mib) && mib >= 0) this.emit('frim-budget', Math.round(mib * MiB));
     else this.emit('frim-error', `The replica budget must be a number of MiB, not “${raw}”.`);
+  }
+
+  /** Copies loaded but not yet run: the room is usable, but those devices are passed over until they are warm. */
+  private warmingNote(v: OffloadView) {
+    const alive = new Set(v.devices.filter((d) => d.alive).map((d) => d.id));
+    const warming = v.partitions.flatMap((p) => Object.entries(p.cells).filter(([id, c]) => alive.has(id) && c.state === 'verified' && c.backend && !c.warm));
+    return html`<p class="muted" data-testid="warming" data-count=${warming.length}>${warming.length
+      ? `${warming.length} ${warming.length === 1 ? 'copy is' : 'copies are'} warming up (a first run compiles the kernels); requests go to warm copies meanwhile.`
+      : 'Every loaded copy is warm.'}</p>`;
   }
 
   private dependabilityBar(d: number, target: number) {
@@ -110,15 +120,17 @@ export class PlacementPanel extends LitElement {
           <tbody>${v.partitions.map((p) => html`<tr data-testid="partition" data-partition-id=${p.id} data-dependability=${p.dependability} data-replicas=${p.replicas.join(',')}>
             <td>P${p.id}</td><td>${formatBytes(p.bytes)}</td>
             ${devices.map((d) => {
-              const c = p.cells[d.id] ?? { state: 'missing', fraction: 0, backend: null };
+              const c = p.cells[d.id] ?? { state: 'missing', fraction: 0, backend: null, warm: false };
               const what = c.state !== 'verified' ? '–' : c.backend === 'webgpu' ? 'WebGPU' : c.backend === 'wasm' ? 'WASM' : 'verified';
-              return html`<td><span class="cell ${c.state}" data-testid="replica-cell" data-device-id=${d.id} data-state=${c.state} data-backend=${c.backend ?? nothing}
-                title=${c.state === 'verified' ? (c.backend ? `verified copy, running on ${what}` : 'verified copy, not loaded for compute yet') : c.state}>${c.state === 'transferring' ? html`<progress value=${c.fraction} max="1"></progress>` : what}</span></td>`;
+              const warming = c.state === 'verified' && !!c.backend && !c.warm;
+              return html`<td><span class="cell ${c.state} ${warming ? 'warming' : ''}" data-testid="replica-cell" data-device-id=${d.id} data-state=${c.state} data-backend=${c.backend ?? nothing} data-warm=${c.state === 'verified' ? String(c.warm) : nothing}
+                title=${c.state === 'verified' ? (c.backend ? (warming ? `verified copy on ${what}, warming up: its first run compiles the kernels, so requests go to warm copies meanwhile` : `verified copy, running on ${what}`) : 'verified copy, not loaded for compute yet') : c.state}>${c.state === 'transferring' ? html`<progress value=${c.fraction} max="1"></progress>` : warming ? `${what} · warming up` : what}</span></td>`;
             })}
             <td>${p.replicas.length}</td>
             <td>${this.dependabilityBar(p.dependability, v.target)} <span class=${p.dependability >= v.target ? 'good' : 'bad'}>${p.dependability.toFixed(5)}</span></td>
           </tr>`)}</tbody>
         </table></div>
+        ${this.warmingNote(v)}
         ${v.unmet.length ? html`<ul data-testid="unmet">${v.unmet.map((u) => html`<li class="bad">P${u.partition}: ${u.reason}</li>`)}</ul>` : null}`}
     </section>`;
   }

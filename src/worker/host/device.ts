@@ -57,7 +57,7 @@ export class Device {
       leaderLeft: () => {
         this.compute.failAll('the tab running it closed');
         // its sessions went with it; the next leader reports its own as it loads them
-        this.offloader.setSessions({});
+        this.offloader.setSessions({}, []);
       },
       changed: () => (this.state.dirty = true),
     });
@@ -161,7 +161,7 @@ export class Device {
       case 'compute-failed':
         return this.compute.failed(msg.job, msg.message);
       case 'sessions':
-        if (fromLeader) this.offloader.setSessions(msg.backends);
+        if (fromLeader) this.offloader.setSessions(msg.backends, msg.warm);
         return;
       case 'backend-switched':
         if (fromLeader) state.log('backend', null, `${this.offloader.label(msg.hash)} now runs on WASM here: ${msg.reason}`);

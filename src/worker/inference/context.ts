@@ -21,6 +21,10 @@ export interface Serving {
   holds(hash: string): boolean;
   /** a copy this device holds and keeps: within its budget, not one it gives up once the room has it elsewhere */
   keeps(hash: string): boolean;
+  /** whether `device`'s session of `stage` is loaded and has run once (kernels compiled), as it last said */
+  warm(stage: number, device: string): boolean;
+  /** what a warm run of `stage` took on `device`, as it announced (its own warm-up measures it before any request) */
+  warmMs(stage: number, device: string): number | undefined;
 }
 
 export interface Computed {

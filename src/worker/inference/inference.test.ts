@@ -56,6 +56,42 @@ describe('distributed inference in a room (requester, router, stage runner, hedg
     expect(Math.max(...v.recent.slice(-5).map((r) => r.ms ?? Infinity))).toBeLessThan(HEDGING.deadline.floorMs / 2);
   });
 
+  it('passes over a copy whose session has not run yet: requests during a device\'s warm-up never wait for its kernels to compile', async () => {
+    // device 1 (the only other holder of P0 besides device 2) is still compiling: a run there costs 3 s more
+    const room = new InferenceRoom(ROOM);
+    room.coldFor(1, 4000, 3000);
+    await room.run(500);
+    const inf = await stream(room, 20, 10);
+    await room.run(3000);
+    const v = inf.view();
+    expect([v.answered, v.lost, v.reissued]).toEqual([20, 0, 0]);
+    expect(v.p99).toBeLessThan(200);
+    expect(v.recent.some((r) => r.path.includes('device000001'))).toBe(false);
+    // once warm it is a copy like any other: a steady stream spreads onto it again
+    await room.run(2000);
+    room.device(2).computeMs = 30;
+    const again = await stream(room, 40, 20);
+    await room.run(8000);
+    expect(again.view().recent.some((r) => r.path[0] === 'device000001')).toBe(true);
+  });
+
+  it('with warm run times announced by the devices, the first requests already send one copy per stage', async () => {
+    const room = new InferenceRoom({ ...ROOM, announceWarmMs: true });
+    room.device(2).computeMs = 30;
+    const inf = await stream(room, 40, 20);
+    await room.run(8000);
+    const v = inf.view();
+    expect([v.answered, v.correct, v.lost, v.reissued]).toEqual([40, 40, 0, 0]);
+    const total = room.members.map((m) => m.inference.view().running).reduce((a, r) => ({ hedged: a.hedged + r.hedged, cancelled: a.cancelled + r.cancelled }), { hedged: 0, cancelled: 0 });
+    // warm-up and requests alike: a stage is sent twice only when its first copy is late (the
+    // warm-ups of four devices start with the stream, so a queue or two forms); without the
+    // announced times every stage went twice until measured (12 second copies here)
+    expect(total.hedged).toBeLessThanOrEqual(2);
+    expect(total.cancelled).toBeLessThanOrEqual(2);
+    // and the slow device was passed over from the start
+    expect(v.recent.some((r) => r.path.includes('device000002'))).toBe(false);
+  });
+
   it('a slow room with a hung holder and a death answers at compute speed: the warm-up stops early and nothing queues behind the hung device', async () => {
     // three devices hold both partitions, 800 ms each (a slow GPU); one hangs, later another dies
     const room = new InferenceRoom({ devices: 4, holders: [[1, 2, 3], [1, 2, 3]], computeMs: 800 });

@@ -138,17 +138,27 @@ export class Inference implements InferenceContext {
     this.runner.tick(this.deps.mono());
   }
 
-  /** WARM_UP: a few requests of the room's own whenever the devices holding the partitions change. */
+  /**
+   * WARM_UP: a few requests of the room's own whenever the devices ready to run the partitions
+   * change. Ready: their sessions have run once (each device runs its own on zeros as it loads
+   * them); before that a request would only queue behind the compiling of kernels.
+   */
   private warmUp(): void {
     const s = this.deps.serving();
-    if (!s || !this.deps.canCompute() || s.replicas.some((r) => !r.length)) return;
+    if (!s || !this.deps.canCompute()) return;
+    const ready = s.replicas.map((r, stage) => r.filter((d) => s.warm(stage, d)));
+    if (ready.some((r) => !r.length)) return;
     // a user's run going on keeps the room warm by itself
     if (this.requester.active || s.manifest.partitions.reduce((a, p) => a + p.flops, 0) > WARM_UP.maxFlops) return;
-    const holders = `${s.key}|${s.replicas.map((r) => r.join()).join(';')}`;
+    const holders = `${s.key}|${ready.map((r) => r.join()).join(';')}`;
     const now = this.deps.mono();
     if (holders === this.warmedFor || now - this.warmedAt < WARM_UP.minGapMs) return;
     this.warmedFor = holders;
     this.warmedAt = now;
+    // the devices measured their sessions as they warmed them: where a request's compute alone is
+    // past maxRequestMs, the first warm-up request would end the warm-up, having only loaded the room
+    const computeMs = ready.reduce((a, r, stage) => a + Math.min(...r.map((d) => s.warmMs(stage, d) ?? 0)), 0);
+    if (computeMs >= WARM_UP.maxRequestMs) return;
     this.requester.probe(WARM_UP.requests);
   }
 
@@ -157,6 +167,6 @@ export class Inference implements InferenceContext {
   }
 
   view(): InferenceView {
-    return { ...this.requester.view(), running: { ...this.runner.view(), ...this.hedger.view() } };
+    return { ...this.requester.view(), running: { ...this.runner.view(), ...this.hedger.view(), warmUps: this.requester.warmUps } };
   }
 }

@@ -41,6 +41,7 @@ export class Requester {
   private runFinished = false;
   private classified: InferenceView['classified'] = null;
   private classifySeq = 0;
+  /** warm-up requests sent so far (WARM_UP) */
   private probeSeq = 0;
 
   constructor(
@@ -102,6 +103,10 @@ export class Requester {
     this.classified = null;
     this.requests.set(i, newRequest({ images: [-1], labels: [-1], position: -1, mode: 'frim', pixels, issuedAt: this.now, issuedEpoch: this.ctx.deps.epoch() }, this.now));
     void this.attempt(i);
+  }
+
+  get warmUps(): number {
+    return this.probeSeq;
   }
 
   /** Warm-up requests (synthetic inputs, recorded nowhere), one after another: see WARM_UP. */

@@ -59,11 +59,27 @@ export class Router {
   }
 
   graphFor(s: Serving, requester: string, exclude: ReadonlySet<string>): ExecutionGraph {
+    this.seedStats(s);
     return this.deps.stats.graph({
       requester,
       stages: s.manifest.partitions.map((p, i) => ({ partition: p.id, flops: p.flops, devices: s.replicas[i].filter((d) => !exclude.has(d) && this.isUp(d)) })),
       outBytes: s.manifest.model.outputs.length * 64,
       rttMs: (a, b) => this.rttMs(a, b),
+    });
+  }
+
+  /**
+   * Each device measures its own sessions as it warms them and announces a warm run's time: until
+   * requests measure a device on a stage, routing and hedging go by that, so the first requests
+   * neither guess nor send every stage twice for want of a measure.
+   */
+  private seedStats(s: Serving): void {
+    s.replicas.forEach((devices, stage) => {
+      for (const d of devices) {
+        if (this.deps.stats.measuredMs(stage, d) !== undefined) continue;
+        const ms = s.warmMs(stage, d);
+        if (ms !== undefined) this.deps.stats.recordCompute(stage, d, ms);
+      }
     });
   }
 
@@ -84,7 +100,9 @@ export class Router {
       .map((r) => ({ device: r.device, costMs: r.costMs + this.queuedAt(r.device, now) * this.deps.stats.computeMs(stage, r.device, flops) }))
       .sort(cheapestFirst)
       .map((r) => r.device);
-    const ranked = [...byRank.filter((d) => !isLate(d)), ...byRank.filter(isLate)];
+    // a copy whose session has not run yet compiles its kernels first (seconds on WebGPU): warm copies go first
+    const isCold = (d: string) => !s.warm(stage, d);
+    const ranked = [...byRank.filter((d) => !isLate(d) && !isCold(d)), ...byRank.filter((d) => !isLate(d) && isCold(d)), ...byRank.filter(isLate)];
     // ask the best few at once and take the first `want` that accept: a dead or drowning device
     // costs nothing while others answer; the rest of the ranking is the fall-through
     const chosen = await this.firstAccepting(ranked.slice(0, want + 1), want, req, stage, s.key);

@@ -39,7 +39,7 @@ function harness(opts: { holds?: string[]; next?: string[] } = {}) {
     stats: new RouteStats(),
     deps: {
       deviceId: SELF, room: 'room', state,
-      serving: () => ({ key: KEY, manifest: TINY_MANIFEST, replicas: [[SELF, TWIN], [SELF, ...NEXT]], holds: (h) => holds.has(h), keeps: (h) => holds.has(h) }),
+      serving: () => ({ key: KEY, manifest: TINY_MANIFEST, replicas: [[SELF, TWIN], [SELF, ...NEXT]], holds: (h) => holds.has(h), keeps: (h) => holds.has(h), warm: () => true, warmMs: () => undefined }),
       send: () => {},
       compute: (stages, feeds, want) => new Promise((finish, fail) => computes.push({ hash: stages[0].hash, stages, want, feeds, finish: (c) => finish({ stageMs: stages.map(() => c.ms / stages.length), ...c }), fail })),
       canCompute: () => true,

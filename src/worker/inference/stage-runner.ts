@@ -134,7 +134,8 @@ export class StageRunner {
     if (isBaseline(run.mode)) return stages;
     const n = s.manifest.partitions.length;
     let graph: ExecutionGraph | null = null;
-    for (let k = run.stage + 1; k < n && s.holds(s.manifest.partitions[k].sha256); k++) {
+    // a session here that has not run yet would compile its kernels inside this request: not chained
+    for (let k = run.stage + 1; k < n && s.holds(s.manifest.partitions[k].sha256) && s.warm(k, this.ctx.self); k++) {
       graph ??= this.ctx.graphFor(s, run.requester, this.ctx.failed());
       if (rankNextStage(graph, { stage: k - 1, device: this.ctx.self })[0]?.device !== this.ctx.self) break;
       stages.push(k);

@@ -6,6 +6,7 @@
 import { OFFLOADING } from '../../core/policy.js';
 import type { Backend, Message } from '../../core/protocol.js';
 import type { DeviceHoldings, RoomSettings } from '../../core/room.js';
+import type { WarmSession } from '../../core/device-protocol.js';
 import type { LocalCopies } from './local-copies.js';
 
 export interface AnnouncerDeps {
@@ -19,6 +20,8 @@ export interface AnnouncerDeps {
 export class Announcer {
   /** partition sessions the leader tab has loaded, and their backends */
   private sessions: Record<string, Backend> = {};
+  /** those of them that have run once, with a warm run's time once measured */
+  private warm = new Map<string, number | null>();
   private last = -Infinity;
   dirty = true;
 
@@ -28,15 +31,26 @@ export class Announcer {
     const holds = this.deps.copies.holds;
     return {
       ...this.deps.copies.holdings(),
-      sessions: Object.entries(this.sessions).filter(([h]) => holds.has(h)).map(([hash, backend]) => ({ hash, backend })).sort((a, b) => a.hash.localeCompare(b.hash)),
+      sessions: Object.entries(this.sessions).filter(([h]) => holds.has(h)).map(([hash, backend]) => ({ hash, backend, warm: this.warm.has(hash), ...(typeof this.warm.get(hash) === 'number' ? { ms: this.warm.get(hash)! } : {}) })).sort((a, b) => a.hash.localeCompare(b.hash)),
     };
   }
 
-  /** What the leader tab's compute worker has loaded now (empty while no tab leads). */
-  setSessions(backends: Record<string, Backend>): void {
-    const before = JSON.stringify(this.sessions);
+  /** What the leader tab's compute worker has loaded now (empty while no tab leads), and which of those have run once. */
+  setSessions(backends: Record<string, Backend>, warm: readonly WarmSession[]): void {
+    const before = JSON.stringify([this.sessions, [...this.warm].sort()]);
     this.sessions = { ...backends };
-    if (JSON.stringify(this.sessions) !== before) this.deps.changed();
+    this.warm = new Map(warm.filter((w) => w.hash in backends).map((w) => [w.hash, w.ms]));
+    if (JSON.stringify([this.sessions, [...this.warm].sort()]) !== before) this.deps.changed();
+  }
+
+  /** whether this device's session of partition `hash` is loaded and has run once */
+  isWarm(hash: string): boolean {
+    return this.warm.has(hash);
+  }
+
+  /** a warm run's time of this device's session of `hash`, once measured */
+  warmMs(hash: string): number | undefined {
+    return this.warm.get(hash) ?? undefined;
   }
 
   /** The announcement, as sent to one peer that just joined. */

@@ -13,6 +13,7 @@ import { OFFLOADING } from '../../core/policy.js';
 import { decodeFrame, encodeFrame, roomTag, type Backend, type Message } from '../../core/protocol.js';
 import { partitionViews, type DeviceHoldings, type RoomSettings } from '../../core/room.js';
 import type { OffloadView } from '../../core/views.js';
+import type { WarmSession } from '../../core/device-protocol.js';
 import { sha256Bytes } from '../../store/digest.js';
 import { ReplicaStore } from '../../store/replicas.js';
 import { SettingsStore } from '../../store/settings.js';
@@ -121,9 +122,9 @@ export class Offloader {
     for (const p of this.deps.state.peerStates()) if (isUp(p.status)) this.send(p.deviceId, message);
   }
 
-  /** What the leader tab's compute worker has loaded now (empty while no tab leads). */
-  setSessions(backends: Record<string, Backend>): void {
-    this.announcer.setSessions(backends);
+  /** What the leader tab's compute worker has loaded now (empty while no tab leads), and which of those have run once. */
+  setSessions(backends: Record<string, Backend>, warm: readonly WarmSession[]): void {
+    this.announcer.setSessions(backends, warm);
   }
 
   onMembership(deviceId: string, change: 'joined' | 'failed' | 'recovered'): void {
@@ -271,7 +272,7 @@ export class Offloader {
 
   /** The room's offload as inference needs it, or null while there is none (or no manifest yet). */
   serving(): Serving | null {
-    return servingOf(this.room, this.copies, this.deps.deviceId, this.deps.state.peerStates());
+    return servingOf(this.room, this.copies, this.deps.deviceId, this.deps.state.peerStates(), { warm: (h) => this.announcer.isWarm(h), ms: (h) => this.announcer.warmMs(h) });
   }
 
   /** This device and every peer, with what each holds, for the placement matrix and D. */

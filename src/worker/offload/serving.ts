@@ -6,7 +6,8 @@ import { roomPartitions } from './coordinator.js';
 import type { LocalCopies } from './local-copies.js';
 import type { RoomView } from './room-view.js';
 
-export function servingOf(room: RoomView, copies: LocalCopies, self: string, peerStates: readonly PeerState[]): Serving | null {
+/** `here`: whether this device's session of a partition has run once, and a warm run's time */
+export function servingOf(room: RoomView, copies: LocalCopies, self: string, peerStates: readonly PeerState[], here: { warm(hash: string): boolean; ms(hash: string): number | undefined }): Serving | null {
   const m = room.manifest;
   const key = room.settings.model;
   if (!m || !key) return null;
@@ -26,5 +27,17 @@ export function servingOf(room: RoomView, copies: LocalCopies, self: string, pee
     }
     return kept.has(h);
   };
-  return { key, manifest: m, replicas, holds: (h) => holds.has(h), keeps };
+  // a device whose session of a partition has not run yet pays for compiling its kernels first
+  // (seconds on WebGPU); one announced without the flag (an older device) is taken as warm
+  const session = (stage: number, device: string) => {
+    const hash = m.partitions[stage]?.sha256;
+    return hash ? room.peers.get(device)?.sessions.find((x) => x.hash === hash) : undefined;
+  };
+  const warm = (stage: number, device: string) => {
+    if (device === self) return here.warm(m.partitions[stage]?.sha256 ?? '');
+    const s = session(stage, device);
+    return !!s && s.warm !== false;
+  };
+  const warmMs = (stage: number, device: string) => (device === self ? here.ms(m.partitions[stage]?.sha256 ?? '') : session(stage, device)?.ms);
+  return { key, manifest: m, replicas, holds: (h) => holds.has(h), keeps, warm, warmMs };
 }
