@@ -59,7 +59,7 @@ export const WARM_UP = Object.freeze({
    * this, none is sent
    */
   maxRequestMs: 150,
-  /** at most one warm-up per this long, however often the holders change */
+  /** at most one warm-up per this long, however often the holders change; none while this device ran a stage for the room within it */
   minGapMs: 2000,
   /** only for models up to this many FLOPs a request (the first request of a bigger one is already slow) */
   maxFlops: 5e9,

@@ -92,6 +92,22 @@ describe('distributed inference in a room (requester, router, stage runner, hedg
     expect(v.recent.some((r) => r.path.includes('device000002'))).toBe(false);
   });
 
+  it('sends no warm-up through a room in use: a copy turning warm mid-run starts no wave from the devices serving the run', async () => {
+    const room = new InferenceRoom(ROOM);
+    room.coldFor(1, 3000, 0); // device 1's copy of P0 turns warm 3 s in, during the run
+    await room.run(2000);
+    const warmUps = () => room.members.reduce((a, m) => a + m.inference.view().running.warmUps, 0);
+    const before = warmUps();
+    const serving = room.device(2).inference.view().running.warmUps;
+    const inf = await stream(room, 40, 10);
+    await room.run(6000);
+    expect(inf.view().answered).toBe(40);
+    // the requester runs and device 2 serves it (both partitions in one chain): only the idle
+    // devices 1 and 3 may warm up (12 warm-up requests when device 2 warmed up too)
+    expect(warmUps() - before).toBeLessThanOrEqual(2 * WARM_UP.requests);
+    expect(room.device(2).inference.view().running.warmUps).toBe(serving);
+  });
+
   it('a slow room with a hung holder and a death answers at compute speed: the warm-up stops early and nothing queues behind the hung device', async () => {
     // three devices hold both partitions, 800 ms each (a slow GPU); one hangs, later another dies
     const room = new InferenceRoom({ devices: 4, holders: [[1, 2, 3], [1, 2, 3]], computeMs: 800 });

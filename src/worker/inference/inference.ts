@@ -148,13 +148,17 @@ export class Inference implements InferenceContext {
     if (!s || !this.deps.canCompute()) return;
     const ready = s.replicas.map((r, stage) => r.filter((d) => s.warm(stage, d)));
     if (ready.some((r) => !r.length)) return;
-    // a user's run going on keeps the room warm by itself
-    if (this.requester.active || s.manifest.partitions.reduce((a, p) => a + p.flops, 0) > WARM_UP.maxFlops) return;
+    if (s.manifest.partitions.reduce((a, p) => a + p.flops, 0) > WARM_UP.maxFlops) return;
     const holders = `${s.key}|${ready.map((r) => r.join()).join(';')}`;
     const now = this.deps.mono();
     if (holders === this.warmedFor || now - this.warmedAt < WARM_UP.minGapMs) return;
     this.warmedFor = holders;
     this.warmedAt = now;
+    // a room in use keeps itself warm: this device's own run, or stages it ran for others moments
+    // ago (another device's requests, or the room's warm-up); a warm-up now would only compete with
+    // them (bench:inference: a second wave 1.9 s into the user's first requests took them from
+    // 15–60 ms to 100–240 ms)
+    if (this.requester.active || now - this.runner.lastRanAt < WARM_UP.minGapMs) return;
     // the devices measured their sessions as they warmed them: where a request's compute alone is
     // past maxRequestMs, the first warm-up request would end the warm-up, having only loaded the room
     const computeMs = ready.reduce((a, r, stage) => a + Math.min(...r.map((d) => s.warmMs(stage, d) ?? 0)), 0);

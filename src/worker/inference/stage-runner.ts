@@ -42,6 +42,8 @@ export class StageRunner {
   private readonly finished = new SeenResults(STAGE_QUEUE.remembered);
   private readonly handedOver = new Map<string, HandOver>();
   ran = 0;
+  /** when this device last finished a stage for the room (mono ms) */
+  lastRanAt = -Infinity;
   cancelled = 0;
   computeMsTotal = 0;
 
@@ -173,6 +175,7 @@ export class StageRunner {
       return;
     }
     this.ran += stages.length;
+    this.lastRanAt = this.ctx.deps.mono();
     this.computeMsTotal += result.ms;
     stages.forEach((k, i) => this.ctx.stats.recordCompute(k, this.ctx.self, result.stageMs[i] ?? result.ms / stages.length));
     // the twin (or another copy) finished first: forward nothing
