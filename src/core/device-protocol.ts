@@ -6,7 +6,7 @@
 import { deviceName } from './device-name.js';
 import { DEVICE_ID_RE } from './ids.js';
 import { mode } from './messages.js';
-import { MAX_RUN_MS, checkManifest, isTarget } from './room.js';
+import { checkManifest, isRunMs, isTarget } from './room.js';
 import { backend, checked, guard, hash, invalid, isHash, isInvalid, isUint, listOf, oneOf, orNull, parseFields, text, time, type BodyOf, type Fields, type Invalid, type Parse, type Parsed } from './schema.js';
 import type { TensorType } from './tensors.js';
 import type { Manifest } from './onnx/manifest.js';
@@ -32,7 +32,7 @@ export interface WarmSession {
 
 export const isWarmSession = (v: unknown): v is WarmSession => {
   const w = v as Record<string, unknown> | null;
-  return typeof w === 'object' && w !== null && Object.keys(w).length === 2 && isHash(w.hash) && (w.ms === null || (typeof w.ms === 'number' && w.ms >= 0 && w.ms <= MAX_RUN_MS));
+  return typeof w === 'object' && w !== null && Object.keys(w).length === 2 && isHash(w.hash) && (w.ms === null || isRunMs(w.ms));
 };
 
 /** A partition the leader tab loads ahead of any request, with its inputs' shapes for the warm-up runs. */

@@ -120,7 +120,7 @@ export function partitionViews(manifest: Manifest, devices: { id: string; alive:
       const fetching = h?.fetching.find((f) => f.hash === p.sha256);
       if (d.alive && h?.holds.includes(p.sha256)) {
         const session = h.sessions.find((s) => s.hash === p.sha256);
-        cells[d.id] = { state: 'verified', fraction: 1, backend: session?.backend ?? null, warm: !!session && session.warm !== false };
+        cells[d.id] = { state: 'verified', fraction: 1, backend: session?.backend ?? null, warm: sessionWarm(session) };
         replicas.push(d.id);
         avail.push(d.availability);
       } else if (d.alive && fetching) cells[d.id] = { state: 'transferring', fraction: p.bytes ? fetching.verified / p.bytes : 0, backend: null, warm: false };
@@ -203,8 +203,11 @@ function isTime(v: unknown): v is number {
   return typeof v === 'number' && Number.isFinite(v) && v >= 0;
 }
 
-/** Longest run time a device may announce (10 min): anything longer is nonsense. */
-export const MAX_RUN_MS = 600_000;
+/** A run time a device may announce: at most 10 min, anything longer is nonsense. */
+export const isRunMs = (v: unknown): v is number => typeof v === 'number' && v >= 0 && v <= 600_000;
+
+/** Whether a session a device announced has run once; one announced without the flag (an older device) is taken as warm. */
+export const sessionWarm = (s: DeviceHoldings['sessions'][number] | undefined): boolean => !!s && s.warm !== false;
 
 export function checkHoldings(x: unknown): DeviceHoldings | null {
   if (typeof x !== 'object' || x === null) return null;
@@ -226,7 +229,7 @@ export function checkHoldings(x: unknown): DeviceHoldings | null {
     const extra = Object.keys(r).filter((k) => k !== 'hash' && k !== 'backend');
     if (extra.some((k) => k !== 'warm' && k !== 'ms')) return null;
     if (r.warm !== undefined && typeof r.warm !== 'boolean') return null;
-    if (r.ms !== undefined && !(typeof r.ms === 'number' && r.ms >= 0 && r.ms <= MAX_RUN_MS)) return null;
+    if (r.ms !== undefined && !isRunMs(r.ms)) return null;
     sessions.push({ hash: r.hash, backend: r.backend, ...(r.warm !== undefined ? { warm: r.warm as boolean } : {}), ...(r.ms !== undefined ? { ms: r.ms as number } : {}) });
   }
   return { holds: h.holds as string[], fetching, budget: h.budget, used: h.used, sessions };

@@ -126,8 +126,10 @@ export class PartitionRunner {
    * the same session's first (compiling) run twice.
    */
   warm(parts: WarmPartition[], only = false): Promise<void> {
-    this.warming = this.warming.then(() => this.warmNow(parts, only));
-    return this.warming;
+    const next = this.warming.then(() => this.warmNow(parts, only));
+    // a warm-up that failed must not stop the ones queued after it
+    this.warming = next.catch(() => undefined);
+    return next;
   }
 
   private async warmNow(parts: WarmPartition[], only: boolean): Promise<void> {

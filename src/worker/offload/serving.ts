@@ -1,5 +1,6 @@
 /** The room's offload as inference sees it: which live devices hold each stage, and what this device keeps. */
 import { leavingCopies } from '../../core/adaptation.js';
+import { sessionWarm } from '../../core/room.js';
 import { isUp, type PeerState } from '../device-state.js';
 import type { Serving } from '../inference/context.js';
 import { roomPartitions } from './coordinator.js';
@@ -28,15 +29,14 @@ export function servingOf(room: RoomView, copies: LocalCopies, self: string, pee
     return kept.has(h);
   };
   // a device whose session of a partition has not run yet pays for compiling its kernels first
-  // (seconds on WebGPU); one announced without the flag (an older device) is taken as warm
+  // (seconds on WebGPU)
   const session = (stage: number, device: string) => {
     const hash = m.partitions[stage]?.sha256;
     return hash ? room.peers.get(device)?.sessions.find((x) => x.hash === hash) : undefined;
   };
   const warm = (stage: number, device: string) => {
     if (device === self) return here.warm(m.partitions[stage]?.sha256 ?? '');
-    const s = session(stage, device);
-    return !!s && s.warm !== false;
+    return sessionWarm(session(stage, device));
   };
   const warmMs = (stage: number, device: string) => (device === self ? here.ms(m.partitions[stage]?.sha256 ?? '') : session(stage, device)?.ms);
   return { key, manifest: m, replicas, holds: (h) => holds.has(h), keeps, warm, warmMs };
