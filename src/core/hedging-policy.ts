@@ -17,11 +17,12 @@ export const COPIES = HEDGING.copiesPerStage;
 
 /**
  * How long the requester waits for `stage` of a request on its `attempts`-th try: from measured
- * times, doubled per attempt. The baselines have no deadlines, only a point where they give up.
+ * times at the requester's load now (`inFlight`, its requests in flight), doubled per attempt. The
+ * baselines have no deadlines, only a point where they give up.
  */
-export function stageDeadlineMs(times: StageTimes, stage: number, attempts: number, mode: InferenceMode): number {
+export function stageDeadlineMs(times: StageTimes, stage: number, attempts: number, mode: InferenceMode, inFlight: number): number {
   if (isBaseline(mode)) return HEDGING.noConfigLostMs;
-  return times.deadlineMs(stage) * 2 ** Math.max(0, attempts - 1);
+  return times.deadlineMs(stage, inFlight) * 2 ** Math.max(0, attempts - 1);
 }
 
 /** What a request that went wrong becomes: re-issued while attempts remain, else lost (the baselines never re-issue). */

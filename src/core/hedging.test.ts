@@ -13,6 +13,18 @@ describe('stage deadlines', () => {
     fast.record(1, Number.NaN);
     expect(fast.deadlineMs(1)).toBe(DEFAULT_DEADLINE.floorMs);
   });
+
+  it('keep times per unit of load and scale the deadline by the load now', () => {
+    const t = new StageTimes();
+    // 400 ms behind three others is 100 ms of work; 100 ms alone is the same
+    for (const [ms, load] of [[400, 4], [100, 1], [600, 6], [200, 2], [500, 5]]) t.record(0, ms, load);
+    expect(t.deadlineMs(0)).toBe(DEFAULT_DEADLINE.floorMs);
+    expect(t.deadlineMs(0, 6)).toBe(3 * 100 * 6);
+    // a load below one (nothing counted yet) counts as one
+    t.record(1, 500, 0);
+    for (let i = 0; i < 4; i++) t.record(1, 500);
+    expect(t.deadlineMs(1, 0)).toBe(1500);
+  });
 });
 
 describe('duplicate suppression', () => {

@@ -19,24 +19,32 @@ export interface DeadlinePolicy {
 
 export const DEFAULT_DEADLINE: DeadlinePolicy = HEDGING.deadline;
 
-/** Recent end-to-end times per stage (request sent -> result back), for deadlines and hedging delays. */
+/**
+ * Recent end-to-end times per stage (request sent -> result back), for deadlines and hedging delays.
+ *
+ * Each time comes with the load it ran under: the jobs sharing the devices at the time (the
+ * requester's requests in flight, or the jobs queued at the device ahead of it) plus itself. A stage
+ * behind k others takes about k + 1 times as long, so times are kept per unit of load and deadlines
+ * scaled by the load now: a saturated room is slow, not failing, and neither a deadline nor a second
+ * copy should fire for it (each would add work to the queue that made it slow).
+ */
 export class StageTimes {
   private readonly samples = new Map<number, number[]>();
 
   constructor(private readonly keep = HEDGING.keepTimes, private readonly policy: DeadlinePolicy = DEFAULT_DEADLINE) {}
 
-  record(stage: number, ms: number): void {
+  record(stage: number, ms: number, load = 1): void {
     if (!(ms >= 0) || !Number.isFinite(ms)) return;
     const xs = this.samples.get(stage) ?? [];
-    xs.push(ms);
+    xs.push(ms / Math.max(1, load));
     if (xs.length > this.keep) xs.shift();
     this.samples.set(stage, xs);
   }
 
-  deadlineMs(stage: number): number {
+  deadlineMs(stage: number, load = 1): number {
     const xs = this.samples.get(stage) ?? [];
     if (xs.length < this.policy.minSamples) return this.policy.defaultMs;
-    return Math.max(this.policy.floorMs, this.policy.factor * quantile(xs, this.policy.quantile ?? 0.99));
+    return Math.max(this.policy.floorMs, this.policy.factor * quantile(xs, this.policy.quantile ?? 0.99) * Math.max(1, load));
   }
 }
 

@@ -229,7 +229,8 @@ export function simulate(cfg: SimConfig, policy: Policy): SimResult {
       return;
     }
     // nothing will come back: the requester notices at the stage's deadline, or when the detector declares every chosen copy failed
-    const deadline = t + stageDeadlineMs(times, k, r.attempts, 'frim');
+    // devices run each stage without queueing here (no contention is modelled): one request's load
+    const deadline = t + stageDeadlineMs(times, k, r.attempts, 'frim', 1);
     const detected = chosen.length ? Math.max(...chosen.map((c) => detectionAt.get(c) ?? Infinity)) : t + 100;
     const at = Math.min(deadline, detected);
     if (at < end + DRAIN_MS) q.push(at, { kind: 'stage', req: r, stage: -1, pos: null, t0: t });

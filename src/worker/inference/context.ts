@@ -81,6 +81,8 @@ export interface InferenceContext {
   readonly hedger: StageHedger;
   /** `device` was late with a stage: routing passes it over for a while (HEDGING.lateMs) */
   late(device: string): void;
+  /** jobs queued or running at `device` as far as this device knows (its last acknowledgement, plus what was sent since) */
+  queuedAt(device: string): number;
   /** the execution graph of the room's offload, without `exclude` and devices that are down */
   graphFor(s: Serving, requester: string, exclude: ReadonlySet<string>): ExecutionGraph;
 }

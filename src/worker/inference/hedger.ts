@@ -5,7 +5,9 @@
  * is late against the stage's measured times, is suspected, or is declared failed — so the second
  * copy still covers a device that dies mid-stage, at the cost of about one stage's p95 in delay.
  * The device that forwards a stage keeps its activations until the stage is done, and it measures
- * the stage's times (sent -> done) that decide how late is late.
+ * the stage's times (sent -> done) that decide how late is late, per job queued at the device that
+ * ran it (StageTimes): a copy behind four others is expected to take five stage times, and in a
+ * saturated room a second copy would only queue behind the same work and add to it.
  */
 import { StageTimes } from '../../core/hedging.js';
 import { HEDGING } from '../../core/policy.js';
@@ -19,6 +21,8 @@ interface Held {
   first: string;
   second: string;
   at: number;
+  /** jobs at the first device, this one included, when it was sent; then at the second when that copy went out */
+  load: number;
   /** when the second copy went out */
   firedAt: number | null;
   /** sends the second copy; null once it went out */
@@ -45,16 +49,18 @@ export class Hedger implements StageHedger {
     const k = `${req}#${stage}`;
     this.forget(k);
     sendTo(first, second);
-    const h: Held = { stage, first, second, at: this.ctx.deps.mono(), firedAt: null, fire: null, timer: null };
+    const load = this.loadAt(first);
+    const h: Held = { stage, first, second, at: this.ctx.deps.mono(), load, firedAt: null, fire: null, timer: null };
     this.held.set(k, h);
     if (!second) return;
     h.fire = () => {
       h.fire = null;
       h.firedAt = this.ctx.deps.mono();
+      h.load = this.loadAt(second);
       this.ctx.deps.timers.clear(h.timer);
       if (!this.ctx.failed().has(second)) sendTo(second, first);
     };
-    const delay = this.delayMs(stage, first);
+    const delay = this.delayMs(stage, first, load);
     if (delay <= 0 || this.unwell(first)) {
       if (delay > 0) this.suspected++;
       return h.fire();
@@ -74,15 +80,21 @@ export class Hedger implements StageHedger {
    * How late is late: from the stage's measured times (sent -> done); before enough exist, from
    * the first device's measured compute times for this stage and the ones after it (it may run them
    * as one chain before it reports), generously; with nothing measured, 0: both copies at once.
+   * Either way times the jobs at the first device (`load`).
    */
-  private delayMs(stage: number, first: string): number {
-    const measured = this.times.deadlineMs(stage);
+  private delayMs(stage: number, first: string, load: number): number {
+    const measured = this.times.deadlineMs(stage, load);
     if (measured > 0) return measured;
     if (this.ctx.stats.measuredMs(stage, first) === undefined) return 0;
     const n = this.ctx.deps.serving()?.manifest.partitions.length ?? stage + 1;
     let known = 0;
     for (let k = stage; k < n; k++) known += this.ctx.stats.measuredMs(k, first) ?? 0;
-    return Math.max(HEDGING.hedge.floorMs, HEDGING.hedge.unmeasuredFactor * known);
+    return Math.max(HEDGING.hedge.floorMs, HEDGING.hedge.unmeasuredFactor * known * load);
+  }
+
+  /** jobs at `device` as routing knows them, counting the one just sent there */
+  private loadAt(device: string): number {
+    return Math.max(1, this.ctx.queuedAt(device));
   }
 
   /** Some copy of `stage` finished: the held activations are no longer needed, and the time counts. */
@@ -92,7 +104,7 @@ export class Hedger implements StageHedger {
     if (!h) return;
     // after a second copy went out, the time is that copy's: counting the wait for the late first one
     // too would raise the next delay with every late device, and a hung one would stretch them without end
-    this.times.record(stage, this.ctx.deps.mono() - (h.firedAt ?? h.at));
+    this.times.record(stage, this.ctx.deps.mono() - (h.firedAt ?? h.at), h.load);
     this.forget(k);
   }
 

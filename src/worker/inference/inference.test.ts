@@ -192,6 +192,26 @@ describe('distributed inference in a room (requester, router, stage runner, hedg
     expect(v.recent.at(-1)!.note).toMatch(/fixed path/);
   });
 
+  it('a flooded room is slow, not failing: deadlines and second copies scale with the queue, so neither re-issues nor hedges add to it', async () => {
+    // every stage on two devices, 60 ms each: measured at 4 requests/s (one in flight), then flooded (the requester keeps its limit in flight)
+    const room = new InferenceRoom({ devices: 4, holders: [[1, 2], [2, 3]], computeMs: 60 });
+    await room.run(2000);
+    const paced = await stream(room, 20, 4);
+    await room.run(8000);
+    expect(paced.view().answered).toBe(20);
+    const runs = () => room.members.reduce((a, m) => ({ ran: a.ran + m.inference.view().running.ran, hedged: a.hedged + m.inference.view().running.hedged }), { ran: 0, hedged: 0 });
+    const before = runs();
+    const inf = await stream(room, 60, 1000);
+    await room.run(30_000);
+    const v = inf.view();
+    expect([v.answered, v.correct, v.lost]).toEqual([60, 60, 0]);
+    // queued behind up to five others, stages took several times their paced p99 without a single re-issue
+    expect(v.reissued).toBe(0);
+    const after = runs();
+    expect(after.hedged - before.hedged).toBeLessThanOrEqual(6);
+    expect(after.ran - before.ran).toBeLessThanOrEqual(60 * 2 * 1.1);
+  });
+
   it('a device never queues more stages than its bound; the room waits instead of flooding it', async () => {
     const room = new InferenceRoom({ devices: 3, holders: [[1], [2]], computeMs: 200 });
     await room.run(2000);

@@ -59,6 +59,10 @@ export class Inference implements InferenceContext {
     this.router.late(device);
   }
 
+  queuedAt(device: string): number {
+    return this.router.queuedAt(device);
+  }
+
   log(deviceId: string | null, detail: string): void {
     this.deps.state.log('inference', deviceId, detail);
   }

@@ -25,6 +25,8 @@ export interface LogicalRequest {
   issuedEpoch: number;
   attempts: number;
   lastProgress: number;
+  /** the requester's requests in flight at `lastProgress`: the load the next stage runs under (StageTimes) */
+  loadAtProgress: number;
   /** device whose copy finished each stage first */
   winners: string[];
   done: boolean;
@@ -35,7 +37,7 @@ export interface LogicalRequest {
 }
 
 export function newRequest(r: Pick<LogicalRequest, 'images' | 'labels' | 'position' | 'mode' | 'pixels' | 'issuedAt' | 'issuedEpoch'>, now: number): LogicalRequest {
-  return { ...r, attempts: 0, lastProgress: now, winners: [], done: false };
+  return { ...r, attempts: 0, lastProgress: now, loadAtProgress: 1, winners: [], done: false };
 }
 
 /** Why the requester cannot stream images into this model, or null when it can. */

@@ -132,6 +132,7 @@ export class Requester {
     if (!s) return this.lose(i, 'the room no longer serves a model');
     L.attempts++;
     L.lastProgress = this.now;
+    L.loadAtProgress = this.open;
     const req = `${this.ctx.self}-${++this.seq}`;
     this.attemptOf.set(req, i);
     const tensors = inputTensors(L, s.manifest, this.sample);
@@ -147,7 +148,7 @@ export class Requester {
     }
     // a re-issue is counted when it is sent, not for each poll while every copy was busy
     if (L.attempts > 1) this.record.reissued++;
-    this.tracker.wait(String(i), 0, targets, this.now, stageDeadlineMs(this.times, 0, L.attempts, r.mode));
+    this.tracker.wait(String(i), 0, targets, this.now, stageDeadlineMs(this.times, 0, L.attempts, r.mode, this.open));
     this.ctx.hedger.send(req, 0, targets, (to, twin) => {
       this.ctx.sendTensors(to, tensors, (part, parts, table): Message => ({ type: 'stage-run', req, stage: 0, key: s.key, requester: this.ctx.self, twin, mode: r.mode, path: r.path, part, parts, table }));
     });
@@ -159,7 +160,7 @@ export class Requester {
     const hop = firstHop(r.mode as BaselineMode, r.path, s.manifest, input, this.ctx.failed());
     if ('lost' in hop) return this.lose(i, hop.lost);
     const { stage, to, tensors } = hop;
-    this.tracker.wait(String(i), stage, [to], this.now, stageDeadlineMs(this.times, stage, L.attempts, r.mode));
+    this.tracker.wait(String(i), stage, [to], this.now, stageDeadlineMs(this.times, stage, L.attempts, r.mode, this.open));
     this.ctx.sendTensors(to, tensors, (part, parts, table): Message => ({ type: 'stage-run', req, stage, key: s.key, requester: this.ctx.self, twin: '', mode: r.mode, path: r.path, part, parts, table }));
     this.ctx.deps.state.dirty = true;
   }
@@ -216,13 +217,14 @@ export class Requester {
     const now = this.now;
     if (L.winners[m.stage] === undefined) {
       L.winners[m.stage] = m.by;
-      this.times.record(m.stage, now - L.lastProgress);
+      this.times.record(m.stage, now - L.lastProgress, L.loadAtProgress);
       L.lastProgress = now;
+      L.loadAtProgress = this.open;
     }
     const p = this.tracker.get(String(i));
     if (!p || m.stage + 1 < p.stage) return;
-    if (m.stage === n - 1) this.tracker.wait(String(i), n, [m.by], now, stageDeadlineMs(this.times, n, L.attempts, L.mode));
-    else if (m.next.length) this.tracker.wait(String(i), m.stage + 1, m.next, now, stageDeadlineMs(this.times, m.stage + 1, L.attempts, L.mode));
+    if (m.stage === n - 1) this.tracker.wait(String(i), n, [m.by], now, stageDeadlineMs(this.times, n, L.attempts, L.mode, this.open));
+    else if (m.next.length) this.tracker.wait(String(i), m.stage + 1, m.next, now, stageDeadlineMs(this.times, m.stage + 1, L.attempts, L.mode, this.open));
   }
 
   onResult(m: MessageOf<'stage-result'>, payload: Uint8Array): void {

@@ -97,7 +97,7 @@ export class Router {
     // device's queue counts (its jobs x its compute time for this stage) and the load spreads
     const flops = s.manifest.partitions[stage]?.flops ?? 0;
     const byRank = rankNextStage(this.graphFor(s, requester, skip), from)
-      .map((r) => ({ device: r.device, costMs: r.costMs + this.queuedAt(r.device, now) * this.deps.stats.computeMs(stage, r.device, flops) }))
+      .map((r) => ({ device: r.device, costMs: r.costMs + this.queuedAt(r.device) * this.deps.stats.computeMs(stage, r.device, flops) }))
       .sort(cheapestFirst)
       .map((r) => r.device);
     // a copy whose session has not run yet compiles its kernels first (seconds on WebGPU): warm copies go first
@@ -115,10 +115,10 @@ export class Router {
   }
 
   /** Jobs waiting at `device` as far as this device knows: what its last acknowledgement said (within a lease's time) plus what was sent since. */
-  private queuedAt(device: string, now: number): number {
+  queuedAt(device: string): number {
     if (device === this.deps.self) return this.deps.queuedHere();
     const q = this.queues.get(device);
-    return q && now - q.at <= CONFIRMATION.leaseMs ? q.jobs : 0;
+    return q && this.deps.mono() - q.at <= CONFIRMATION.leaseMs ? q.jobs : 0;
   }
 
   /** `device` was late with a stage (the hedger sent its second copy). */

@@ -66,6 +66,7 @@ function harness(opts: { holds?: string[]; next?: string[] } = {}) {
     }),
     hedger: null as unknown as Hedger,
     late: () => {},
+    queuedAt: () => 0,
   };
   Object.assign(ctx, { hedger: new Hedger(ctx) });
   const runner = new StageRunner(ctx);
