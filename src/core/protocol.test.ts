@@ -1,16 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { encode } from '@msgpack/msgpack';
+import { SAMPLE_MANIFEST as MANIFEST, SAMPLE_MESSAGES } from '../testing/sample-messages.js';
 import { HEADER_BYTES, MAX_FRAME_BYTES, MessageType, PROTOCOL_VERSION, decodeFrame, encodeFrame, roomTag, type Message } from './protocol.js';
 
 const TAG = roomTag('alpharoom');
-const MANIFEST = {
-  format: 1 as const,
-  model: { name: 'tiny', sha256: '01'.repeat(32), inputs: [{ name: 'input', dims: ['batch', 1, 28, 28], type: 'float32' }], outputs: [{ name: 'logits', dims: ['batch', 10], type: 'float32' }] },
-  partitions: [
-    { id: 0, file: 'tiny.p0.onnx', sha256: '02'.repeat(32), bytes: 1000, inputs: ['input'], inputShapes: [null], outputs: ['h'], flops: 5000, paramBytes: 800 },
-    { id: 1, file: 'tiny.p1.onnx', sha256: '03'.repeat(32), bytes: 900, inputs: ['h'], inputShapes: [null], outputs: ['logits'], flops: 4000, paramBytes: 700 },
-  ],
-};
 const hello: Message = { type: 'hello', deviceId: 'abcdefghijk1', nonce: new Uint8Array(16).fill(7) };
 
 function rawFrame(type: number, body: unknown, opts: { tag?: number; version?: number; payload?: number } = {}): Uint8Array {
@@ -30,33 +23,7 @@ function rawFrame(type: number, body: unknown, opts: { tag?: number; version?: n
 
 describe('protocol v1 frames', () => {
   it('round-trips every message type, with a binary payload', () => {
-    const messages: Message[] = [
-      hello,
-      { type: 'proof', mac: new Uint8Array(32).fill(1) },
-      { type: 'reject', reason: 'bad proof' },
-      { type: 'ping', seq: 5, t: 1234.5 },
-      { type: 'pong', seq: 5, t: 1234.5 },
-      { type: 'info', name: 'Laptop', backend: 'webgpu' },
-      { type: 'replica-request', hash: 'ab'.repeat(32), chunks: [0, 5, 9] },
-      { type: 'replica-request', hash: 'ab'.repeat(32), chunks: null },
-      { type: 'replica-offer', hash: 'cd'.repeat(32), bytes: 200_000, chunkBytes: 65536, first: 0, chunkHashes: new Uint8Array(64).fill(3) },
-      // the largest offer part: 4096 chunk hashes still fit one frame
-      { type: 'replica-offer', hash: 'cd'.repeat(32), bytes: 2 ** 31 - 1, chunkBytes: 65536, first: 4096, chunkHashes: new Uint8Array(4096 * 16).fill(5) },
-      { type: 'replica-chunk', hash: 'ef'.repeat(32), index: 2 },
-      { type: 'announce', holdings: { holds: ['ab'.repeat(32)], fetching: [{ hash: 'cd'.repeat(32), verified: 65536 }], budget: 1 << 28, used: 1000, sessions: [{ hash: 'ab'.repeat(32), backend: 'webgpu' }] }, room: { model: 'ab'.repeat(32), modelAt: 17, modelBy: 'abcdefghijk1', target: 0.999, targetAt: 0, targetBy: '' } },
-      { type: 'manifest', manifest: MANIFEST },
-      { type: 'fetch', hash: 'ab'.repeat(32), from: ['abcdefghijk1', 'zzzzzzzzzzz9'] },
-      { type: 'retire', hash: 'ab'.repeat(32) },
-      { type: 'replica-missing', hash: 'ab'.repeat(32), reason: 'not held here' },
-      { type: 'manifest-request', key: 'ab'.repeat(32) },
-      { type: 'stage-confirm', req: 'abcdefghijk1-17', stage: 2, key: 'ab'.repeat(32) },
-      { type: 'stage-ack', req: 'abcdefghijk1-17', stage: 2, ok: false, queued: 3 },
-      { type: 'stage-run', req: 'abcdefghijk1-17', stage: 1, key: 'ab'.repeat(32), requester: 'abcdefghijk1', twin: '', mode: 'frim', path: [], part: 0, parts: 2, table: [{ name: 'h', type: 'float32', dims: [1, 8], bytes: 32 }] },
-      { type: 'stage-run', req: 'abcdefghijk1-17', stage: 1, key: 'ab'.repeat(32), requester: 'abcdefghijk1', twin: 'zzzzzzzzzzz9', mode: 'no-config', path: ['abcdefghijk1', 'zzzzzzzzzzz9'], part: 1, parts: 2, table: null },
-      { type: 'stage-done', req: 'abcdefghijk1-17', stage: 1, by: 'zzzzzzzzzzz9', computeMs: 3.5, next: ['abcdefghijk1'] },
-      { type: 'stage-result', req: 'abcdefghijk1-17', by: 'zzzzzzzzzzz9', part: 0, parts: 1, table: [] },
-      { type: 'stage-error', req: 'abcdefghijk1-17', stage: 0, reason: 'no copy here' },
-    ];
+    const messages = SAMPLE_MESSAGES;
     for (const m of messages) {
       const payload = new Uint8Array([1, 2, 3]);
       const d = decodeFrame(encodeFrame(m, TAG, payload).slice().buffer, TAG);

@@ -47,7 +47,8 @@ export function packTensors(tensors: Record<string, Tensor>): { table: TensorEnt
 export function unpackTensors(table: unknown, payload: Uint8Array): Record<string, Tensor> | string {
   if (!Array.isArray(table) || table.length > 256) return 'bad tensor table';
   if (payload.length > MAX_TENSOR_SET_BYTES) return `a tensor set of ${payload.length} bytes exceeds ${MAX_TENSOR_SET_BYTES}`;
-  const out: Record<string, Tensor> = {};
+  // no prototype: a tensor may be called `constructor` or `__proto__` (names come from the model and the wire)
+  const out: Record<string, Tensor> = Object.create(null);
   let at = 0;
   for (const raw of table as unknown[]) {
     const e = raw as Record<string, unknown> | null;

@@ -88,7 +88,7 @@ describe('replica transfer framing', () => {
     const o = makeOffer(many, 1024);
     const parts = offerParts(o);
     expect(parts.map((p) => p.first)).toEqual([0, OFFER_PART_HASHES]);
-    const c = new OfferCollector(o.hash, o.bytes, o.chunkBytes);
+    const c = new OfferCollector(o.hash, o.bytes, o.chunkBytes, 2 ** 31);
     expect(c.add({ ...o, ...parts[1] })).toBe(true);
     expect(c.complete).toBe(false);
     expect(c.add({ ...o, ...parts[0], first: 5 })).toBe(false);

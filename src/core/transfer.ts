@@ -56,13 +56,24 @@ export function offerParts(offer: TransferOffer): { first: number; chunkHashes: 
   return parts;
 }
 
+/**
+ * An offer's size and chunking within what a receiver takes (`maxBytes`), checked before anything
+ * is sized by them: a bad holder could otherwise ask for a table of billions of chunk hashes.
+ */
+function checkSizes(bytes: number, chunkBytes: number, maxBytes: number): void {
+  if (!Number.isInteger(bytes) || bytes < 0 || bytes > maxBytes) throw new TransferError(`offer size ${bytes} is out of range`);
+  if (!Number.isInteger(chunkBytes) || chunkBytes < 1024 || chunkBytes > 1024 * 1024) throw new TransferError(`chunk size ${chunkBytes} is out of range`);
+}
+
 /** Collects an offer's frames; `complete` once every chunk's hash has arrived. */
 export class OfferCollector {
   private readonly hashes: Uint8Array;
   private readonly seen = new Set<number>();
   private readonly parts: number;
 
-  constructor(readonly hash: string, readonly bytes: number, readonly chunkBytes: number) {
+  /** throws a TransferError for sizes out of range (`maxBytes`: the largest file the receiver takes) */
+  constructor(readonly hash: string, readonly bytes: number, readonly chunkBytes: number, maxBytes: number) {
+    checkSizes(bytes, chunkBytes, maxBytes);
     const n = chunkCount(bytes, chunkBytes);
     this.hashes = new Uint8Array(n * CHUNK_HASH_BYTES);
     this.parts = Math.ceil(n / OFFER_PART_HASHES);
@@ -72,6 +83,7 @@ export class OfferCollector {
   add(part: { hash: string; bytes: number; chunkBytes: number; first: number; chunkHashes: Uint8Array }): boolean {
     if (part.hash !== this.hash || part.bytes !== this.bytes || part.chunkBytes !== this.chunkBytes) return false;
     const n = chunkCount(this.bytes, this.chunkBytes);
+    if (!Number.isInteger(part.first) || part.first < 0) return false;
     const want = Math.min(n, part.first + OFFER_PART_HASHES) - part.first;
     if (part.first % OFFER_PART_HASHES !== 0 || part.first >= n || part.chunkHashes.length !== want * CHUNK_HASH_BYTES) return false;
     this.hashes.set(part.chunkHashes, part.first * CHUNK_HASH_BYTES);
@@ -130,8 +142,7 @@ export class ReplicaAssembler {
 
   private static check(offer: TransferOffer, expectedHash: string, maxBytes: number): void {
     if (offer.hash !== expectedHash) throw new TransferError(`offer is for ${offer.hash.slice(0, 12)}…, not the replica ${expectedHash.slice(0, 12)}…`);
-    if (!Number.isInteger(offer.bytes) || offer.bytes < 0 || offer.bytes > maxBytes) throw new TransferError(`offer size ${offer.bytes} is out of range`);
-    if (!Number.isInteger(offer.chunkBytes) || offer.chunkBytes < 1024 || offer.chunkBytes > 1024 * 1024) throw new TransferError(`chunk size ${offer.chunkBytes} is out of range`);
+    checkSizes(offer.bytes, offer.chunkBytes, maxBytes);
     if (offer.chunkHashes.length !== chunkCount(offer.bytes, offer.chunkBytes) * CHUNK_HASH_BYTES) throw new TransferError('offer chunk hashes do not match its size');
   }
 

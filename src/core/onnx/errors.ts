@@ -1,6 +1,6 @@
 /** Why a model file cannot be used, as a code for programs and one sentence for people. */
 export type ModelErrorCode =
-  | 'too-large' | 'not-onnx' | 'truncated' | 'external-data' | 'opset' | 'dynamic-dim' | 'unsupported-op' | 'bad-variant';
+  | 'too-large' | 'not-onnx' | 'truncated' | 'external-data' | 'opset' | 'dynamic-dim' | 'unsupported-op' | 'bad-variant' | 'bad-graph';
 
 export class ModelError extends Error {
   constructor(readonly code: ModelErrorCode, message: string) {

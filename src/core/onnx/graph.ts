@@ -3,11 +3,11 @@
  * tensors that If/Loop bodies read), inferred shapes at batch size 1, and a cost per node: FLOPs,
  * parameter bytes, output activation bytes. Shared by the page, the workers, the CLI and tests.
  */
-import type { ExternalFiles } from './external.js';
+import { isExternal, type ExternalFiles } from './external.js';
 import { ModelError, defaultOpset } from './model.js';
 import { foldConstants } from './normalize.js';
 import { readVariant, type ModelVariant } from './variant.js';
-import { DataType, elementBytes, num, tensorBytes, type GraphProto, type ModelProto, type NodeProto, type ValueInfoProto } from './proto.js';
+import { DataType, elementBytes, num, tensorBytes, type GraphProto, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto } from './proto.js';
 import { constValues, elementCount, inferNode, nodeFlops, tensorInfoFromProto, type Consts, type Env, type TensorInfo } from './shapes.js';
 
 export interface NodeInfo {
@@ -93,7 +93,9 @@ export function analyseModel(original: ModelProto, external?: ExternalFiles): Gr
   const declared = new Map<string, TensorInfo>();
   for (const v of [...(graph.valueInfo ?? []), ...(graph.output ?? [])]) declared.set(v.name ?? '', valueInfo(v, true));
 
-  const order = topologicalOrder(graph.node ?? [], new Set([...weights.keys(), ...inputs.map((i) => i.name)]));
+  const available = new Set([...weights.keys(), ...inputs.map((i) => i.name)]);
+  checkGraph(graph, available);
+  const order = topologicalOrder(graph.node ?? [], available);
   const producer = new Map<string, number>();
   const nodes: NodeInfo[] = order.map((original, index) => {
     const node = graph.node![original];
@@ -103,6 +105,7 @@ export function analyseModel(original: ModelProto, external?: ExternalFiles): Gr
     }
     const reads = nodeReads(node);
     const outputs = (node.output ?? []).filter(Boolean);
+    for (const o of outputs) checkSize(env.get(o), node);
     for (const o of outputs) producer.set(o, index);
     return {
       index,
@@ -144,6 +147,56 @@ export function tensorActivationBytes(t: TensorInfo | undefined): number {
 }
 
 /** Kahn's algorithm, keeping the file's order among ready nodes so already-sorted graphs stay as they are. */
+const bad = (why: string) => new ModelError('bad-graph', `The model is not a valid ONNX graph: ${why}.`);
+const quoted = (name: string) => `"${name.slice(0, 60)}"`;
+
+/**
+ * What onnxruntime would refuse when it loads the model (or a partition of it), said before
+ * anything is cut: a node reading a tensor nothing provides, two writers of one tensor, an output
+ * nothing produces, stored data that does not fit its dims. Subgraph bodies are onnxruntime's to
+ * check; what they read from outside is checked here.
+ */
+function checkGraph(graph: GraphProto, available: ReadonlySet<string>): void {
+  for (const t of graph.initializer ?? []) checkStored(t);
+  const produced = new Set(available);
+  for (const node of graph.node ?? []) {
+    for (const o of node.output ?? []) {
+      if (!o) continue;
+      if (produced.has(o)) throw bad(`${quoted(o)} is written twice (node ${quoted(node.name || node.opType || '')})`);
+      produced.add(o);
+    }
+  }
+  for (const node of graph.node ?? []) {
+    const own = (node.input ?? []).find((i) => i && (node.output ?? []).includes(i));
+    if (own) throw bad(`node ${quoted(node.name || node.opType || '')} reads its own output ${quoted(own)} (a cycle)`);
+    for (const r of nodeReads(node)) if (!produced.has(r)) throw bad(`node ${quoted(node.name || node.opType || '')} reads ${quoted(r)}, which no node, input or weight provides`);
+  }
+  for (const o of graph.output ?? []) {
+    if (!produced.has(o.name ?? '')) throw bad(`its output ${quoted(o.name ?? '')} is produced by nothing`);
+    // ONNX allows it, but there is nothing to run for it: the partition that would carry it computes nothing
+    if (available.has(o.name ?? '')) throw bad(`its output ${quoted(o.name ?? '')} is one of its inputs or weights, not computed by any operator`);
+  }
+}
+
+/** elements one tensor may have: 2^40 (4 TiB of float32) is past any device, and past it sizes stop being exact */
+const MAX_ELEMENTS = 2 ** 40;
+
+function checkStored(t: TensorProto): void {
+  const dims = (t.dims ?? []).map(num);
+  if (dims.some((d) => !Number.isInteger(d) || d < 0)) throw bad(`weight ${quoted(t.name ?? '')} has dims [${dims.join(', ')}]`);
+  const count = dims.reduce((a, b) => a * b, 1);
+  if (count > MAX_ELEMENTS) throw bad(`weight ${quoted(t.name ?? '')} has ${count} elements`);
+  if (isExternal(t) || t.dataType === DataType.STRING) return;
+  const typed = [t.floatData, t.int32Data, t.int64Data, t.doubleData, t.uint64Data].find((a) => a?.length)?.length;
+  const held = t.rawData?.length ? t.rawData.length / elementBytes(t.dataType ?? DataType.FLOAT) : typed ?? 0;
+  if (held !== count) throw bad(`weight ${quoted(t.name ?? '')} holds ${held} values where its dims [${dims.join(', ')}] say ${count}`);
+}
+
+/** an inferred activation past MAX_ELEMENTS: dims no device can run, and costs that would not be finite */
+function checkSize(info: TensorInfo | undefined, node: NodeProto): void {
+  if (info?.dims && elementCount(info.dims) > MAX_ELEMENTS) throw bad(`node ${quoted(node.name || node.opType || '')} would produce ${quoted(info.name)} of shape [${info.dims.join(', ')}]`);
+}
+
 function topologicalOrder(nodes: NodeProto[], available: Set<string>): number[] {
   const producedBy = new Map<string, number>();
   nodes.forEach((n, i) => (n.output ?? []).forEach((o) => o && producedBy.set(o, i)));

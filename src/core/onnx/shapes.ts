@@ -3,6 +3,7 @@
  * cost model (FLOPs, activation bytes); where an op is not covered the shape stays unknown and the
  * node costs what its known outputs cost, which only makes the balance estimate coarser.
  */
+import { ModelError } from './errors.js';
 import { DataType, attr, attrInt, attrInts, num, type NodeProto, type TensorProto } from './proto.js';
 
 export interface TensorInfo {
@@ -87,6 +88,19 @@ function spatial(node: NodeProto, x: number[], kernel: number[]): number[] {
 }
 
 /** Infers the outputs of one node from what `env` knows of its inputs. */
+/**
+ * A node's `axis` attribute as an index up to `upTo` (negative counts from the end); out of range
+ * is not a valid model, and left unchecked a hostile axis (2^31) would size an array by it.
+ */
+function axisOf(node: NodeProto, fallback: number, rank: number, upTo = rank - 1): number {
+  const given = attrInt(node, 'axis', fallback);
+  const axis = given < 0 ? given + rank : given;
+  if (!Number.isInteger(axis) || axis < 0 || axis > upTo) {
+    throw new ModelError('bad-graph', `The model is not a valid ONNX graph: node "${(node.name || node.opType || '').slice(0, 60)}" has axis ${given} for an input of rank ${rank}.`);
+  }
+  return axis;
+}
+
 export function inferNode(node: NodeProto, env: Env, consts: Consts, opset: number): TensorInfo[] {
   const ins = (node.input ?? []).map((n) => (n ? env.get(n) : undefined));
   const x = ins[0]?.dims ?? null;
@@ -150,8 +164,7 @@ export function inferNode(node: NodeProto, env: Env, consts: Consts, opset: numb
     }
     case 'Flatten': {
       if (!x) return one(null);
-      let axis = attrInt(node, 'axis', 1);
-      if (axis < 0) axis += x.length;
+      const axis = axisOf(node, 1, x.length, x.length);
       return one([x.slice(0, axis).reduce((a, b) => a * b, 1), x.slice(axis).reduce((a, b) => a * b, 1)]);
     }
     case 'Gemm': {
@@ -184,8 +197,7 @@ export function inferNode(node: NodeProto, env: Env, consts: Consts, opset: numb
     case 'Concat': {
       const shapes = ins.map((i) => i?.dims ?? null);
       if (shapes.some((s) => !s)) return one(null);
-      let axis = attrInt(node, 'axis', 0);
-      if (axis < 0) axis += shapes[0]!.length;
+      const axis = axisOf(node, 0, shapes[0]!.length);
       const out = [...shapes[0]!];
       out[axis] = shapes.reduce((a, s) => a + s![axis], 0);
       return one(out);
@@ -213,8 +225,7 @@ export function inferNode(node: NodeProto, env: Env, consts: Consts, opset: numb
       return one(x ? [x.length] : null, DataType.INT64);
     case 'Split': {
       if (!x) return outs.map((name) => ({ name, dims: null, type: type0 }));
-      let axis = attrInt(node, 'axis', 0);
-      if (axis < 0) axis += x.length;
+      const axis = axisOf(node, 0, x.length);
       const sizes = (opset >= 13 ? consts.get(node.input?.[1] ?? '') : attrInts(node, 'split')) ?? outs.map(() => x[axis] / outs.length);
       return outs.map((name, i) => ({ name, dims: x.map((d, j) => (j === axis ? sizes[i] : d)), type: type0 }));
     }

@@ -117,8 +117,8 @@ export class ReplicaFetch {
 
   onOffer(from: string, part: OfferPart): void {
     if (from !== this.current || this.finishing || this.settled) return;
-    this.collector ??= new OfferCollector(part.hash, part.bytes, part.chunkBytes);
     try {
+      this.collector ??= new OfferCollector(part.hash, part.bytes, part.chunkBytes, this.maxBytes);
       if (!this.collector.add(part)) throw new TransferError('its offer does not add up');
       if (!this.collector.complete) return;
       const offer = this.collector.offer();
