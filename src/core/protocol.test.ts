@@ -1,23 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { encode } from '@msgpack/msgpack';
 import { SAMPLE_MANIFEST as MANIFEST, SAMPLE_MESSAGES } from '../testing/sample-messages.js';
-import { HEADER_BYTES, MAX_FRAME_BYTES, MessageType, PROTOCOL_VERSION, decodeFrame, encodeFrame, roomTag, type Message } from './protocol.js';
+import { HEADER_BYTES, MAX_FRAME_BYTES, MessageType, PROTOCOL_VERSION, decodeFrame, encodeFrame, frameOf, roomTag, type Message } from './protocol.js';
 
 const TAG = roomTag('alpharoom');
 const hello: Message = { type: 'hello', deviceId: 'abcdefghijk1', nonce: new Uint8Array(16).fill(7) };
 
 function rawFrame(type: number, body: unknown, opts: { tag?: number; version?: number; payload?: number } = {}): Uint8Array {
-  const b = encode(body);
-  const payload = opts.payload ?? 0;
-  const out = new Uint8Array(HEADER_BYTES + b.length + payload);
-  const v = new DataView(out.buffer);
-  v.setUint8(0, 0xf7);
-  v.setUint8(1, opts.version ?? PROTOCOL_VERSION);
-  v.setUint8(2, type);
-  v.setUint32(4, opts.tag ?? TAG);
-  v.setUint32(8, b.length);
-  v.setUint32(12, payload);
-  out.set(b, HEADER_BYTES);
+  const out = frameOf(type, opts.tag ?? TAG, encode(body), new Uint8Array(opts.payload ?? 0));
+  out[1] = opts.version ?? PROTOCOL_VERSION;
   return out;
 }
 

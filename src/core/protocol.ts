@@ -57,11 +57,19 @@ export function encodeFrame(message: Message, tag: number, payload: Uint8Array =
   const body = encode(fields);
   const total = HEADER_BYTES + body.length + payload.length;
   if (total > MAX_FRAME_BYTES) throw new RangeError(`frame of ${total} bytes exceeds ${MAX_FRAME_BYTES}`);
-  const out = new Uint8Array(total);
+  return frameOf(MESSAGES[type].code, tag, body, payload);
+}
+
+/**
+ * The header in front of an encoded body and a payload, unchecked: `encodeFrame` for messages,
+ * and tests that build frames no valid message makes.
+ */
+export function frameOf(code: number, tag: number, body: Uint8Array, payload: Uint8Array = new Uint8Array(0)): Uint8Array {
+  const out = new Uint8Array(HEADER_BYTES + body.length + payload.length);
   const view = new DataView(out.buffer);
   view.setUint8(0, MAGIC);
   view.setUint8(1, PROTOCOL_VERSION);
-  view.setUint8(2, MESSAGES[type].code);
+  view.setUint8(2, code);
   view.setUint8(3, 0);
   view.setUint32(4, tag);
   view.setUint32(8, body.length);

@@ -8,3 +8,8 @@ export class ModelError extends Error {
     this.name = 'ModelError';
   }
 }
+
+/** A model whose graph onnxruntime would refuse (or that no device could run), in one sentence. */
+export function badGraph(why: string): ModelError {
+  return new ModelError('bad-graph', `The model is not a valid ONNX graph: ${why}.`);
+}

@@ -4,10 +4,11 @@
  * parameter bytes, output activation bytes. Shared by the page, the workers, the CLI and tests.
  */
 import { isExternal, type ExternalFiles } from './external.js';
+import { badGraph } from './errors.js';
 import { ModelError, defaultOpset } from './model.js';
 import { foldConstants } from './normalize.js';
 import { readVariant, type ModelVariant } from './variant.js';
-import { DataType, elementBytes, num, tensorBytes, type GraphProto, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto } from './proto.js';
+import { DataType, elementBytes, num, tensorBytes, nodeLabel, type GraphProto, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto } from './proto.js';
 import { constValues, elementCount, inferNode, nodeFlops, tensorInfoFromProto, type Consts, type Env, type TensorInfo } from './shapes.js';
 
 export interface NodeInfo {
@@ -146,8 +147,6 @@ export function tensorActivationBytes(t: TensorInfo | undefined): number {
   return t?.dims ? elementCount(t.dims) * elementBytes(t.type) : 0;
 }
 
-/** Kahn's algorithm, keeping the file's order among ready nodes so already-sorted graphs stay as they are. */
-const bad = (why: string) => new ModelError('bad-graph', `The model is not a valid ONNX graph: ${why}.`);
 const quoted = (name: string) => `"${name.slice(0, 60)}"`;
 
 /**
@@ -162,19 +161,19 @@ function checkGraph(graph: GraphProto, available: ReadonlySet<string>): void {
   for (const node of graph.node ?? []) {
     for (const o of node.output ?? []) {
       if (!o) continue;
-      if (produced.has(o)) throw bad(`${quoted(o)} is written twice (node ${quoted(node.name || node.opType || '')})`);
+      if (produced.has(o)) throw badGraph(`${quoted(o)} is written twice (node ${nodeLabel(node)})`);
       produced.add(o);
     }
   }
   for (const node of graph.node ?? []) {
     const own = (node.input ?? []).find((i) => i && (node.output ?? []).includes(i));
-    if (own) throw bad(`node ${quoted(node.name || node.opType || '')} reads its own output ${quoted(own)} (a cycle)`);
-    for (const r of nodeReads(node)) if (!produced.has(r)) throw bad(`node ${quoted(node.name || node.opType || '')} reads ${quoted(r)}, which no node, input or weight provides`);
+    if (own) throw badGraph(`node ${nodeLabel(node)} reads its own output ${quoted(own)} (a cycle)`);
+    for (const r of nodeReads(node)) if (!produced.has(r)) throw badGraph(`node ${nodeLabel(node)} reads ${quoted(r)}, which no node, input or weight provides`);
   }
   for (const o of graph.output ?? []) {
-    if (!produced.has(o.name ?? '')) throw bad(`its output ${quoted(o.name ?? '')} is produced by nothing`);
+    if (!produced.has(o.name ?? '')) throw badGraph(`its output ${quoted(o.name ?? '')} is produced by nothing`);
     // ONNX allows it, but there is nothing to run for it: the partition that would carry it computes nothing
-    if (available.has(o.name ?? '')) throw bad(`its output ${quoted(o.name ?? '')} is one of its inputs or weights, not computed by any operator`);
+    if (available.has(o.name ?? '')) throw badGraph(`its output ${quoted(o.name ?? '')} is one of its inputs or weights, not computed by any operator`);
   }
 }
 
@@ -183,20 +182,21 @@ const MAX_ELEMENTS = 2 ** 40;
 
 function checkStored(t: TensorProto): void {
   const dims = (t.dims ?? []).map(num);
-  if (dims.some((d) => !Number.isInteger(d) || d < 0)) throw bad(`weight ${quoted(t.name ?? '')} has dims [${dims.join(', ')}]`);
+  if (dims.some((d) => !Number.isInteger(d) || d < 0)) throw badGraph(`weight ${quoted(t.name ?? '')} has dims [${dims.join(', ')}]`);
   const count = dims.reduce((a, b) => a * b, 1);
-  if (count > MAX_ELEMENTS) throw bad(`weight ${quoted(t.name ?? '')} has ${count} elements`);
+  if (count > MAX_ELEMENTS) throw badGraph(`weight ${quoted(t.name ?? '')} has ${count} elements`);
   if (isExternal(t) || t.dataType === DataType.STRING) return;
   const typed = [t.floatData, t.int32Data, t.int64Data, t.doubleData, t.uint64Data].find((a) => a?.length)?.length;
   const held = t.rawData?.length ? t.rawData.length / elementBytes(t.dataType ?? DataType.FLOAT) : typed ?? 0;
-  if (held !== count) throw bad(`weight ${quoted(t.name ?? '')} holds ${held} values where its dims [${dims.join(', ')}] say ${count}`);
+  if (held !== count) throw badGraph(`weight ${quoted(t.name ?? '')} holds ${held} values where its dims [${dims.join(', ')}] say ${count}`);
 }
 
 /** an inferred activation past MAX_ELEMENTS: dims no device can run, and costs that would not be finite */
 function checkSize(info: TensorInfo | undefined, node: NodeProto): void {
-  if (info?.dims && elementCount(info.dims) > MAX_ELEMENTS) throw bad(`node ${quoted(node.name || node.opType || '')} would produce ${quoted(info.name)} of shape [${info.dims.join(', ')}]`);
+  if (info?.dims && elementCount(info.dims) > MAX_ELEMENTS) throw badGraph(`node ${nodeLabel(node)} would produce ${quoted(info.name)} of shape [${info.dims.join(', ')}]`);
 }
 
+/** Kahn's algorithm, keeping the file's order among ready nodes so already-sorted graphs stay as they are. */
 function topologicalOrder(nodes: NodeProto[], available: Set<string>): number[] {
   const producedBy = new Map<string, number>();
   nodes.forEach((n, i) => (n.output ?? []).forEach((o) => o && producedBy.set(o, i)));

@@ -38,6 +38,11 @@ export function typeName(dataType: number): string {
   return TYPE_NAMES[dataType] ?? `type${dataType}`;
 }
 
+/** A node as a message names it: its name, else its operator, quoted and cut short. */
+export function nodeLabel(node: NodeProto): string {
+  return `"${(node.name || node.opType || '').slice(0, 60)}"`;
+}
+
 export function attr(node: NodeProto, name: string): AttributeProto | undefined {
   return node.attribute?.find((a) => a.name === name);
 }

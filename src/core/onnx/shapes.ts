@@ -3,8 +3,8 @@
  * cost model (FLOPs, activation bytes); where an op is not covered the shape stays unknown and the
  * node costs what its known outputs cost, which only makes the balance estimate coarser.
  */
-import { ModelError } from './errors.js';
-import { DataType, attr, attrInt, attrInts, num, type NodeProto, type TensorProto } from './proto.js';
+import { badGraph } from './errors.js';
+import { DataType, attr, attrInt, attrInts, nodeLabel, num, type NodeProto, type TensorProto } from './proto.js';
 
 export interface TensorInfo {
   name: string;
@@ -87,7 +87,6 @@ function spatial(node: NodeProto, x: number[], kernel: number[]): number[] {
   });
 }
 
-/** Infers the outputs of one node from what `env` knows of its inputs. */
 /**
  * A node's `axis` attribute as an index up to `upTo` (negative counts from the end); out of range
  * is not a valid model, and left unchecked a hostile axis (2^31) would size an array by it.
@@ -96,11 +95,12 @@ function axisOf(node: NodeProto, fallback: number, rank: number, upTo = rank - 1
   const given = attrInt(node, 'axis', fallback);
   const axis = given < 0 ? given + rank : given;
   if (!Number.isInteger(axis) || axis < 0 || axis > upTo) {
-    throw new ModelError('bad-graph', `The model is not a valid ONNX graph: node "${(node.name || node.opType || '').slice(0, 60)}" has axis ${given} for an input of rank ${rank}.`);
+    throw badGraph(`node ${nodeLabel(node)} has axis ${given} for an input of rank ${rank}`);
   }
   return axis;
 }
 
+/** Infers the outputs of one node from what `env` knows of its inputs. */
 export function inferNode(node: NodeProto, env: Env, consts: Consts, opset: number): TensorInfo[] {
   const ins = (node.input ?? []).map((n) => (n ? env.get(n) : undefined));
   const x = ins[0]?.dims ?? null;
