@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkDeviceName, defaultDeviceName, MAX_NAME_LENGTH } from './device-name.js';
+import { checkDeviceName, defaultDeviceName, MAX_NAME_LENGTH, screenNames } from './device-name.js';
 
 describe('device names', () => {
   it('gives each device a short name of its own, the same every time', () => {
@@ -14,6 +14,15 @@ describe('device names', () => {
   it('spreads a room of 20 ids over mostly distinct names', () => {
     const names = Array.from({ length: 20 }, (_, i) => defaultDeviceName(`device${String(i * 7919).padStart(6, '0')}`));
     expect(new Set(names).size).toBeGreaterThanOrEqual(18);
+  });
+
+  it('tells devices with one name apart on screen, and leaves unique names alone', () => {
+    const shown = screenNames([
+      { deviceId: 'aaaa11112222', name: 'Azure Falcon' },
+      { deviceId: 'bbbb33334444', name: 'Azure Falcon' },
+      { deviceId: 'cccc55556666', name: 'Kitchen tablet' },
+    ]);
+    expect([...shown.values()]).toEqual(['Azure Falcon (aaaa)', 'Azure Falcon (bbbb)', 'Kitchen tablet']);
   });
 
   it('keeps what the user typed, tidied, and refuses what would mislead or overflow', () => {

@@ -29,6 +29,16 @@ export function defaultDeviceName(deviceId: string): string {
   return `${ADJECTIVES[h % ADJECTIVES.length]} ${ANIMALS[Math.floor(h / ADJECTIVES.length) % ANIMALS.length]}`;
 }
 
+/**
+ * The names to show for devices, told apart: two devices may pick the same default name (one in 576)
+ * or be given the same one, so any name held by more than one device gets the start of its id.
+ */
+export function screenNames(devices: readonly { deviceId: string; name: string }[]): Map<string, string> {
+  const holders = new Map<string, number>();
+  for (const d of devices) holders.set(d.name, (holders.get(d.name) ?? 0) + 1);
+  return new Map(devices.map((d) => [d.deviceId, holders.get(d.name)! > 1 ? `${d.name} (${d.deviceId.slice(0, 4)})` : d.name]));
+}
+
 /** The name as it will be kept (trimmed, inner spaces collapsed), or why it cannot be. */
 export function checkDeviceName(v: unknown): string | { problem: string } {
   if (typeof v !== 'string') return { problem: 'a name is text' };

@@ -2,6 +2,7 @@
 import { LitElement, css, html } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import type { DeviceClient } from '../page/device-client.js';
+import { screenNames } from '../core/device-name.js';
 import './device-card.js';
 import './event-log.js';
 import './model-panel.js';
@@ -81,7 +82,8 @@ export class FrimApp extends LitElement {
     const error = this.error ?? c?.fatal ?? this.modelError ?? c?.notice ?? null;
     const devices = 1 + (s?.peers.filter((p) => p.status === 'alive').length ?? 0);
     const peers = s?.peers ?? [];
-    const names = new Map(peers.map((p) => [p.deviceId, p.name]));
+    // this device's own name counts too: a peer called the same is told apart from it
+    const names = screenNames([...peers, ...(c?.deviceId ? [{ deviceId: c.deviceId, name: c.name }] : [])]);
     const charted = peers.filter((p) => s?.series[p.deviceId]);
     const room = s?.offload ? { devices: s.offload.devices.filter((d) => d.alive && (d.self || d.announced)).map((d) => ({ budget: d.budget, availability: d.availability })), target: s.offload.target } : null;
     // the order of the work: who is here, the model, where its copies went, asking the room, what happened
