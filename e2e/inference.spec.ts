@@ -1,95 +1,11 @@
-import { readFileSync } from 'node:fs';
-import * as ort from 'onnxruntime-node';
-import { expect, test, type Browser, type Page } from '@playwright/test';
-import { events, expectFullMesh, openDevice, record, withQuery, type Device } from './helpers.js';
-
-const MODEL = readFileSync('public/models/resnet.onnx');
-const SAMPLE = readFileSync('public/fashion-mnist-sample.bin');
-const COUNT = 200;
-/** what four browsers on this 2-core machine sustain with every stage run twice */
-const RATE = 5;
+import { expect, test, type Page } from '@playwright/test';
+import { events, record, type Device } from './helpers.js';
+import { copyBackends, COUNT, expectedPredictions, finished, placedRoom, RATE, SAMPLE, start, stats, type Backend } from './room.js';
 
 let expected: number[] = [];
 test.beforeAll(async () => {
-  const session = await ort.InferenceSession.create(new Uint8Array(MODEL));
-  const count = SAMPLE.readUInt32LE(4);
-  for (let i = 0; i < COUNT; i++) {
-    const k = i % count;
-    const px = SAMPLE.subarray(10 + count + k * 784, 10 + count + (k + 1) * 784);
-    const r = await session.run({ input: new ort.Tensor('float32', Float32Array.from(px, (p) => p / 255), [1, 1, 28, 28]) });
-    const logits = r.logits.data as Float32Array;
-    expected.push(logits.indexOf(Math.max(...logits)));
-  }
+  expected = await expectedPredictions();
 });
-
-interface Stats { sent: number; answered: number; correct: number; lost: number; reissued: number; active: boolean; p50: number; p99: number; path: string[]; predictions: (number | null)[] }
-async function stats(page: Page): Promise<Stats> {
-  return page.getByTestId('stats').evaluate((el) => {
-    const a = (n: string) => el.getAttribute(n) ?? '';
-    return {
-      sent: Number(a('data-sent')), answered: Number(a('data-answered')), correct: Number(a('data-correct')), lost: Number(a('data-lost')),
-      reissued: Number(a('data-reissued')), active: a('data-active') === 'true', p50: Number(a('data-p50-ms')), p99: Number(a('data-p99-ms')),
-      path: a('data-path').split(',').filter(Boolean), predictions: a('data-predictions').split(',').map((x) => (x === '' ? null : Number(x))),
-    };
-  });
-}
-
-type Backend = 'wasm' | 'webgpu';
-const QUERY: Record<Backend, string> = { wasm: '?debug=1&backend=wasm', webgpu: '?debug=1' };
-
-/**
- * Four devices with resnet placed (three copies of each of four partitions), on these backends
- * (WebGPU through SwiftShader here); the requester is the device holding the fewest copies.
- */
-async function placedRoom(browser: Browser, backends: Backend[] = ['wasm', 'wasm', 'wasm', 'wasm']): Promise<{ devices: Device[]; requester: Device }> {
-  const a = await openDevice(browser, `/${QUERY[backends[0]]}`);
-  const link = (await a.page.getByTestId('share-link').getAttribute('href'))!;
-  const devices = [a];
-  for (const b of backends.slice(1)) devices.push(await openDevice(browser, withQuery(link, QUERY[b])));
-  await expectFullMesh(devices);
-  // each device computes on what it was opened with, and every other device's table says so
-  for (const [k, d] of devices.entries()) {
-    await expect(d.page.getByTestId('self')).toHaveAttribute('data-backend', backends[k]);
-    for (const o of devices) if (o !== d) await expect(d.page.locator(`[data-testid=peer][data-device-id="${o.id}"]`)).toHaveAttribute('data-backend', backends[devices.indexOf(o)]);
-  }
-  await a.page.getByTestId('parts').fill('4');
-  await a.page.getByTestId('parts').dispatchEvent('change');
-  await a.page.getByTestId('model-input').setInputFiles({ name: 'resnet.onnx', mimeType: 'application/octet-stream', buffer: MODEL });
-  for (const d of devices) await expect(d.page.getByTestId('model-dependability')).toHaveAttribute('data-met', 'true', { timeout: 60_000 });
-  const replicas = await a.page.locator('[data-testid=partition]').evaluateAll((rows) => rows.map((r) => (r.getAttribute('data-replicas') ?? '').split(',')));
-  const held = (d: Device) => replicas.filter((r) => r.includes(d.id)).length;
-  const requester = [...devices].sort((x, y) => held(x) - held(y))[0];
-  // every copy's session is loaded and has run (kernels compiled) before the stream starts: every
-  // device's matrix shows each copy's backend, and every copy warm, as its holder announced it
-  for (const d of devices) {
-    await expect(d.page.locator('[data-testid=replica-cell][data-state=verified]:not([data-backend])')).toHaveCount(0, { timeout: 240_000 });
-    await expect(d.page.getByTestId('warming')).toHaveAttribute('data-count', '0', { timeout: 240_000 });
-    await expect(d.page.locator('[data-testid=replica-cell][data-state=verified]:not([data-warm=true])')).toHaveCount(0);
-  }
-  return { devices, requester };
-}
-
-/** Each verified copy's backend as the room sees it (from one device's placement matrix), by device id. */
-async function copyBackends(page: Page): Promise<Map<string, string[]>> {
-  const cells = await page.locator('[data-testid=replica-cell][data-state=verified]').evaluateAll((cs) => cs.map((c) => [c.getAttribute('data-device-id') ?? '', c.getAttribute('data-backend') ?? ''] as const));
-  const out = new Map<string, string[]>();
-  for (const [d, b] of cells) out.set(d, [...(out.get(d) ?? []), b]);
-  return out;
-}
-
-async function start(page: Page, mode: 'frim' | 'no-config', count = COUNT, rate = RATE): Promise<void> {
-  await page.getByTestId('request-count').fill(String(count));
-  await page.getByTestId('request-count').dispatchEvent('change');
-  await page.getByTestId('request-rate').fill(String(rate));
-  await page.getByTestId('request-rate').dispatchEvent('change');
-  await page.getByTestId('mode').selectOption(mode);
-  await page.getByTestId('run').click();
-}
-
-async function finished(page: Page, count = COUNT): Promise<Stats> {
-  await expect.poll(async () => { const s = await stats(page); return !s.active && s.sent === count; }, { timeout: 150_000, intervals: [1000] }).toBe(true);
-  return stats(page);
-}
 
 /** Devices that won consecutive stages of one recent request (neighbours on the path), by the requester's table. */
 async function recentPaths(page: Page): Promise<string[][]> {

@@ -8,25 +8,39 @@ import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { ExpressPeerServer } from 'peer';
 import { ROOM_RE } from '../src/core/ids.js';
+import { DEFAULT_LIMITS, OpenCounts, signallingServer, type GuardCounts, type ServerLimits } from './guard.js';
 import { RoomRegistry } from './rooms.js';
 
 export interface AppOptions {
   dist: string;
   iceServers: RTCIceServer[];
+  limits?: Partial<ServerLimits>;
 }
 
 export function createApp(server: HttpServer | HttpsServer, opts: AppOptions): { app: express.Express; rooms: RoomRegistry } {
   const app = express();
   const rooms = new RoomRegistry();
+  const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const counts = new OpenCounts();
+  const seen: GuardCounts = { refusedSockets: 0, droppedSignals: 0, socketErrors: 0 };
+  let refusedFeeds = 0;
   app.disable('x-powered-by');
 
-  const peerServer = ExpressPeerServer(server, { path: '/', alive_timeout: 20_000, allow_discovery: false });
+  const peerServer = ExpressPeerServer(server, {
+    path: '/',
+    alive_timeout: 20_000,
+    allow_discovery: false,
+    concurrent_limit: limits.sockets,
+    createWebSocketServer: (o) => signallingServer(o, limits, counts, seen),
+  });
+  // a socket error (an oversized or broken frame from one tab) reaches here; unheard, it would end the process
+  peerServer.on('error', () => void seen.socketErrors++);
   peerServer.on('connection', (client) => rooms.add(client.getId()));
   peerServer.on('disconnect', (client) => rooms.remove(client.getId()));
   app.use('/peerjs', peerServer);
 
   app.get('/healthz', (_req, res) => {
-    res.json({ ok: true, rooms: rooms.roomCount });
+    res.json({ ok: true, rooms: rooms.roomCount, ...seen, refusedFeeds });
   });
 
   app.get('/api/config', (_req, res) => {
@@ -39,6 +53,13 @@ export function createApp(server: HttpServer | HttpsServer, opts: AppOptions): {
       res.status(400).json({ error: 'room names are 4-32 lowercase letters and digits' });
       return;
     }
+    const address = req.socket.remoteAddress ?? 'unknown';
+    const release = counts.tryOpen([[`feed-address:${address}`, limits.feedsPerAddress], [`feed-room:${room}`, limits.feedsPerRoom], ['feeds', limits.feeds]]);
+    if (typeof release !== 'function') {
+      refusedFeeds++;
+      res.status(429).json({ error: `too many open room feeds ${release.full.startsWith('feed-room') ? 'for this room' : release.full.startsWith('feed-address') ? 'from this address' : 'on this server'}` });
+      return;
+    }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
     res.write('retry: 1000\n\n');
     const off = rooms.subscribe(room, (ids) => res.write(`event: peers\ndata: ${JSON.stringify(ids)}\n\n`));
@@ -46,6 +67,7 @@ export function createApp(server: HttpServer | HttpsServer, opts: AppOptions): {
     req.on('close', () => {
       clearInterval(keepAlive);
       off();
+      release();
     });
   });
 

@@ -2,7 +2,8 @@
  * `npm start`: build if needed, then serve the app and the PeerServer on one port, and print
  * where to open it (local and LAN addresses, and a QR code for phones).
  *
- *   npm start [-- --https] [-- --port 8080] [-- --host 0.0.0.0]     (or PORT / HOST / ICE_SERVERS env)
+ *   npm start [-- --https] [-- --port 8080] [-- --host 0.0.0.0]     (or PORT / HOST / ICE_SERVERS env;
+ *   MAX_DEVICES_PER_ROOM / MAX_DEVICES_PER_ADDRESS bound who may connect)
  */
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -13,6 +14,7 @@ import { parseArgs } from 'node:util';
 import QRCode from 'qrcode';
 import { createApp } from './app.js';
 import { ensureBuilt } from './build.js';
+import type { ServerLimits } from './guard.js';
 import { selfSignedCert } from './tls.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -29,6 +31,23 @@ function parseIceServers(raw: string | undefined): RTCIceServer[] {
   const parsed: unknown = JSON.parse(raw);
   if (!Array.isArray(parsed)) throw new Error('ICE_SERVERS must be a JSON array of RTCIceServer objects');
   return parsed as RTCIceServer[];
+}
+
+/** MAX_DEVICES_PER_ROOM / MAX_DEVICES_PER_ADDRESS: an operator's own bounds (defaults in server/guard.ts). */
+function limitsFromEnv(): Partial<ServerLimits> {
+  const read = (name: string): number | undefined => {
+    const raw = process.env[name];
+    if (raw === undefined) return undefined;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a whole number of at least 1, not "${raw}"`);
+    return n;
+  };
+  const perRoom = read('MAX_DEVICES_PER_ROOM');
+  const perAddress = read('MAX_DEVICES_PER_ADDRESS');
+  return {
+    ...(perRoom ? { socketsPerRoom: perRoom, feedsPerRoom: perRoom } : {}),
+    ...(perAddress ? { socketsPerAddress: perAddress, feedsPerAddress: perAddress } : {}),
+  };
 }
 
 async function main(): Promise<void> {
@@ -50,7 +69,7 @@ async function main(): Promise<void> {
   const server = values.https
     ? createHttpsServer(await selfSignedCert(join(root, 'node_modules', '.cache', 'frim-mesh', 'cert.json'), lan))
     : createHttpServer();
-  const { app } = createApp(server, { dist, iceServers: parseIceServers(process.env.ICE_SERVERS) });
+  const { app } = createApp(server, { dist, iceServers: parseIceServers(process.env.ICE_SERVERS), limits: limitsFromEnv() });
   server.on('request', app);
 
   await new Promise<void>((ok, fail) => {

@@ -10,9 +10,9 @@ import { checkManifest, isRunMs, isTarget } from './room.js';
 import { backend, checked, guard, hash, invalid, isHash, isInvalid, isUint, listOf, oneOf, orNull, parseFields, text, time, type BodyOf, type Fields, type Invalid, type Parse, type Parsed } from './schema.js';
 import type { TensorType } from './tensors.js';
 import type { Manifest } from './onnx/manifest.js';
-import { WORKER_KINDS, type DeviceSnapshot } from './views.js';
+import { SIGNALLING_STATES, WORKER_KINDS, type DeviceSnapshot } from './views.js';
 
-export const WORKER_PROTOCOL = 5;
+export const WORKER_PROTOCOL = 6;
 
 /** A tensor as it crosses a postMessage boundary: its buffer is transferred, not copied. */
 export interface WireTensor {
@@ -71,7 +71,8 @@ export const TAB_MESSAGES = {
   rejected: { deviceId: strOrNull, peerId: str, reason: str },
   dropped: { deviceId: strOrNull, peerId: str, reason: str, detail: str },
   ice: { deviceId: str, state: str, at: num },
-  signalling: { state: oneOf(['connecting', 'open', 'lost'] as const, 'bad state'), detail: str },
+  /** `attempts`: reconnects tried since the server went away; `since`: when it went away (epoch ms) or null */
+  signalling: { state: oneOf(SIGNALLING_STATES, 'bad state'), detail: str, attempts: guard<number>(isUint, 'bad attempts'), since: guard<number | null>((v) => v === null || (typeof v === 'number' && Number.isFinite(v)), 'bad since') },
   /** a room frame from a verified peer, as it arrived (the worker decodes and validates it again) */
   frame: { deviceId: guard<string>((v) => typeof v === 'string' && DEVICE_ID_RE.test(v), 'bad device'), data: buffer },
   /** a model dropped on this tab, cut and its partitions stored in this browser: make it the room's model */

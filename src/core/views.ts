@@ -3,6 +3,18 @@ import type { Backend, InferenceMode } from './messages.js';
 import type { VariantKind } from './onnx/variant.js';
 import type { PartitionView } from './room.js';
 
+/**
+ * The tab's line to the signalling server: `lost` while it is away (existing connections stay up,
+ * new devices cannot join), `refused` when it turned this tab away and said why.
+ */
+export const SIGNALLING_STATES = ['connecting', 'open', 'lost', 'refused'] as const;
+export interface SignallingView {
+  state: (typeof SIGNALLING_STATES)[number];
+  detail: string;
+  attempts: number;
+  since: number | null;
+}
+
 export const WORKER_KINDS = ['shared', 'dedicated'] as const;
 /** a SharedWorker, or a dedicated worker per tab where the browser has no SharedWorker */
 export type WorkerKind = (typeof WORKER_KINDS)[number];
@@ -64,7 +76,7 @@ export interface DeviceSnapshot {
   workerKind: WorkerKind;
   tabs: number;
   leaderTabId: string | null;
-  signalling: string;
+  signalling: SignallingView;
   heartbeatMs: number;
   peers: PeerView[];
   events: MeshEvent[];

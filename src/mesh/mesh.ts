@@ -12,6 +12,7 @@ import { fromBase64url, parsePeerId, toPeerId } from '../core/ids.js';
 import { encodeFrame, roomTag, type Backend } from '../core/protocol.js';
 import type { RoomCredentials } from '../core/share-link.js';
 import type { TabToWorker } from '../core/device-protocol.js';
+import type { SignallingView } from '../core/views.js';
 import { Link, type LinkContext } from './link.js';
 import { BENCH_LABEL, acceptBaseline, sendBaseline } from './raw-channel-bench.js';
 
@@ -43,6 +44,8 @@ export class Mesh {
   private readonly ctx: LinkContext;
   private seq = 0;
   private stopped = false;
+  /** the line to the signalling server, as the dashboard shows it */
+  private signalling: SignallingView = { state: 'connecting', detail: '', attempts: 0, since: null };
 
   constructor(private readonly opts: MeshOptions) {
     this.peerId = toPeerId({ room: opts.creds.room, deviceId: opts.deviceId, tabId: opts.tabId });
@@ -60,7 +63,7 @@ export class Mesh {
   }
 
   start(): void {
-    this.opts.report({ kind: 'signalling', state: 'connecting', detail: '' });
+    this.setSignalling({ state: 'connecting', detail: '' });
     const secure = location.protocol === 'https:';
     const peer = new Peer(this.peerId, {
       host: location.hostname,
@@ -72,19 +75,29 @@ export class Mesh {
     });
     this.peer = peer;
     peer.on('open', () => {
-      this.opts.report({ kind: 'signalling', state: 'open', detail: '' });
+      this.setSignalling({ state: 'open', detail: '', attempts: 0, since: null });
       this.subscribe();
     });
     peer.on('connection', (conn) => this.accept(conn));
     peer.on('disconnected', () => {
-      if (this.stopped) return;
-      this.opts.report({ kind: 'signalling', state: 'lost', detail: 'signalling server unreachable; existing connections stay up' });
-      this.later(() => !this.stopped && !peer.destroyed && peer.reconnect(), REDIAL_MS);
+      // a refusal is the server's answer, not an outage: asking again gets the same one
+      if (this.stopped || peer.destroyed || this.signalling.state === 'refused') return;
+      const s = this.signalling;
+      this.setSignalling({ state: 'lost', detail: 'the signalling server is unreachable: devices already connected stay connected; new ones cannot join until it is back', since: s.since ?? Date.now() });
+      this.later(() => {
+        if (this.stopped || peer.destroyed || !peer.disconnected) return;
+        this.setSignalling({ attempts: this.signalling.attempts + 1 });
+        peer.reconnect();
+      }, REDIAL_MS);
     });
     peer.on('error', (e) => {
       // a peer that left between listing and dialling is routine, not an error
       if (e.type === 'peer-unavailable') return;
-      this.opts.report({ kind: 'signalling', state: peer.disconnected ? 'lost' : 'open', detail: `${e.type}: ${e.message}` });
+      // each failed reconnect ends in a network error: the state says it already
+      if (e.type === 'network' && this.signalling.state === 'lost') return;
+      // the server turned this tab away (not a frim id, the room or this address is full) and said why
+      if (e.type === 'server-error') return this.setSignalling({ state: 'refused', detail: `the signalling server refused this tab: ${e.message}`, since: Date.now() });
+      this.opts.report({ kind: 'signalling', ...this.signalling, detail: `${e.type}: ${e.message}` });
       // our id is still registered from this tab's last session (the server has not yet seen that
       // socket go): PeerJS gives up on a first connection refused so, so dial again with a new Peer
       if (e.type === 'unavailable-id') this.later(() => !this.stopped && this.peer === peer && peer.destroyed && this.start(), REDIAL_MS);
@@ -144,6 +157,11 @@ export class Mesh {
     let sent = 0;
     for (const l of this.verifiedLinks()) for (const f of frames) { l.sendRaw(f); sent++; }
     return sent;
+  }
+
+  private setSignalling(change: Partial<SignallingView>): void {
+    this.signalling = { ...this.signalling, ...change };
+    this.opts.report({ kind: 'signalling', ...this.signalling });
   }
 
   private later(fn: () => void, ms: number): void {

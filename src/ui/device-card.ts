@@ -1,7 +1,7 @@
 /** This device: its name (the user's to change), compute backend, tab role, and how it detects failures. */
 import { LitElement, css, html } from 'lit';
 import { checkDeviceName, MAX_NAME_LENGTH } from '../core/device-name.js';
-import type { DeviceSnapshot, WorkerKind } from '../core/views.js';
+import type { DeviceSnapshot, SignallingView, WorkerKind } from '../core/views.js';
 import { hmacProvider } from '../mesh/hmac.js';
 import { emit } from './events.js';
 import { card } from './theme.js';
@@ -29,6 +29,7 @@ export class DeviceCard extends LitElement {
     input { font: inherit; font-weight: 600; width: 100%; max-width: 18em; box-sizing: border-box; padding: 2px 6px; border: 1px solid transparent; border-radius: 6px; background: transparent; color: inherit; }
     input:hover, input:focus { border-color: color-mix(in srgb, CanvasText 30%, transparent); background: Canvas; }
     .warn { color: #b07400; }
+    .bad { color: #c0392b; }
     .problem { color: #d6383a; font-size: 12px; }
   `];
 
@@ -75,13 +76,25 @@ export class DeviceCard extends LitElement {
         <dt>Failures</dt><dd>${this.workerKind === 'shared'
           ? 'detected in a SharedWorker shared by this browser’s tabs'
           : html`<span class="warn">detected in this tab’s own worker (no SharedWorker here): each tab is a separate device</span>`}</dd>
-        <dt>Signalling</dt><dd>${s?.signalling ?? '…'}</dd>
+        <dt>Signalling</dt><dd>${signallingLine(s?.signalling)}</dd>
         <dt>Room proof</dt><dd>HMAC-SHA256 via ${hmacProvider}${isSecureContext ? '' : html` <span class="warn">(not a secure page: no WebGPU, no WebCrypto)</span>`}</dd>
         <dt>Heartbeat</dt><dd>every ${s?.heartbeatMs ?? 250} ms${s && s.droppedTotal ? html` · <span class="warn">${s.droppedTotal} bad frames dropped</span>` : null}</dd>
       </dl>
     </section>`;
   }
 }
+/** The line to the signalling server in the user's words; while it is away, since when and how many reconnects. */
+function signallingLine(v: SignallingView | undefined) {
+  const at = v?.since ? new Date(v.since).toLocaleTimeString() : '';
+  const attrs = (body: unknown) => html`<span data-testid="signalling" data-state=${v?.state ?? 'connecting'} data-attempts=${v?.attempts ?? 0}>${body}</span>`;
+  switch (v?.state) {
+    case 'open': return attrs('connected to the server');
+    case 'lost': return attrs(html`<span class="warn" role="status">server unreachable since ${at}${v.attempts ? ` · reconnect attempt ${v.attempts}` : ''}</span><br /><span class="muted">devices already connected stay connected; new ones can join once it is back</span>`);
+    case 'refused': return attrs(html`<span class="bad" role="alert">${v.detail}</span>`);
+    default: return attrs('connecting to the server…');
+  }
+}
+
 customElements.define('device-card', DeviceCard);
 
 declare global {

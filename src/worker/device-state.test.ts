@@ -10,7 +10,7 @@ function setup() {
   return { state, advance: (ms: number) => (t += ms), now: () => t };
 }
 
-const snap = (s: DeviceState) => s.snapshot({ name: 'me', platform: 'Chrome on Linux', backend: 'wasm', backendDetail: '', workerKind: 'shared', tabs: 1, leaderTabId: null, signalling: 'open', heartbeatMs: 250, offload: null, inference: null });
+const snap = (s: DeviceState) => s.snapshot({ name: 'me', platform: 'Chrome on Linux', backend: 'wasm', backendDetail: '', workerKind: 'shared', tabs: 1, leaderTabId: null, signalling: { state: 'open', detail: '', attempts: 0, since: null }, heartbeatMs: 250, offload: null, inference: null });
 
 describe('DeviceState', () => {
   it('follows a peer from joined through failed to recovered, logging each step', () => {

@@ -7,7 +7,7 @@ import { DEFAULT_DETECTOR } from '../../core/detector.js';
 import type { TabMessageOf, TabToWorker } from '../../core/device-protocol.js';
 import { peekRoute } from '../../core/protocol.js';
 import type { Backend } from '../../core/protocol.js';
-import type { DeviceSnapshot, WorkerKind } from '../../core/views.js';
+import type { DeviceSnapshot, SignallingView, WorkerKind } from '../../core/views.js';
 import { realTimers } from '../../shared/calls.js';
 import { saveDeviceName } from '../../store/identity.js';
 import { sampleFromServer } from '../../store/sample.js';
@@ -43,7 +43,7 @@ export class Device {
   readonly inference: Inference;
   readonly tabs: Tabs;
   private readonly compute: LeaderCompute;
-  private signalling = 'connecting';
+  private signalling: SignallingView = { state: 'connecting', detail: '', attempts: 0, since: null };
 
   constructor(readonly identity: Identity, private readonly deps: DeviceDeps) {
     const { deviceId, room } = identity;
@@ -147,8 +147,10 @@ export class Device {
       case 'ice':
         return state.ice(msg.deviceId, msg.state);
       case 'signalling':
-        if (msg.state !== this.signalling) state.log('signalling', null, `${msg.state}${msg.detail ? `: ${msg.detail}` : ''}`);
-        this.signalling = msg.state;
+        if (!fromLeader) return;
+        // one log line per change of state, not per reconnect attempt while the server is away
+        if (msg.state !== this.signalling.state) state.log('signalling', null, `${msg.state}${msg.detail ? `: ${msg.detail}` : ''}`);
+        this.signalling = { state: msg.state, detail: msg.detail, attempts: msg.attempts, since: msg.since };
         state.dirty = true;
         return;
       case 'frame':
