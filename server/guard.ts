@@ -7,6 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import { WebSocket, WebSocketServer, type RawData, type ServerOptions } from 'ws';
 import { parsePeerId } from '../src/core/ids.js';
+import { RateBucket } from '../src/core/rate.js';
 
 export interface ServerLimits {
   /** open PeerJS sockets (one per device's leader tab) */
@@ -59,25 +60,6 @@ export class OpenCounts {
 
   count(key: string): number {
     return this.open.get(key) ?? 0;
-  }
-}
-
-/** Token bucket: `burst` at once, refilled at `perSecond`. */
-export class RateBucket {
-  private tokens: number;
-  private at: number;
-
-  constructor(private readonly burst: number, private readonly perSecond: number, now: number) {
-    this.tokens = burst;
-    this.at = now;
-  }
-
-  take(now: number): boolean {
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.at) / 1000) * this.perSecond);
-    this.at = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
   }
 }
 

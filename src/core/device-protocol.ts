@@ -12,7 +12,9 @@ import type { TensorType } from './tensors.js';
 import type { Manifest } from './onnx/manifest.js';
 import { SIGNALLING_STATES, WORKER_KINDS, type DeviceSnapshot } from './views.js';
 
-export const WORKER_PROTOCOL = 6;
+export const WORKER_PROTOCOL = 7;
+/** the `dropped` reason for frames over a peer's rate limit (counted apart: that peer is flooding) */
+export const RATE_LIMITED = 'over the rate limit';
 
 /** A tensor as it crosses a postMessage boundary: its buffer is transferred, not copied. */
 export interface WireTensor {
@@ -65,11 +67,13 @@ export const TAB_MESSAGES = {
   'link-up': { deviceId: str, peerId: str, name: deviceName, backend },
   /** a verified peer told us its new name */
   'peer-renamed': { deviceId: str, name: deviceName },
-  'link-down': { deviceId: str, peerId: str, reason: str },
+  /** `cutOff`: this side closed it for flooding, and refuses the device for CUT_OFF.forMs */
+  'link-down': { deviceId: str, peerId: str, reason: str, cutOff: oneOf([true, false] as const, 'bad cutOff') },
   /** `at`: when the pong arrived, as performance.timeOrigin + performance.now() in the tab */
   rtt: { deviceId: str, rttMs: time('bad rtt'), at: num },
   rejected: { deviceId: strOrNull, peerId: str, reason: str },
-  dropped: { deviceId: strOrNull, peerId: str, reason: str, detail: str },
+  /** `count` frames dropped for this reason since the last report */
+  dropped: { deviceId: strOrNull, peerId: str, reason: str, detail: str, count: guard<number>((v) => isUint(v) && v >= 1, 'bad count') },
   ice: { deviceId: str, state: str, at: num },
   /** `attempts`: reconnects tried since the server went away; `since`: when it went away (epoch ms) or null */
   signalling: { state: oneOf(SIGNALLING_STATES, 'bad state'), detail: str, attempts: guard<number>(isUint, 'bad attempts'), since: guard<number | null>((v) => v === null || (typeof v === 'number' && Number.isFinite(v)), 'bad since') },
@@ -140,6 +144,8 @@ export const WORKER_MESSAGES = {
   fatal: { message: text(4000, 'bad message') },
   /** frames for the leader tab to send to one device, in order */
   send: { to: str, frames: listOf<ArrayBuffer>((f) => f instanceof ArrayBuffer, 100_000, 'bad frames') },
+  /** a peer sends more frames than an honest one could use (CUT_OFF): close its links and refuse it for a while */
+  'cut-off': { deviceId: str, reason: text(1000, 'bad reason') },
   /** the answer to something this tab asked for, for its error banner */
   notice: { error: orNull(text(4000, 'bad notice')) },
   /**

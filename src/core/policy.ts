@@ -89,6 +89,10 @@ export const STAGE_QUEUE = Object.freeze({
    * requesters' in-flight limit (HEDGING.maxInFlight) is what keeps this queue short.
    */
   maxJobsInPipeline: 24,
+  /** stages one sender may have half-sent here at once (its requests' stages in flight stay well below) */
+  assemblingPerPeer: 32,
+  /** … and bytes of them (four of the largest tensor sets, MAX_TENSOR_SET_BYTES; one sender's stages arrive one after another) */
+  assemblingBytesPerPeer: 256 * 1024 * 1024,
   /** a stage whose activations stopped arriving this long ago is dropped half-assembled */
   assemblyTimeoutMs: 10_000,
   /** (request, stage) pairs remembered as taken or finished, so duplicates are dropped */
@@ -127,3 +131,27 @@ export const COMPUTE = Object.freeze({
    */
   watchdog: Object.freeze({ factor: 20, floorMs: 10_000, firstRunMs: 120_000, keep: 20 }),
 });
+
+/**
+ * What one peer may send (frames per second after a burst). Far above honest traffic: a replica
+ * at LAN speed is about 1 600 chunks/s of 64 KiB; heartbeats are 4/s each way. Past it, frames are
+ * dropped before they are decoded, so a flooding peer costs the leader tab a counter per frame and
+ * the device worker nothing, and the heartbeats of everyone else keep their pace.
+ */
+export const FRAME_BUDGET = Object.freeze({ burst: 4000, perSecond: 2000 });
+export const HEARTBEAT_BUDGET = Object.freeze({ burst: 40, perSecond: 20 });
+/**
+ * Dropping unread is not enough against a real flood: the browser still receives, decrypts and
+ * dispatches every frame (here, a 4 s flood of junk took the heartbeat RTT between two other
+ * devices from 4 ms to 50-150 ms at p50). A peer that, within one second, sends this many frames
+ * past its budget, bad frames (the tab's check), or well-formed frames nobody can use (the
+ * worker's: an answer to a request never made, a chunk never asked for) is cut off: its
+ * connection closed and refused for a while. An honest peer's strays are a handful (a late copy
+ * of a stage after a new run began), far below these.
+ */
+export const CUT_OFF = Object.freeze({ overBudgetPerSecond: 2000, overHeartbeatsPerSecond: 200, badPerSecond: 50, unusablePerSecond: 200, forMs: 30_000 });
+/**
+ * Devices a worker remembers (statuses, detectors, what each last announced). The server admits
+ * 64 at once per room; the rest are departed and refused ones, the oldest forgotten first.
+ */
+export const REMEMBERED_DEVICES = 256;

@@ -31,6 +31,10 @@ export interface PeerView {
   /** the threshold comes from the bootstrap (k windows seen), not the default */
   warm: boolean;
   dropped: number;
+  /** of those, frames over the per-peer rate limit (a peer flooding this device) */
+  limited: number;
+  /** epoch ms until which this device refuses it for flooding (CUT_OFF.forMs), or null */
+  cutOffUntil: number | null;
   /** a_d: chance it stays up over the next minute, from its life in the room (FRIM.md) */
   availability: number;
   /** declared failures seen for it */

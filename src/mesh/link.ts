@@ -7,7 +7,9 @@ import type { DataConnection } from 'peerjs';
 import { equalBytes, proofTranscript, type HmacSha256 } from '../core/handshake.js';
 import { parsePeerId, type PeerAddress } from '../core/ids.js';
 import { HEADER_BYTES, NONCE_BYTES, decodeFrame, encodeFrame, peekKind, routeOf, type Backend, type Message } from '../core/protocol.js';
-import type { TabToWorker } from '../core/device-protocol.js';
+import { RATE_LIMITED, type TabToWorker } from '../core/device-protocol.js';
+import { CUT_OFF, FRAME_BUDGET, HEARTBEAT_BUDGET } from '../core/policy.js';
+import { RateBucket } from '../core/rate.js';
 import { faults, pongDelayMs } from './faults.js';
 
 export interface LinkContext {
@@ -37,6 +39,10 @@ export type LinkState = 'connecting' | 'handshake' | 'verified' | 'rejected' | '
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 
+/** Dropped frames are told to the worker in one report per reason every so often, not one per frame. */
+const DROP_REPORT_MS = 250;
+const DROP_KINDS_KEPT = 16;
+
 export class Link {
   readonly remote: PeerAddress | null;
   state: LinkState = 'connecting';
@@ -54,6 +60,15 @@ export class Link {
   /** frames waiting for the channel's buffer to drain */
   private readonly queue: Uint8Array[] = [];
   private bulk: RTCDataChannel | null = null;
+  private readonly frames = new RateBucket(FRAME_BUDGET.burst, FRAME_BUDGET.perSecond, performance.now());
+  private readonly heartbeats = new RateBucket(HEARTBEAT_BUDGET.burst, HEARTBEAT_BUDGET.perSecond, performance.now());
+  /** drops not yet reported, by reason and detail (at most DROP_KINDS_KEPT kinds) */
+  private readonly drops = new Map<string, { reason: string; detail: string; count: number }>();
+  private dropTimer: ReturnType<typeof setTimeout> | undefined;
+  /** this second's drops, for the cut-off */
+  private second = { at: -Infinity, over: 0, overHeartbeats: 0, bad: 0 };
+  /** closed for flooding: the mesh refuses this device for CUT_OFF.forMs */
+  flooding = false;
 
   constructor(readonly conn: DataConnection, readonly outgoing: boolean, private readonly ctx: LinkContext) {
     this.remote = parsePeerId(conn.peer);
@@ -143,16 +158,49 @@ export class Link {
   private onClose(reason: string): void {
     if (this.state === 'closed') return;
     const wasVerified = this.state === 'verified';
+    // while still verified, so the last drops count against the device, not an anonymous peer
+    this.reportDrops();
     this.state = 'closed';
     this.queue.length = 0;
     this.bulk?.close();
     clearTimeout(this.timer);
-    if (wasVerified && this.remote) this.ctx.report({ kind: 'link-down', deviceId: this.remote.deviceId, peerId: this.peerId, reason });
+    if (wasVerified && this.remote) this.ctx.report({ kind: 'link-down', deviceId: this.remote.deviceId, peerId: this.peerId, reason, cutOff: this.flooding });
     this.ctx.onClosed(this);
   }
 
   private drop(reason: string, detail: string): void {
-    this.ctx.report({ kind: 'dropped', deviceId: this.verified ? this.remote!.deviceId : null, peerId: this.peerId, reason, detail });
+    // one entry per reason and kind of detail ("magic: magic 0x73" and "magic: magic 0x11" are one kind)
+    const kind = `${reason}\n${detail.split(':')[0]}`;
+    const key = this.drops.has(kind) || this.drops.size < DROP_KINDS_KEPT ? kind : `${reason}\n…`;
+    const d = this.drops.get(key);
+    if (d) d.count++;
+    else this.drops.set(key, { reason, detail: key.endsWith('…') ? 'further kinds, details not kept' : detail, count: 1 });
+    this.dropTimer ??= setTimeout(() => this.reportDrops(), DROP_REPORT_MS);
+  }
+
+  /** Counts a drop against this second's allowance and cuts the peer off past it. */
+  private judge(what: 'over' | 'overHeartbeats' | 'bad'): void {
+    const now = performance.now();
+    if (now - this.second.at >= 1000) this.second = { at: now, over: 0, overHeartbeats: 0, bad: 0 };
+    const n = ++this.second[what];
+    const limit = what === 'over' ? CUT_OFF.overBudgetPerSecond : what === 'overHeartbeats' ? CUT_OFF.overHeartbeatsPerSecond : CUT_OFF.badPerSecond;
+    if (n <= limit) return;
+    this.cutOff(what === 'bad' ? `${n} bad frames in one second` : `${n} ${what === 'over' ? 'frames' : 'heartbeats'} past its rate limit in one second`);
+  }
+
+  /** Closes the link to a flooding peer; the mesh refuses the device for CUT_OFF.forMs. */
+  cutOff(why: string): void {
+    if (this.flooding || this.state === 'closed') return;
+    this.flooding = true;
+    this.close(`cut off for flooding: ${why}; refused for ${CUT_OFF.forMs / 1000} s`);
+  }
+
+  private reportDrops(): void {
+    clearTimeout(this.dropTimer);
+    this.dropTimer = undefined;
+    const deviceId = this.verified ? this.remote!.deviceId : null;
+    for (const d of this.drops.values()) this.ctx.report({ kind: 'dropped', deviceId, peerId: this.peerId, reason: d.reason, detail: d.detail, count: d.count });
+    this.drops.clear();
   }
 
   private reject(reason: string): void {
@@ -170,9 +218,20 @@ export class Link {
   }
 
   private onFrame(data: unknown): void {
+    // what was in flight when the link closed (a cut-off flooder's backlog) is not counted again
+    if (this.state === 'closed') return;
+    const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : data instanceof Uint8Array ? data : null;
+    const kind = bytes && peekKind(bytes);
+    const heartbeat = kind === 'ping' || kind === 'pong';
+    if (!(heartbeat ? this.heartbeats : this.frames).take(performance.now())) {
+      const b = heartbeat ? HEARTBEAT_BUDGET : FRAME_BUDGET;
+      this.drop(RATE_LIMITED, `more than ${b.perSecond} ${heartbeat ? 'heartbeats' : 'frames'}/s`);
+      return this.judge(heartbeat ? 'overHeartbeats' : 'over');
+    }
     const d = decodeFrame(data, this.ctx.tag);
     if (!d.ok) {
       this.drop(d.error === 'oversized' ? 'oversized frame' : 'malformed frame', `${d.error}: ${d.detail}`);
+      if (this.verified) this.judge('bad');
       if (d.error === 'room' && !this.verified) this.reject('this peer belongs to another room');
       return;
     }
@@ -201,7 +260,7 @@ export class Link {
       return;
     }
     if (m.type === 'reject') {
-      if (this.state === 'rejected' || this.state === 'closed') return;
+      if (this.state === 'rejected') return;
       this.refused(`the other side refused us: ${m.reason}`);
       return;
     }

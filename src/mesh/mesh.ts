@@ -13,6 +13,8 @@ import { encodeFrame, roomTag, type Backend } from '../core/protocol.js';
 import type { RoomCredentials } from '../core/share-link.js';
 import type { TabToWorker } from '../core/device-protocol.js';
 import type { SignallingView } from '../core/views.js';
+import { flood, type FloodKind } from './flood.js';
+import { CUT_OFF, REMEMBERED_DEVICES } from '../core/policy.js';
 import { Link, type LinkContext } from './link.js';
 import { BENCH_LABEL, acceptBaseline, sendBaseline } from './raw-channel-bench.js';
 
@@ -40,6 +42,8 @@ export class Mesh {
   private readonly links = new Set<Link>();
   private listed = new Set<string>();
   private readonly refused = new Set<string>();
+  /** devices cut off for flooding, until when (epoch ms) */
+  private readonly refusedUntil = new Map<string, number>();
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   private readonly ctx: LinkContext;
   private seq = 0;
@@ -142,6 +146,11 @@ export class Mesh {
     return [...this.links].filter((l) => l.verified);
   }
 
+  /** The device worker found a peer sending what nobody can use: its links close, and it is refused for a while. */
+  cutOff(deviceId: string, reason: string): void {
+    for (const l of this.links) if (l.remote?.deviceId === deviceId) l.cutOff(reason);
+  }
+
   /** Fault switch: sends a volley of malformed frames to every verified peer. */
   sendGarbage(): number {
     const tag = this.ctx.tag;
@@ -162,6 +171,11 @@ export class Mesh {
   private setSignalling(change: Partial<SignallingView>): void {
     this.signalling = { ...this.signalling, ...change };
     this.opts.report({ kind: 'signalling', ...this.signalling });
+  }
+
+  /** Fault switch: floods every verified peer with frames of one kind for `ms` (see flood.ts). */
+  flood(kind: FloodKind, ms: number, perSecond?: number): Promise<number> {
+    return flood(this.verifiedLinks(), kind, ms, this.ctx.tag, this.opts.deviceId, perSecond);
   }
 
   private later(fn: () => void, ms: number): void {
@@ -188,7 +202,7 @@ export class Mesh {
   }
 
   private considerDial(peerId: string): void {
-    if (this.stopped || this.refused.has(peerId) || this.hasLink(peerId)) return;
+    if (this.stopped || this.refused.has(peerId) || this.isCutOff(peerId) || this.hasLink(peerId)) return;
     if (this.peerId < peerId) return this.dial(peerId);
     this.later(() => {
       if (this.listed.has(peerId) && !this.hasLink(peerId)) this.dial(peerId);
@@ -205,6 +219,10 @@ export class Mesh {
     const remote = parsePeerId(conn.peer);
     if (!remote || remote.room !== this.opts.creds.room) {
       this.opts.report({ kind: 'rejected', deviceId: null, peerId: conn.peer, reason: 'connection from outside this room' });
+      conn.close();
+      return;
+    }
+    if (this.isCutOff(conn.peer)) {
       conn.close();
       return;
     }
@@ -233,10 +251,24 @@ export class Mesh {
 
   private onClosed(link: Link): void {
     this.links.delete(link);
-    if (link.wasRejected) this.refused.add(link.peerId);
+    if (link.wasRejected) {
+      if (this.refused.size >= REMEMBERED_DEVICES) this.refused.delete(this.refused.values().next().value!);
+      this.refused.add(link.peerId);
+    }
+    if (link.flooding && link.remote) this.refusedUntil.set(link.remote.deviceId, Date.now() + CUT_OFF.forMs);
     if (this.stopped) return;
     this.later(() => {
       if (this.listed.has(link.peerId)) this.considerDial(link.peerId);
-    }, REDIAL_MS);
+    }, link.flooding ? CUT_OFF.forMs : REDIAL_MS);
+  }
+
+  /** Whether a device is serving a cut-off for flooding (and forgets ended ones). */
+  private isCutOff(peerId: string): boolean {
+    const device = parsePeerId(peerId)?.deviceId;
+    const until = device ? this.refusedUntil.get(device) : undefined;
+    if (until === undefined) return false;
+    if (Date.now() < until) return true;
+    this.refusedUntil.delete(device!);
+    return false;
   }
 }

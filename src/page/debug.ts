@@ -6,6 +6,7 @@
 import type { InferenceMode } from '../core/protocol.js';
 import type { DeviceSnapshot } from '../core/views.js';
 import { faults, type Faults } from '../mesh/faults.js';
+import type { FloodKind } from '../mesh/flood.js';
 import type { BackendInfo } from '../runtime/backend.js';
 import type { GpuFault } from '../runtime/compute-messages.js';
 import { localLatencies } from '../runtime/latency-probe.js';
@@ -20,6 +21,8 @@ export interface FrimDebug {
   infer(count: number, ratePerSec: number, mode: InferenceMode, path?: string[], batch?: number): void;
   /** send malformed frames to every peer; returns how many went out */
   sendGarbage(): number;
+  /** flood every peer with frames of one kind for `ms` (≤ 60 s), as fast as the channels take them or `perSecond` per peer; resolves with how many went out */
+  flood(kind: FloodKind, ms: number, perSecond?: number): Promise<number>;
   /** the next `n` WebGPU stage runs on this device hang (default), throw, or run twice at once */
   breakGpuRuns(n: number, how?: GpuFault): Promise<void>;
   /** partitions run for the room here take `factor` times as long (a slower device: the compute worker waits the difference) */
@@ -44,6 +47,7 @@ export function installDebug(client: DeviceClient, backend: BackendInfo): void {
     snapshot: () => client.snapshot,
     infer: (count, ratePerSec, mode, path, batch) => client.infer(count, ratePerSec, mode, path, batch),
     sendGarbage: () => client.mesh?.sendGarbage() ?? 0,
+    flood: (kind, ms, perSecond) => client.mesh?.flood(kind, ms, perSecond) ?? Promise.reject(new Error('this tab does not hold the connections')),
     breakGpuRuns: (n, how) => client.breakGpuRuns(n, how),
     slowCompute: (factor) => client.slowCompute(factor),
     fetchReplica: (hash, from) => client.fetchReplica(hash, from),

@@ -145,6 +145,9 @@ export class DeviceClient extends EventTarget {
       case 'send':
         this.mesh?.sendTo(m.to, m.frames.map((f) => new Uint8Array(f)));
         return;
+      case 'cut-off':
+        this.mesh?.cutOff(m.deviceId, m.reason);
+        return;
       case 'notice':
         this.notice = m.error;
         break;

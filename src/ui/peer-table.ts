@@ -12,6 +12,14 @@ function ago(epochMs: number): string {
   return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m ${s % 60}s`;
 }
 
+/** A peer that flooded this device: how many of its frames went past the rate limit, and whether it is shut out now. */
+function flooding(p: PeerView) {
+  const left = p.cutOffUntil === null ? 0 : Math.ceil((p.cutOffUntil - Date.now()) / 1000);
+  if (!p.limited && left <= 0) return null;
+  const what = [p.limited ? `${p.limited} over the rate limit` : '', left > 0 ? `cut off, back in ${left}s` : ''].filter(Boolean).join('; ');
+  return html`<br /><span class="warn" data-testid="flooding" title="a device sending more than an honest one could: frames past its rate limit are dropped unread, and past the cut-off it is disconnected and refused for a while">flooding: ${what}</span>`;
+}
+
 export class PeerTable extends LitElement {
   static properties = { peers: { attribute: false } };
   declare peers: PeerView[];
@@ -22,6 +30,7 @@ export class PeerTable extends LitElement {
     th { font-weight: 600; font-size: 12px; opacity: .7; }
     td.num { text-align: right; font-variant-numeric: tabular-nums; }
     .empty { padding: 10px 0; }
+    .warn { color: #b07400; }
     /* a phone: each device becomes a small card of labelled values instead of a wide row */
     @media (max-width: 600px) {
       thead { display: none; }
@@ -56,6 +65,8 @@ export class PeerTable extends LitElement {
                 data-threshold-ms=${p.thresholdMs.toFixed(1)}
                 data-warm=${String(p.warm)}
                 data-dropped=${String(p.dropped)}
+                data-rate-limited=${String(p.limited)}
+                data-cut-off-until=${p.cutOffUntil ?? ''}
                 data-name=${p.name}
                 data-availability=${p.availability.toFixed(4)}
                 title=${p.reason}
@@ -68,7 +79,7 @@ export class PeerTable extends LitElement {
                 <td class="num" data-label="Threshold ms">${ms(p.thresholdMs)}${p.warm ? '' : html`<br /><span class="muted">default</span>`}</td>
                 <td data-label="For">${ago(p.since)}</td>
                 <td class="num" data-label="Availability">${p.status === 'rejected' ? '–' : `${(100 * p.availability).toFixed(1)} %`}${p.failures ? html`<br /><span class="muted">${p.failures} failure${p.failures === 1 ? '' : 's'}</span>` : null}</td>
-                <td class="num" data-label="Bad frames">${p.dropped}</td>
+                <td class="num" data-label="Bad frames">${p.dropped}${flooding(p)}</td>
               </tr>`)}
             </tbody>
           </table>`}

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DETECTOR } from '../core/detector.js';
-import { OFFLOADING } from '../core/policy.js';
+import { CUT_OFF, OFFLOADING, REMEMBERED_DEVICES } from '../core/policy.js';
+import { RATE_LIMITED } from '../core/device-protocol.js';
 import { DeviceState } from './device-state.js';
 
 function setup() {
@@ -29,6 +30,64 @@ describe('DeviceState', () => {
     expect(kinds).toEqual(['joined', 'suspected', 'failed', 'recovered']);
     expect(snap(state).peers[0].failures).toBe(1);
     expect(snap(state).series.bbbbbbbbbbbb.rtt.length).toBe(11);
+  });
+
+  it('counts a flood of drops in full but logs one line per kind with a running count, and the rate-limited apart', () => {
+    const { state, advance } = setup();
+    state.linkUp('bbbbbbbbbbbb', 'Flooder', 'wasm');
+    for (let i = 0; i < 100; i++) {
+      state.dropped('bbbbbbbbbbbb', 'p', RATE_LIMITED, 'more than 4000 frames/s', 250);
+      state.dropped('bbbbbbbbbbbb', 'p', 'unexpected frame', 'stage-result for a request this device did not make');
+      advance(100);
+    }
+    const s = snap(state);
+    expect(s.peers[0]).toMatchObject({ dropped: 100 * 251, limited: 100 * 250 });
+    expect(s.droppedTotal).toBe(100 * 251);
+    // ten seconds of flood at 100 ms per report: a line per kind (a new one only after a 2 s pause)
+    const lines = s.events.filter((e) => e.kind === 'dropped').map((e) => e.detail);
+    expect(lines).toEqual([
+      `25000 × ${RATE_LIMITED} from bbbbbbbbbbbb: more than 4000 frames/s`,
+      '100 × unexpected frame from bbbbbbbbbbbb: stage-result for a request this device did not make',
+    ]);
+    advance(2000);
+    state.dropped('bbbbbbbbbbbb', 'p', 'unexpected frame', 'stage-result for a request this device did not make');
+    expect(snap(state).events.filter((e) => e.kind === 'dropped')).toHaveLength(3);
+  });
+
+  it('reports a peer as flooding once it sends more frames it cannot use in one second than an honest one could, and not before', () => {
+    const { state, advance } = setup();
+    const reported: string[] = [];
+    state.onFlooding = (id, why) => void reported.push(`${id}: ${why}`);
+    state.linkUp('bbbbbbbbbbbb', 'Buggy', 'wasm');
+    // an honest peer's late strays, spread over time: never
+    for (let i = 0; i < 10 * CUT_OFF.unusablePerSecond; i++) {
+      state.unusable('bbbbbbbbbbbb', 'unexpected frame', 'a replica chunk nobody asked for');
+      advance(1000 / CUT_OFF.unusablePerSecond + 1);
+    }
+    expect(reported).toEqual([]);
+    // a burst past the limit within one second: once, however long it lasts within that second
+    for (let i = 0; i < 3 * CUT_OFF.unusablePerSecond; i++) state.unusable('bbbbbbbbbbbb', 'unexpected frame', 'stage-result for a request this device did not make');
+    expect(reported).toEqual([`bbbbbbbbbbbb: ${CUT_OFF.unusablePerSecond + 1} frames it could not use in one second (stage-result for a request this device did not make)`]);
+    expect(snap(state).peers[0].dropped).toBe(13 * CUT_OFF.unusablePerSecond);
+    // a device that never verified has no detector: counted, never reported (the tab's link judges those)
+    for (let i = 0; i < 3 * CUT_OFF.unusablePerSecond; i++) state.unusable('cccccccccccc', 'unexpected frame', 'x');
+    expect(reported).toHaveLength(1);
+  });
+
+  it('remembers at most REMEMBERED_DEVICES devices, forgetting the longest-departed and never a live one', () => {
+    const { state, advance } = setup();
+    state.linkUp('bbbbbbbbbbbb', 'Live', 'wasm');
+    for (let i = 0; i < 2 * REMEMBERED_DEVICES; i++) {
+      advance(1);
+      const id = i.toString(16).padStart(12, 'c');
+      state.rejected(id, `frim-room1234-${id}-tab00001`, 'wrong room key');
+    }
+    const ids = snap(state).peers.map((p) => p.deviceId);
+    expect(ids).toHaveLength(REMEMBERED_DEVICES);
+    expect(snap(state).peers.find((p) => p.deviceId === 'bbbbbbbbbbbb')?.status).toBe('alive');
+    // the newest refusals are the ones kept
+    expect(ids).toContain((2 * REMEMBERED_DEVICES - 1).toString(16).padStart(12, 'c'));
+    expect(ids).not.toContain('cccccccccccc');
   });
 
   it("takes a peer's new name without treating it as a rejoin, and ignores names of devices it never met", () => {

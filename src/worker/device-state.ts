@@ -5,8 +5,9 @@
  */
 import { availability } from '../core/availability.js';
 import { FailureDetector, type DetectorConfig, type Transition } from '../core/detector.js';
-import { OFFLOADING } from '../core/policy.js';
+import { CUT_OFF, OFFLOADING, REMEMBERED_DEVICES } from '../core/policy.js';
 import type { Backend } from '../core/protocol.js';
+import { RATE_LIMITED } from '../core/device-protocol.js';
 import { seedFromString } from '../core/rng.js';
 import type { DeviceSnapshot, EventKind, MeshEvent, PeerSeries, PeerView } from '../core/views.js';
 
@@ -39,9 +40,13 @@ interface PeerRecord {
   /** when it was last declared failed, and how many of its failures were brief outages (OFFLOADING.briefOutageMs) */
   failedAt: number | null;
   brief: number;
+  /** well-formed frames from it this device could not use, in the second that began at `at` (monotonic) */
+  unusable: { at: number; n: number };
 }
 
 const MAX_EVENTS = 300;
+/** drops of one kind from one peer within this window share one log line with a count */
+const DROP_LINE_MS = 2000;
 const SERIES_SECONDS = 90;
 
 export class DeviceState {
@@ -49,10 +54,14 @@ export class DeviceState {
   private readonly events: MeshEvent[] = [];
   private eventSeq = 0;
   private droppedTotal = 0;
+  /** the log line each kind of drop went to last (bounded: entries older than DROP_LINE_MS go) */
+  private readonly dropLines = new Map<string, { event: MeshEvent; count: number; head: string }>();
   /** set whenever something the dashboard shows has changed */
   dirty = true;
   /** told when a peer joins, fails or comes back, so redundancy can adapt at once */
   onMembership: ((deviceId: string, change: 'joined' | 'failed' | 'recovered') => void) | null = null;
+  /** told when a peer sends more unusable frames than an honest one could (CUT_OFF.unusablePerSecond) */
+  onFlooding: ((deviceId: string, reason: string) => void) | null = null;
 
   constructor(
     readonly deviceId: string,
@@ -60,6 +69,13 @@ export class DeviceState {
     private readonly detectorConfig: DetectorConfig,
     private readonly clock: Clock,
   ) {}
+
+  /** Makes room for one more device: the one failed or refused longest ago goes (never a live one). */
+  private forgetOldestDeparted(): void {
+    let oldest: PeerRecord | null = null;
+    for (const r of this.peers.values()) if ((r.view.status === 'failed' || r.view.status === 'rejected') && (!oldest || r.view.since < oldest.view.since)) oldest = r;
+    if (oldest) this.peers.delete(oldest.view.deviceId);
+  }
 
   log(kind: EventKind, deviceId: string | null, detail: string): void {
     this.events.push({ seq: ++this.eventSeq, at: this.clock.epoch(), kind, deviceId, detail });
@@ -70,14 +86,16 @@ export class DeviceState {
   private record(deviceId: string): PeerRecord {
     let rec = this.peers.get(deviceId);
     if (!rec) {
+      if (this.peers.size >= REMEMBERED_DEVICES) this.forgetOldestDeparted();
       rec = {
-        view: { deviceId, name: deviceId, backend: null, status: 'alive', rttMs: null, thresholdMs: this.detectorConfig.defaultThresholdMs, warm: false, dropped: 0, availability: availability({ uptimeSec: 0, failures: 0 }), failures: 0, since: this.clock.epoch(), reason: '' },
+        view: { deviceId, name: deviceId, backend: null, status: 'alive', rttMs: null, thresholdMs: this.detectorConfig.defaultThresholdMs, warm: false, dropped: 0, limited: 0, cutOffUntil: null, availability: availability({ uptimeSec: 0, failures: 0 }), failures: 0, since: this.clock.epoch(), reason: '' },
         detector: null,
         series: { t: [], rtt: [], threshold: [] },
         uptimeMs: 0,
         upSince: null,
         failedAt: null,
         brief: 0,
+        unusable: { at: -Infinity, n: 0 },
       };
       this.peers.set(deviceId, rec);
     }
@@ -90,6 +108,7 @@ export class DeviceState {
     const rec = this.record(deviceId);
     rec.view.name = name;
     rec.view.backend = backend;
+    rec.view.cutOffUntil = null;
     if (!rec.detector) {
       rec.detector = new FailureDetector(this.detectorConfig, seedFromString(`${this.deviceId}>${deviceId}`), this.clock.mono());
       rec.upSince = this.clock.mono();
@@ -162,16 +181,50 @@ export class DeviceState {
     this.setStatus(rec, 'rejected', reason);
   }
 
-  dropped(deviceId: string | null, peerId: string, reason: string, detail: string): void {
-    this.droppedTotal++;
+  dropped(deviceId: string | null, peerId: string, reason: string, detail: string, count = 1): void {
+    this.droppedTotal += count;
     const rec = deviceId ? this.peers.get(deviceId) : undefined;
-    if (rec) rec.view.dropped++;
-    this.log('dropped', deviceId, `${reason} from ${deviceId ?? peerId}: ${detail}`);
+    if (rec) rec.view.dropped += count;
+    if (rec && reason === RATE_LIMITED) rec.view.limited += count;
+    // a flood is one line with a running count, not a log scrolled away by one line per frame
+    const now = this.clock.epoch();
+    const head = `${reason} from ${deviceId ?? peerId}: ${detail}`;
+    // one line per reason and kind of detail: a flood of random bytes differs in every byte
+    const key = `${deviceId ?? peerId}\n${reason}\n${detail.split(':')[0]}`;
+    const line = this.dropLines.get(key);
+    if (line && now - line.event.at < DROP_LINE_MS && this.events.includes(line.event)) {
+      line.count += count;
+      line.event.at = now;
+      line.event.detail = `${line.count} × ${head}`;
+      line.head = head;
+      this.dirty = true;
+      return;
+    }
+    if (this.dropLines.size >= 64) for (const [k, l] of this.dropLines) if (now - l.event.at >= DROP_LINE_MS) this.dropLines.delete(k);
+    this.log('dropped', deviceId, count > 1 ? `${count} × ${head}` : head);
+    if (this.dropLines.size < 64) this.dropLines.set(key, { event: this.events[this.events.length - 1], count, head });
+  }
+
+  /**
+   * A well-formed frame from a verified peer that this device cannot use (an answer to a request it
+   * never made, a chunk it never asked for): dropped and counted like any other, and past
+   * CUT_OFF.unusablePerSecond in one second the peer is reported as flooding, once per second.
+   */
+  unusable(deviceId: string, reason: string, detail: string): void {
+    this.dropped(deviceId, deviceId, reason, detail);
+    const rec = this.peers.get(deviceId);
+    if (!rec?.detector) return;
+    const now = this.clock.mono();
+    if (now - rec.unusable.at >= 1000) rec.unusable = { at: now, n: 0 };
+    if (++rec.unusable.n === CUT_OFF.unusablePerSecond + 1) this.onFlooding?.(deviceId, `${rec.unusable.n} frames it could not use in one second (${detail})`);
   }
 
   /** The data channel closed. Informational: a channel can stay open to a dead device for a long time, so only heartbeats decide. */
-  linkDown(deviceId: string, reason: string): void {
-    if (this.peers.get(deviceId)?.detector) this.log('closed', deviceId, `connection closed (${reason})`);
+  linkDown(deviceId: string, reason: string, cutOff = false): void {
+    const rec = this.peers.get(deviceId);
+    if (!rec?.detector) return;
+    this.log('closed', deviceId, `connection closed (${reason})`);
+    if (cutOff) rec.view.cutOffUntil = this.clock.epoch() + CUT_OFF.forMs;
   }
 
   ice(deviceId: string, state: string): void {

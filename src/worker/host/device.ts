@@ -72,6 +72,8 @@ export class Device {
       this.offloader.onMembership(id, change);
       if (change === 'failed') this.inference.onFailed(id);
     };
+    // the leader tab holds the links: it closes this one and refuses the device for a while
+    this.state.onFlooding = (id, reason) => this.tabs.leader?.port.post({ kind: 'cut-off', deviceId: id, reason });
     void this.offloader.start().catch((e: unknown) => this.state.log('storage', null, `could not read this browser's replica cache: ${(e as Error).message}`));
   }
 
@@ -132,7 +134,7 @@ export class Device {
         return;
       case 'link-down':
         if (fromLeader) {
-          state.linkDown(msg.deviceId, msg.reason);
+          state.linkDown(msg.deviceId, msg.reason, msg.cutOff);
           // frames to it go nowhere now: the stages it was given go to their second device at once
           this.inference.onLinkDown(msg.deviceId);
         }
@@ -143,7 +145,7 @@ export class Device {
       case 'rejected':
         return state.rejected(msg.deviceId, msg.peerId, msg.reason);
       case 'dropped':
-        return state.dropped(msg.deviceId, msg.peerId, msg.reason, msg.detail);
+        return state.dropped(msg.deviceId, msg.peerId, msg.reason, msg.detail, msg.count);
       case 'ice':
         return state.ice(msg.deviceId, msg.state);
       case 'signalling':

@@ -95,7 +95,7 @@ export class Inference implements InferenceContext {
 
   onFrame(from: string, data: ArrayBuffer): void {
     const d = decodeFrame(data, this.tag);
-    if (!d.ok) return this.deps.state.dropped(from, from, 'malformed frame', `${d.error}: ${d.detail}`);
+    if (!d.ok) return this.deps.state.unusable(from, 'malformed frame', `${d.error}: ${d.detail}`);
     this.dispatch(from, d.message, d.payload);
   }
 
@@ -114,13 +114,15 @@ export class Inference implements InferenceContext {
         this.runner.onDone(m);
         return this.requester.onDone(m);
       case 'stage-result':
-        return this.requester.onResult(m, payload);
       case 'stage-error':
-        return this.requester.onError(from, m);
       case 'stage-exit':
+        // answers to a request this device never made: a confused or hostile peer, counted and shown
+        if (!this.requester.made(m.req)) return this.deps.state.unusable(from, 'unexpected frame', `${m.type} for a request this device did not make`);
+        if (m.type === 'stage-result') return this.requester.onResult(m, payload);
+        if (m.type === 'stage-error') return this.requester.onError(from, m);
         return this.requester.onExit(m, payload);
       default:
-        return this.deps.state.dropped(from, from, 'unexpected frame', `${m.type} is not for inference`);
+        return this.deps.state.unusable(from, 'unexpected frame', `${m.type} is not for inference`);
     }
   }
 

@@ -22,6 +22,9 @@ import { RunRecord } from './run-record.js';
 /** Where the requester gets the test sample (the server, or a test's fixture). */
 export type LoadSample = () => Promise<ImageSample>;
 
+/** senders whose results for one request are assembled at once */
+const RESULT_SENDERS = 8;
+
 export class Requester {
   private sample: ImageSample | null = null;
   /** the run feeds the test sample (labels known), not synthetic inputs */
@@ -30,7 +33,8 @@ export class Requester {
   private readonly times = new StageTimes();
   private readonly attemptOf = new Map<string, number>();
   private readonly requests = new Map<number, LogicalRequest>();
-  private readonly results = new Map<string, PartsAssembler>();
+  /** last-stage results arriving in parts, per open request and sender (at most RESULT_SENDERS each; gone when the request is answered) */
+  private readonly results = new Map<number, Map<string, PartsAssembler>>();
   private seq = 0;
   /** requests of the stream issued and not yet answered or lost (from issue, not from when a device took them) */
   private open = 0;
@@ -193,6 +197,7 @@ export class Requester {
 
   private finish(i: number, L: LogicalRequest): void {
     L.done = true;
+    this.results.delete(i);
     this.tracker.finish(String(i));
     if (i >= 0) this.open--;
     if (L.probe) this.requests.delete(i);
@@ -227,16 +232,28 @@ export class Requester {
     else if (m.next.length) this.tracker.wait(String(i), m.stage + 1, m.next, now, stageDeadlineMs(this.times, m.stage + 1, L.attempts, L.mode, this.open));
   }
 
+  /** Whether `req` is one of this device's requests of this run (answered or not): anything else is a stray. */
+  made(req: string): boolean {
+    const i = this.attemptOf.get(req);
+    return i !== undefined && this.requests.has(i);
+  }
+
   onResult(m: MessageOf<'stage-result'>, payload: Uint8Array): void {
     const i = this.attemptOf.get(m.req);
     const L = i === undefined ? undefined : this.requests.get(i);
     if (i === undefined || !L || L.done) return;
     // per sender: two last-stage copies that both finished must not mix their parts
+    const bySender = this.results.get(i) ?? new Map<string, PartsAssembler>();
+    this.results.set(i, bySender);
     const id = `${m.req}@${m.by}`;
-    let a = this.results.get(id);
-    if (!a) this.results.set(id, (a = new PartsAssembler(m.parts)));
+    let a = bySender.get(id);
+    if (!a) {
+      // the last stage's two copies and a re-issue or two; a sender inventing names gets no more
+      if (bySender.size >= RESULT_SENDERS) return;
+      bySender.set(id, (a = new PartsAssembler(m.parts)));
+    }
     if (a.count !== m.parts || !a.add(m.part, payload, m.table) || !a.complete) return;
-    this.results.delete(id);
+    bySender.delete(id);
     const out = unpackTensors(a.table, a.payload());
     const s = this.ctx.deps.serving();
     const name = s?.manifest.model.outputs[0]?.name ?? '';

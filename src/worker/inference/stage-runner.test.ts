@@ -226,4 +226,38 @@ describe('stage runner (FRIM 4.3: bounded queue, hedged execution, forwarding)',
     await h.clock.advance(0);
     expect(h.computes).toHaveLength(0);
   });
+
+  it(`keeps at most ${STAGE_QUEUE.assemblingPerPeer} half-sent stages from one sender, counts the rest, and others are not held back`, async () => {
+    const h = harness();
+    const x = { input: tensor([1, 2, 3, 4]) };
+    // a flood of first parts that never complete, from one peer
+    for (let i = 0; i < 500; i++) h.deliver(`flood-${i}`, 0, x, { from: TWIN, partBytes: 5, parts: [0] });
+    expect(h.dropped.filter((d) => d.includes('half-sent'))).toHaveLength(500 - STAGE_QUEUE.assemblingPerPeer);
+    // an honest requester's stage still assembles and runs
+    h.deliver('r-1', 0, x, { partBytes: 5 });
+    await h.clock.advance(0);
+    expect(h.computes).toHaveLength(1);
+    // once the flood's stages time out, the flooder's place is free again
+    h.runner.tick(h.clock.mono() + STAGE_QUEUE.assemblyTimeoutMs + 1);
+    h.dropped.length = 0;
+    h.deliver('later', 0, x, { from: TWIN, partBytes: 5, parts: [0] });
+    expect(h.dropped).toEqual([]);
+  });
+
+  it(`keeps at most ${STAGE_QUEUE.assemblingBytesPerPeer / 2 ** 20} MiB of half-sent stages from one sender`, async () => {
+    const h = harness();
+    // 16 MiB of activations sent in 1 MiB parts, the last part never sent
+    const big: Record<string, Tensor> = { input: { type: 'float32', dims: [1, 4 << 20], data: new Uint8Array(16 << 20) } };
+    const all = Array.from({ length: 16 }, (_, k) => k);
+    const held = Math.floor(STAGE_QUEUE.assemblingBytesPerPeer / (15 << 20));
+    for (let i = 0; i < held + 2; i++) h.deliver(`big-${i}`, 0, big, { from: TWIN, partBytes: 1 << 20, parts: all.slice(0, 15) });
+    const refused = h.dropped.filter((d) => d.includes('MiB of stages half-sent'));
+    expect(refused.length).toBeGreaterThan(0);
+    // the stages refused are forgotten whole: what is held stays under the bound, and an honest sender is not held back
+    h.dropped.length = 0;
+    h.deliver('r-1', 0, { input: tensor([1, 2, 3, 4]) }, { partBytes: 5 });
+    await h.clock.advance(0);
+    expect(h.computes).toHaveLength(1);
+    expect(h.dropped).toEqual([]);
+  });
 });

@@ -34,7 +34,10 @@ interface Job {
 }
 
 export class StageRunner {
-  private readonly assembling = new Map<string, { asm: PartsAssembler; first: Run | null; at: number }>();
+  /** stages whose activations are arriving, at most STAGE_QUEUE.assemblingPerPeer from one sender */
+  private readonly assembling = new Map<string, { asm: PartsAssembler; first: Run | null; at: number; from: string; bytes: number }>();
+  /** per sender: its half-sent stages here and their bytes so far (STAGE_QUEUE.assemblingPerPeer, assemblingBytesPerPeer) */
+  private readonly assemblingFrom = new Map<string, { stages: number; bytes: number }>();
   private readonly queue: Job[] = [];
   private running: Job | null = null;
   private readonly accepted = new SeenResults(STAGE_QUEUE.remembered);
@@ -68,20 +71,34 @@ export class StageRunner {
     const id = `${m.req}#${m.stage}@${from}`;
     let a = this.assembling.get(id);
     if (!a) {
-      a = { asm: new PartsAssembler(m.parts), first: null, at: this.ctx.deps.mono() };
+      // a sender's own requests keep far fewer stages in flight here (HEDGING.maxInFlight each, queue
+      // STAGE_QUEUE.maxJobsInPipeline): more half-sent stages than this is a flood of starts
+      const open = this.assemblingFrom.get(from) ?? { stages: 0, bytes: 0 };
+      if (open.stages >= STAGE_QUEUE.assemblingPerPeer) return this.ctx.deps.state.unusable(from, 'unexpected frame', `more than ${STAGE_QUEUE.assemblingPerPeer} stages half-sent at once`);
+      a = { asm: new PartsAssembler(m.parts), first: null, at: this.ctx.deps.mono(), from, bytes: 0 };
       this.assembling.set(id, a);
+      open.stages++;
+      this.assemblingFrom.set(from, open);
+    }
+    const open = this.assemblingFrom.get(from)!;
+    // a sender's stages arrive one after another on its link: this much half-sent at once is a flood
+    if (open.bytes + payload.length > STAGE_QUEUE.assemblingBytesPerPeer) {
+      this.forgetAssembly(id);
+      return this.ctx.deps.state.unusable(from, 'unexpected frame', `more than ${STAGE_QUEUE.assemblingBytesPerPeer / 2 ** 20} MiB of stages half-sent at once`);
     }
     if (a.asm.count !== m.parts || !a.asm.add(m.part, payload, m.table)) return;
+    a.bytes += payload.length;
+    open.bytes += payload.length;
     if (m.part === 0) a.first = m;
     if (!a.asm.complete) return;
-    this.assembling.delete(id);
+    this.forgetAssembly(id);
     const run = a.first!;
     // a second copy of a stage we already took (a re-send, or two forwarders racing) is dropped
     if (!this.accepted.first(run.req, run.stage)) return;
     const payloadBytes = a.asm.payload();
     const tensors = unpackTensors(a.asm.table, payloadBytes);
     if (typeof tensors === 'string') {
-      this.ctx.deps.state.dropped(from, from, 'malformed frame', `stage ${run.stage} activations: ${tensors}`);
+      this.ctx.deps.state.unusable(from, 'malformed frame', `stage ${run.stage} activations: ${tensors}`);
       this.ctx.send(run.requester, { type: 'stage-error', req: run.req, stage: run.stage, reason: `bad activations: ${tensors}` });
       return;
     }
@@ -257,9 +274,20 @@ export class StageRunner {
     this.ctx.send(run.requester, { type: 'stage-error', req: run.req, stage, reason });
   }
 
+  private forgetAssembly(id: string): void {
+    const a = this.assembling.get(id);
+    if (!a) return;
+    this.assembling.delete(id);
+    const open = this.assemblingFrom.get(a.from);
+    if (!open) return;
+    open.stages--;
+    open.bytes -= a.bytes;
+    if (open.stages <= 0) this.assemblingFrom.delete(a.from);
+  }
+
   /** Drops half-assembled stages whose sender went quiet. */
   tick(now: number): void {
-    for (const [id, a] of this.assembling) if (now - a.at > STAGE_QUEUE.assemblyTimeoutMs) this.assembling.delete(id);
+    for (const [id, a] of this.assembling) if (now - a.at > STAGE_QUEUE.assemblyTimeoutMs) this.forgetAssembly(id);
     // the requester has given such a request up by now
     for (const [req, h] of this.handedOver) if (now - h.at > HEDGING.noConfigLostMs) this.handedOver.delete(req);
   }

@@ -136,14 +136,16 @@ export class LocalCopies {
     this.fetches.get(m.hash)?.onOffer(from, m);
   }
 
-  onChunk(from: string, hash: string, index: number, payload: Uint8Array): void {
+  /** False for a chunk nobody asked for (no fetch of it here, and not a late one of a copy held now). */
+  onChunk(from: string, hash: string, index: number, payload: Uint8Array): boolean {
     this.bytesReceived += payload.length;
     const f = this.fetches.get(hash);
-    if (!f) return;
+    if (!f) return this.holds.has(hash);
     const before = f.corruptChunks;
     f.onChunk(from, index, payload);
     this.mismatches += f.corruptChunks - before;
     this.deps.dirty();
+    return true;
   }
 
   onMissing(from: string, hash: string, reason: string): void {

@@ -146,7 +146,7 @@ export class Offloader {
   /** Frames already checked once by the tab; checked again here, at our boundary. */
   onFrame(from: string, data: ArrayBuffer): void {
     const d = decodeFrame(data, this.tag);
-    if (!d.ok) return this.deps.state.dropped(from, from, 'malformed frame', `${d.error}: ${d.detail}`);
+    if (!d.ok) return this.deps.state.unusable(from, 'malformed frame', `${d.error}: ${d.detail}`);
     const m = d.message;
     switch (m.type) {
       case 'announce':
@@ -162,7 +162,8 @@ export class Offloader {
       case 'replica-offer':
         return this.copies.onOffer(from, m);
       case 'replica-chunk':
-        return this.copies.onChunk(from, m.hash, m.index, d.payload);
+        if (!this.copies.onChunk(from, m.hash, m.index, d.payload)) this.deps.state.unusable(from, 'unexpected frame', 'a replica chunk nobody asked for');
+        return;
       case 'replica-missing':
         return this.copies.onMissing(from, m.hash, m.reason);
       case 'manifest-request': {
@@ -171,7 +172,7 @@ export class Offloader {
         return;
       }
       default:
-        this.deps.state.dropped(from, from, 'unexpected frame', `${m.type} is not for offloading`);
+        this.deps.state.unusable(from, 'unexpected frame', `${m.type} is not for offloading`);
     }
   }
 

@@ -4,7 +4,7 @@
  */
 import type { RoomDevice } from '../../core/adaptation.js';
 import type { Manifest } from '../../core/onnx/manifest.js';
-import { OFFLOADING } from '../../core/policy.js';
+import { OFFLOADING, REMEMBERED_DEVICES } from '../../core/policy.js';
 import { initialSettings, mergeSettings, sameSettings, type DeviceHoldings, type RoomSettings } from '../../core/room.js';
 import { isUp, type PeerState } from '../device-state.js';
 import type { Orders } from './orders.js';
@@ -53,6 +53,9 @@ export class RoomView {
       const back = !prev && before && fresh.every((p) => before.has(p.sha256));
       if (fresh.length) line = `${back ? 'is back with its copies of' : 'holds a verified copy of'} ${fresh.map((p) => `P${p.id}`).join(', ')}`;
     }
+    // re-inserted, so the map's order is last-announced first-forgotten
+    this.announcedBefore.delete(from);
+    if (this.announcedBefore.size >= REMEMBERED_DEVICES) this.announcedBefore.delete(this.announcedBefore.keys().next().value!);
     this.announcedBefore.set(from, new Set(h.holds));
     this.peers.set(from, h);
     return { changed: !prev || prev.holds.join() !== h.holds.join(), line };
