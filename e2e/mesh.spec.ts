@@ -47,14 +47,22 @@ test('two tabs of one browser are one device; the follower takes over when the l
   await expectStatus(other.page, d.id, 'alive');
   await expect(other.page.getByTestId('peer')).toHaveCount(1);
   await expectStatus(tab2, other.id, 'alive');
+  // a warm detector's T is near one heartbeat here, far shorter than the untrained 1 s: the handover must beat that
+  await expect(peerRow(other.page, d.id)).toHaveAttribute('data-warm', 'true', { timeout: 40_000 });
 
   const closedAt = Date.now();
   await d.page.close();
   await expect(tab2.getByTestId('self')).toHaveAttribute('data-role', 'leader', { timeout: 10_000 });
   const tookOverMs = Date.now() - closedAt;
-  record('takeover', `follower tab became leader ${tookOverMs} ms after the leader tab closed`);
   await expectStatus(other.page, d.id, 'alive');
   await expectStatus(tab2, other.id, 'alive');
+  // the device only moved its connections to another tab: its peers never suspect it (the closing
+  // leader said so on its way out) and hear from it again over the new tab's link
+  await expect.poll(async () => (await events(other.page)).some((e) => e.deviceId === d.id && (e.kind === 'moved' || e.kind === 'recovered' || e.kind === 'cleared')), { timeout: 10_000 }).toBe(true);
+  const seen = (await events(other.page)).filter((e) => e.deviceId === d.id && e.at >= closedAt - 50);
+  record('takeover', `follower tab became leader ${tookOverMs} ms after the leader tab closed; the peer logged: ${seen.map((e) => `${e.kind}: ${e.detail}`).join(' | ')}`);
+  expect(seen.filter((e) => e.kind === 'suspected' || e.kind === 'failed')).toEqual([]);
+  expect(seen.map((e) => e.kind)).toContain('moved');
   // still one device on the other side
   await expect(other.page.getByTestId('peer')).toHaveCount(1);
   expect(d.errors).toEqual([]);

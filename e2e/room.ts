@@ -43,13 +43,15 @@ export const QUERY: Record<Backend, string> = { wasm: '?debug=1&backend=wasm', w
 /**
  * Four devices with resnet placed (three copies of each of four partitions), on these backends
  * (WebGPU through SwiftShader here), served from `origin` (the test's server by default); the
- * requester is the device holding the fewest copies.
+ * requester is the device holding the fewest copies (of those in `requesters`, by index). `browser`:
+ * one for every device, or one per device.
  */
-export async function placedRoom(browser: Browser, backends: Backend[] = ['wasm', 'wasm', 'wasm', 'wasm'], origin = ''): Promise<{ devices: Device[]; requester: Device }> {
-  const a = await openDevice(browser, `${origin}/${QUERY[backends[0]]}`);
+export async function placedRoom(browser: Browser | Browser[], backends: Backend[] = ['wasm', 'wasm', 'wasm', 'wasm'], origin = '', requesters?: number[]): Promise<{ devices: Device[]; requester: Device }> {
+  const browserOf = (k: number) => (Array.isArray(browser) ? browser[k] : browser);
+  const a = await openDevice(browserOf(0), `${origin}/${QUERY[backends[0]]}`);
   const link = (await a.page.getByTestId('share-link').getAttribute('href'))!;
   const devices = [a];
-  for (const b of backends.slice(1)) devices.push(await openDevice(browser, withQuery(link, QUERY[b])));
+  for (const [k, b] of backends.entries()) if (k > 0) devices.push(await openDevice(browserOf(k), withQuery(link, QUERY[b])));
   await expectFullMesh(devices);
   // each device computes on what it was opened with, and every other device's table says so
   for (const [k, d] of devices.entries()) {
@@ -62,7 +64,7 @@ export async function placedRoom(browser: Browser, backends: Backend[] = ['wasm'
   for (const d of devices) await expect(d.page.getByTestId('model-dependability')).toHaveAttribute('data-met', 'true', { timeout: 60_000 });
   const replicas = await a.page.locator('[data-testid=partition]').evaluateAll((rows) => rows.map((r) => (r.getAttribute('data-replicas') ?? '').split(',')));
   const held = (d: Device) => replicas.filter((r) => r.includes(d.id)).length;
-  const requester = [...devices].sort((x, y) => held(x) - held(y))[0];
+  const requester = devices.filter((_, k) => !requesters || requesters.includes(k)).sort((x, y) => held(x) - held(y))[0];
   // every copy's session is loaded and has run (kernels compiled) before the stream starts: every
   // device's matrix shows each copy's backend, and every copy warm, as its holder announced it
   for (const d of devices) {

@@ -2,20 +2,16 @@
  * The laptop running `npm start` restarts: the signalling server is SIGKILLed mid-stream and started
  * again 3 s later, on a server of this test's own (the suite's shared one keeps serving the others).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { expect, test } from '@playwright/test';
 import { events, expectFullMesh, openDevice, record, withQuery, type Device } from './helpers.js';
+import { startServer as startOwnServer } from './own-server.js';
 import { COUNT, expectedPredictions, finished, placedRoom, QUERY, start, stats } from './room.js';
 
 const PORT = Number(process.env.E2E_PORT ?? 8787) + 11;
 const ORIGIN = `http://127.0.0.1:${PORT}`;
 
-/** `npm start` as one process (node with tsx's loader, so SIGKILL leaves no child serving), up when /healthz answers. */
-async function startServer(env: Record<string, string> = {}): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--no-build', '--port', String(PORT), '--host', '127.0.0.1'], { stdio: 'ignore', env: { ...process.env, ...env } });
-  await expect.poll(async () => (await fetch(`${ORIGIN}/healthz`).catch(() => null))?.ok ?? false, { timeout: 30_000, intervals: [200] }).toBe(true);
-  return child;
-}
+const startServer = (env: Record<string, string> = {}): Promise<ChildProcess> => startOwnServer(PORT, '127.0.0.1', env);
 
 const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
 

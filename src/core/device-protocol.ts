@@ -12,7 +12,7 @@ import type { TensorType } from './tensors.js';
 import type { Manifest } from './onnx/manifest.js';
 import { SIGNALLING_STATES, WORKER_KINDS, type DeviceSnapshot } from './views.js';
 
-export const WORKER_PROTOCOL = 7;
+export const WORKER_PROTOCOL = 8;
 /** the `dropped` reason for frames over a peer's rate limit (counted apart: that peer is flooding) */
 export const RATE_LIMITED = 'over the rate limit';
 
@@ -67,6 +67,8 @@ export const TAB_MESSAGES = {
   'link-up': { deviceId: str, peerId: str, name: deviceName, backend },
   /** a verified peer told us its new name */
   'peer-renamed': { deviceId: str, name: deviceName },
+  /** a verified peer's leader tab is closing; another of its tabs takes over its connections */
+  'peer-handover': { deviceId: str },
   /** `cutOff`: this side closed it for flooding, and refuses the device for CUT_OFF.forMs */
   'link-down': { deviceId: str, peerId: str, reason: str, cutOff: oneOf([true, false] as const, 'bad cutOff') },
   /** `at`: when the pong arrived, as performance.timeOrigin + performance.now() in the tab */
@@ -138,6 +140,8 @@ export const WORKER_MESSAGES = {
   /** the device has a new name: the leader tab tells its peers */
   renamed: { name: deviceName },
   role: { leader: oneOf([true, false] as const, 'bad role') },
+  /** to the leader: how many other tabs of this device could take its connections over */
+  successors: { count: guard<number>(isUint, 'bad count') },
   tick: {},
   'tab-ping': {},
   state: { state: snapshot },

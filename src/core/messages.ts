@@ -59,6 +59,8 @@ export const MESSAGES = {
   pong: spec({ code: 5, route: 'link', fields: { seq: uint('bad seq'), t: time('bad t') } }),
   /** the sender's name, held to the same rule as a name typed here, so no peer can disguise itself in our tables */
   info: spec({ code: 6, route: 'link', fields: { name: deviceName, backend } }),
+  /** the leader tab is closing and another tab of the same device takes over its connections */
+  handover: spec({ code: 23, route: 'link', fields: {} }),
   /** ask a holder of a replica (by its SHA-256) for its offer (`chunks` null), or for these chunks */
   'replica-request': spec({ code: 7, route: 'offload', fields: { hash: hash('bad hash'), chunks: orNull(listOf<number>(isUint, 16384, 'bad chunks')) } }),
   /** the file's size and chunking, and the hashes of chunks `first`.. (an offer may take several frames) */

@@ -155,3 +155,10 @@ export const CUT_OFF = Object.freeze({ overBudgetPerSecond: 2000, overHeartbeats
  * 64 at once per room; the rest are departed and refused ones, the oldest forgotten first.
  */
 export const REMEMBERED_DEVICES = 256;
+/**
+ * A peer whose leader tab closed while another of its tabs takes over (a `handover` frame) is not
+ * checked by its failure detector for up to this long, or until the new tab's link is up: the new
+ * tab has to register with the signalling server, dial or be dialled (a fallback dial waits
+ * 2.5 s) and prove the room key. Past it, silence counts from the last heartbeat as ever.
+ */
+export const HANDOVER_GRACE_MS = 6000;

@@ -47,6 +47,8 @@ export interface PeerView {
 export type EventKind =
   | 'joined' | 'suspected' | 'cleared' | 'failed' | 'recovered' | 'rejected' | 'dropped'
   | 'closed' | 'ice' | 'leader' | 'signalling' | 'renamed'
+  // a peer moving its connections to another of its tabs
+  | 'handover' | 'moved'
   // offloading (FRIM 4.2)
   | 'model' | 'target' | 'copy-ordered' | 'copy-added' | 'copy-retired' | 'transfer' | 'resumed' | 'mismatch' | 'storage'
   // distributed inference (FRIM 4.3)

@@ -31,6 +31,15 @@ export interface LinkContext {
  * streams side by side, so a heartbeat never waits behind megabytes of replica in a send buffer.
  */
 const BULK_STREAM_ID = 1023;
+/**
+ * Heartbeats travel on a third channel, unordered, and given up after BEAT_LIFETIME_MS: a heartbeat
+ * that late is a heartbeat lost. On a reliable channel a network outage queued every ping and
+ * pong, and the device's return delivered them all at once, past the heartbeat rate limit. A
+ * lifetime, not `maxRetransmits: 0`: SCTP keeps a message it has never sent, however old, and an
+ * outage queues them all unsent.
+ */
+const BEAT_STREAM_ID = 1022;
+const BEAT_LIFETIME_MS = 1000;
 /** Flow control for bulk frames: stop queueing into the channel above HIGH, resume below LOW. */
 const BUFFER_HIGH = 256 * 1024;
 const BUFFER_LOW = 64 * 1024;
@@ -60,6 +69,7 @@ export class Link {
   /** frames waiting for the channel's buffer to drain */
   private readonly queue: Uint8Array[] = [];
   private bulk: RTCDataChannel | null = null;
+  private beat: RTCDataChannel | null = null;
   private readonly frames = new RateBucket(FRAME_BUDGET.burst, FRAME_BUDGET.perSecond, performance.now());
   private readonly heartbeats = new RateBucket(HEARTBEAT_BUDGET.burst, HEARTBEAT_BUDGET.perSecond, performance.now());
   /** drops not yet reported, by reason and detail (at most DROP_KINDS_KEPT kinds) */
@@ -126,7 +136,13 @@ export class Link {
   }
 
   ping(seq: number): void {
-    if (this.verified) this.send({ type: 'ping', seq, t: performance.now() });
+    if (this.verified) this.sendBeat({ type: 'ping', seq, t: performance.now() });
+  }
+
+  /** A ping or pong on the heartbeat channel (the main one until it is open). */
+  private sendBeat(message: Extract<Message, { type: 'ping' | 'pong' }>): void {
+    if (this.beat?.readyState === 'open') this.beat.send(encodeFrame(message, this.ctx.tag) as Uint8Array<ArrayBuffer>);
+    else this.send(message);
   }
 
   close(reason: string): void {
@@ -138,11 +154,11 @@ export class Link {
   private onOpen(): void {
     if (this.state !== 'connecting') return;
     this.state = 'handshake';
-    this.openBulk();
+    this.openSideChannels();
     this.send({ type: 'hello', deviceId: this.ctx.self.deviceId, nonce: this.nonce });
   }
 
-  private openBulk(): void {
+  private openSideChannels(): void {
     try {
       const bulk = this.conn.peerConnection.createDataChannel('frim-bulk', { negotiated: true, id: BULK_STREAM_ID, ordered: true });
       bulk.binaryType = 'arraybuffer';
@@ -152,6 +168,15 @@ export class Link {
     } catch {
       // no second channel: bulk frames share the main one, paced all the same
       this.bulk = null;
+    }
+    try {
+      const beat = this.conn.peerConnection.createDataChannel('frim-beat', { negotiated: true, id: BEAT_STREAM_ID, ordered: false, maxPacketLifeTime: BEAT_LIFETIME_MS });
+      beat.binaryType = 'arraybuffer';
+      beat.onmessage = (e) => this.onFrame(e.data, true);
+      this.beat = beat;
+    } catch {
+      // heartbeats share the main channel
+      this.beat = null;
     }
   }
 
@@ -163,6 +188,7 @@ export class Link {
     this.state = 'closed';
     this.queue.length = 0;
     this.bulk?.close();
+    this.beat?.close();
     clearTimeout(this.timer);
     if (wasVerified && this.remote) this.ctx.report({ kind: 'link-down', deviceId: this.remote.deviceId, peerId: this.peerId, reason, cutOff: this.flooding });
     this.ctx.onClosed(this);
@@ -217,12 +243,18 @@ export class Link {
     setTimeout(() => this.close(reason), 300);
   }
 
-  private onFrame(data: unknown): void {
+  /** `beat`: it came on the heartbeat channel, where nothing else belongs (it would overtake the frames before it). */
+  private onFrame(data: unknown, beat = false): void {
     // what was in flight when the link closed (a cut-off flooder's backlog) is not counted again
     if (this.state === 'closed') return;
     const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : data instanceof Uint8Array ? data : null;
     const kind = bytes && peekKind(bytes);
     const heartbeat = kind === 'ping' || kind === 'pong';
+    if (beat && !heartbeat) {
+      this.drop('unexpected frame', `${kind ?? 'unreadable frame'} on the heartbeat channel`);
+      if (this.verified) this.judge('bad');
+      return;
+    }
     if (!(heartbeat ? this.heartbeats : this.frames).take(performance.now())) {
       const b = heartbeat ? HEARTBEAT_BUDGET : FRAME_BUDGET;
       this.drop(RATE_LIMITED, `more than ${b.perSecond} ${heartbeat ? 'heartbeats' : 'frames'}/s`);
@@ -248,8 +280,8 @@ export class Link {
     if (m.type === 'ping') {
       if (!this.verified || faults.mute) return;
       const delay = pongDelayMs();
-      if (delay > 0) setTimeout(() => this.send({ type: 'pong', seq: m.seq, t: m.t }), delay);
-      else this.send({ type: 'pong', seq: m.seq, t: m.t });
+      if (delay > 0) setTimeout(() => this.sendBeat({ type: 'pong', seq: m.seq, t: m.t }), delay);
+      else this.sendBeat({ type: 'pong', seq: m.seq, t: m.t });
       return;
     }
     if (m.type === 'pong') {
@@ -262,6 +294,10 @@ export class Link {
     if (m.type === 'reject') {
       if (this.state === 'rejected') return;
       this.refused(`the other side refused us: ${m.reason}`);
+      return;
+    }
+    if (m.type === 'handover') {
+      if (this.verified) this.ctx.report({ kind: 'peer-handover', deviceId: this.remote!.deviceId });
       return;
     }
     if (m.type === 'hello') return void this.onHello(m.deviceId, m.nonce);

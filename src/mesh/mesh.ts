@@ -108,11 +108,13 @@ export class Mesh {
     });
   }
 
-  stop(): void {
+  /** `handover`: another tab of this device takes the connections over, and every peer is told so first. */
+  stop(handover = false): void {
     this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
     this.feed?.close();
-    for (const l of [...this.links]) l.close('tab gave up the connections');
+    if (handover) for (const l of this.verifiedLinks()) l.send({ type: 'handover' });
+    for (const l of [...this.links]) l.close(handover ? 'another tab of this device takes the connections over' : 'tab gave up the connections');
     this.peer?.destroy();
   }
 

@@ -50,6 +50,8 @@ export class DeviceClient extends EventTarget {
   snapshot: DeviceSnapshot | null = null;
   fatal: string | null = null;
   mesh: Mesh | null = null;
+  /** other tabs of this device that could take the connections over when this leader closes */
+  private successors = 0;
   /** the worker's answer to this tab's last request (an offload that failed), or null */
   notice: string | null = null;
   private post!: (m: TabToWorker, transfer?: Transferable[]) => void;
@@ -78,7 +80,8 @@ export class DeviceClient extends EventTarget {
       this.emit();
     };
     addEventListener('pagehide', () => {
-      this.mesh?.stop();
+      // peers wait for the next tab's links instead of suspecting this device meanwhile
+      this.mesh?.stop(this.successors > 0);
       this.post({ kind: 'leaving' });
     });
     void this.holdTabLock().then(() => this.register());
@@ -130,6 +133,9 @@ export class DeviceClient extends EventTarget {
       case 'role':
         this.setLeader(m.leader);
         break;
+      case 'successors':
+        this.successors = m.count;
+        return;
       case 'tick':
         this.mesh?.heartbeat();
         return;

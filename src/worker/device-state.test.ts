@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DETECTOR } from '../core/detector.js';
-import { CUT_OFF, OFFLOADING, REMEMBERED_DEVICES } from '../core/policy.js';
+import { CUT_OFF, HANDOVER_GRACE_MS, OFFLOADING, REMEMBERED_DEVICES } from '../core/policy.js';
 import { RATE_LIMITED } from '../core/device-protocol.js';
 import { DeviceState } from './device-state.js';
 
@@ -30,6 +30,40 @@ describe('DeviceState', () => {
     expect(kinds).toEqual(['joined', 'suspected', 'failed', 'recovered']);
     expect(snap(state).peers[0].failures).toBe(1);
     expect(snap(state).series.bbbbbbbbbbbb.rtt.length).toBe(11);
+  });
+
+  it('does not suspect a peer while another of its tabs takes its connections over, and counts silence from the new link', () => {
+    const { state, advance, now } = setup();
+    state.linkUp('bbbbbbbbbbbb', 'Laptop', 'wasm');
+    for (let i = 0; i < 10; i++) { advance(250); state.rtt('bbbbbbbbbbbb', 5); }
+    state.handover('bbbbbbbbbbbb');
+    // 4 s without a heartbeat, far past T + 2h: no suspicion while the next tab connects
+    for (let i = 0; i < 16; i++) { advance(250); expect(state.check()).toBe(false); }
+    expect(state.nextCheckAt()).toBe(now() - 4000 + HANDOVER_GRACE_MS);
+    state.linkUp('bbbbbbbbbbbb', 'Laptop', 'wasm');
+    expect(snap(state).peers[0].status).toBe('alive');
+    // the detector is back in charge, its silence counted from the new link
+    advance(state.nextCheckAt() - now() - 1);
+    expect(state.check()).toBe(false);
+    advance(2);
+    expect(state.check()).toBe(true);
+    expect(snap(state).events.map((e) => e.kind)).toEqual(['joined', 'handover', 'moved', 'suspected']);
+    expect(snap(state).events[2].detail).toBe('moved its connections to another of its tabs in 4000 ms');
+  });
+
+  it('fails a peer whose promised handover never comes, at the end of the grace', () => {
+    const { state, advance, now } = setup();
+    state.linkUp('bbbbbbbbbbbb', 'Laptop', 'wasm');
+    for (let i = 0; i < 10; i++) { advance(250); state.rtt('bbbbbbbbbbbb', 5); }
+    state.handover('bbbbbbbbbbbb');
+    const said = now();
+    advance(HANDOVER_GRACE_MS - 1);
+    expect(state.check()).toBe(false);
+    advance(state.nextCheckAt() - now());
+    expect(state.check()).toBe(true);
+    expect(now() - said).toBe(HANDOVER_GRACE_MS);
+    expect(snap(state).peers[0].status).toBe('failed');
+    expect(snap(state).events.map((e) => e.kind)).toEqual(['joined', 'handover', 'handover', 'suspected', 'failed']);
   });
 
   it('counts a flood of drops in full but logs one line per kind with a running count, and the rate-limited apart', () => {

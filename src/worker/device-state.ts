@@ -5,7 +5,7 @@
  */
 import { availability } from '../core/availability.js';
 import { FailureDetector, type DetectorConfig, type Transition } from '../core/detector.js';
-import { CUT_OFF, OFFLOADING, REMEMBERED_DEVICES } from '../core/policy.js';
+import { CUT_OFF, HANDOVER_GRACE_MS, OFFLOADING, REMEMBERED_DEVICES } from '../core/policy.js';
 import type { Backend } from '../core/protocol.js';
 import { RATE_LIMITED } from '../core/device-protocol.js';
 import { seedFromString } from '../core/rng.js';
@@ -42,6 +42,8 @@ interface PeerRecord {
   brief: number;
   /** well-formed frames from it this device could not use, in the second that began at `at` (monotonic) */
   unusable: { at: number; n: number };
+  /** when it said another of its tabs takes its connections over (monotonic), until the new link is up */
+  handoverAt: number | null;
 }
 
 const MAX_EVENTS = 300;
@@ -96,6 +98,7 @@ export class DeviceState {
         failedAt: null,
         brief: 0,
         unusable: { at: -Infinity, n: 0 },
+        handoverAt: null,
       };
       this.peers.set(deviceId, rec);
     }
@@ -109,6 +112,13 @@ export class DeviceState {
     rec.view.name = name;
     rec.view.backend = backend;
     rec.view.cutOffUntil = null;
+    if (rec.detector && rec.handoverAt !== null) {
+      // silence counts from now, not from the old tab's last heartbeat
+      const now = this.clock.mono();
+      rec.detector.excuse(now - rec.detector.lastReplyAt);
+      this.log('moved', deviceId, `moved its connections to another of its tabs in ${Math.round(now - rec.handoverAt)} ms`);
+      rec.handoverAt = null;
+    }
     if (!rec.detector) {
       rec.detector = new FailureDetector(this.detectorConfig, seedFromString(`${this.deviceId}>${deviceId}`), this.clock.mono());
       rec.upSince = this.clock.mono();
@@ -118,6 +128,26 @@ export class DeviceState {
     this.dirty = true;
     // also on a rejoin through a new tab: the peer needs the room's state again
     this.onMembership?.(deviceId, 'joined');
+  }
+
+  /**
+   * A verified peer's leader tab is closing and another of its tabs takes over: its detector waits
+   * for the new link (at most HANDOVER_GRACE_MS) instead of suspecting it meanwhile.
+   */
+  handover(deviceId: string): void {
+    const rec = this.peers.get(deviceId);
+    if (!rec?.detector || rec.view.status !== 'alive' || rec.handoverAt !== null) return;
+    rec.handoverAt = this.clock.mono();
+    this.log('handover', deviceId, `its tab closed; another of its tabs takes over the connections (not checked for up to ${HANDOVER_GRACE_MS / 1000} s)`);
+  }
+
+  /** Whether `rec` is in a handover's grace at `now` (and ends one that ran out). */
+  private inHandover(rec: PeerRecord, now: number): boolean {
+    if (rec.handoverAt === null) return false;
+    if (now - rec.handoverAt < HANDOVER_GRACE_MS) return true;
+    rec.handoverAt = null;
+    this.log('handover', rec.view.deviceId, `no tab of it took over within ${HANDOVER_GRACE_MS / 1000} s; its silence counts from its last heartbeat`);
+    return false;
   }
 
   /** A verified peer has a new name. */
@@ -147,7 +177,7 @@ export class DeviceState {
     const now = this.clock.mono();
     let changed = false;
     for (const rec of this.peers.values()) {
-      if (!rec.detector) continue;
+      if (!rec.detector || this.inHandover(rec, now)) continue;
       for (const tr of rec.detector.check(now)) {
         this.applyTransition(rec, tr);
         changed = true;
@@ -165,7 +195,9 @@ export class DeviceState {
   /** Earliest monotonic time at which `check` can change anything. */
   nextCheckAt(): number {
     let next = Infinity;
-    for (const rec of this.peers.values()) if (rec.detector) next = Math.min(next, rec.detector.nextCheckAt());
+    for (const rec of this.peers.values()) {
+      if (rec.detector) next = Math.min(next, rec.handoverAt !== null ? rec.handoverAt + HANDOVER_GRACE_MS : rec.detector.nextCheckAt());
+    }
     return next;
   }
 

@@ -132,6 +132,9 @@ export class Device {
       case 'peer-renamed':
         if (fromLeader) state.renamed(msg.deviceId, msg.name);
         return;
+      case 'peer-handover':
+        if (fromLeader) state.handover(msg.deviceId);
+        return;
       case 'link-down':
         if (fromLeader) {
           state.linkDown(msg.deviceId, msg.reason, msg.cutOff);

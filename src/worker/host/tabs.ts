@@ -50,12 +50,15 @@ export class Tabs {
     this.elect();
   }
 
+  /** Keeps a leader while any tab is left, and tells it how many tabs could follow it (after any change of the list). */
   elect(): void {
-    if (this.leader && this.list.includes(this.leader)) return;
-    const previous = this.leader;
-    this.leader = this.list[0] ?? null;
-    if (this.leader) this.leader.port.post({ kind: 'role', leader: true });
-    this.events.leaderChanged(this.leader, previous);
+    if (!this.leader || !this.list.includes(this.leader)) {
+      const previous = this.leader;
+      this.leader = this.list[0] ?? null;
+      if (this.leader) this.leader.port.post({ kind: 'role', leader: true });
+      this.events.leaderChanged(this.leader, previous);
+    }
+    this.leader?.port.post({ kind: 'successors', count: this.list.length - 1 });
   }
 
   drop(tab: Tab): void {
