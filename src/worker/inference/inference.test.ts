@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HEDGING, STAGE_QUEUE, WARM_UP } from '../../core/policy.js';
+import { encodeFrame, roomTag } from '../../core/protocol.js';
 import { InferenceRoom } from '../../testing/inference-room.js';
 import { TINY_SAMPLE } from '../../testing/tiny-models.js';
 
@@ -35,6 +36,24 @@ describe('distributed inference in a room (requester, router, stage runner, hedg
     // the slow device is tried at most once (it was never measured by the requester); everything else takes the fast path
     expect(v.recent.filter((r) => r.path.includes('device000002')).length).toBeLessThanOrEqual(1);
     expect(v.recent.filter((r) => r.path[0] === 'device000001' && r.path[1] === 'device000003').length).toBeGreaterThanOrEqual(v.recent.length - 1);
+  });
+
+  it('ignores a late answer to a request it made (a device back from an outage), and counts an answer to one it never made', async () => {
+    const room = new InferenceRoom(ROOM);
+    await room.run(2000);
+    const inf = await stream(room, 10, 20);
+    await room.run(3000);
+    expect(inf.view().answered).toBe(10);
+    const asker = room.device(0);
+    const strays: string[] = [];
+    const unusable = asker.state.unusable.bind(asker.state);
+    asker.state.unusable = (d, reason, detail) => { strays.push(`${d}: ${detail}`); unusable(d, reason, detail); };
+    const late = (req: string) => encodeFrame({ type: 'stage-result', req, by: 'device000003', part: 0, parts: 1, table: [] }, roomTag('room'));
+    for (const req of ['device000000-1', 'device000000-5']) asker.inference.onFrame('device000003', late(req).slice().buffer as ArrayBuffer);
+    expect(strays).toEqual([]);
+    for (const req of ['device000000-99999', 'device000001-1', 'device000000-0', 'device000000-01', 'device000000-x']) asker.inference.onFrame('device000003', late(req).slice().buffer as ArrayBuffer);
+    expect(strays).toHaveLength(5);
+    expect(inf.view().answered).toBe(10);
   });
 
   it('sends the second copy of a stage the moment its first device is late: a device that hangs costs a short delay, not a re-issue', async () => {

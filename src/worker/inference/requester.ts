@@ -232,10 +232,16 @@ export class Requester {
     else if (m.next.length) this.tracker.wait(String(i), m.stage + 1, m.next, now, stageDeadlineMs(this.times, m.stage + 1, L.attempts, L.mode, this.open));
   }
 
-  /** Whether `req` is one of this device's requests of this run (answered or not): anything else is a stray. */
+  /**
+   * Whether this device ever issued `req` (open, answered, given up, a warm-up, an earlier run's):
+   * a late answer to one of those is routine (a device back from a network outage delivers what it
+   * computed meanwhile) and is ignored; anything else is a stray. Ids are `<self>-<seq>`, issued in order.
+   */
   made(req: string): boolean {
-    const i = this.attemptOf.get(req);
-    return i !== undefined && this.requests.has(i);
+    const prefix = `${this.ctx.self}-`;
+    if (!req.startsWith(prefix)) return false;
+    const seq = req.slice(prefix.length);
+    return /^[1-9][0-9]{0,15}$/.test(seq) && Number(seq) <= this.seq;
   }
 
   onResult(m: MessageOf<'stage-result'>, payload: Uint8Array): void {
