@@ -68,3 +68,20 @@ export function record(type: string, description: string): void {
   test.info().annotations.push({ type, description });
   console.log(`[${type}] ${description}`);
 }
+
+export interface PartitionState { id: number; dependability: number; replicas: string[] }
+
+/** Every `[data-testid=partition]` row as the dashboard shows it. */
+export async function partitions(page: Page): Promise<PartitionState[]> {
+  return page.locator('[data-testid=partition]').evaluateAll((rows) => rows.map((r) => ({
+    id: Number(r.getAttribute('data-partition-id')),
+    dependability: Number(r.getAttribute('data-dependability')),
+    replicas: (r.getAttribute('data-replicas') ?? '').split(',').filter(Boolean),
+  })));
+}
+
+/** This device's replica transfer counters (`[data-testid=replica-bytes]`). */
+export async function replicaBytes(page: Page): Promise<{ received: number; sent: number; mismatches: number }> {
+  const el = page.getByTestId('replica-bytes');
+  return { received: Number(await el.getAttribute('data-received')), sent: Number(await el.getAttribute('data-sent')), mismatches: Number(await el.getAttribute('data-mismatches')) };
+}

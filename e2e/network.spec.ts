@@ -5,7 +5,7 @@
  */
 import { chromium, expect, test, type Browser, type Page } from '@playwright/test';
 import { CHROMIUM_ARGS } from '../playwright.config.js';
-import { events, expectFullMesh, expectStatus, peerRow, record, type Device } from './helpers.js';
+import { events, expectFullMesh, expectStatus, partitions, peerRow, record, replicaBytes, type Device } from './helpers.js';
 import { makeNetns, type Netns } from './netns.js';
 import { startServer } from './own-server.js';
 import { expectedPredictions, finished, placedRoom, start, stats } from './room.js';
@@ -17,19 +17,13 @@ const DROP_MS = 10_000;
 const STREAM = 300;
 const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
 
-async function received(page: Page): Promise<number> {
-  return Number(await page.getByTestId('replica-bytes').getAttribute('data-received'));
-}
+const received = async (page: Page): Promise<number> => (await replicaBytes(page)).received;
 
 /** The partitions a device holds a copy of, as one device's dashboard lists them. */
-async function partitionsOf(page: Page, deviceId: string): Promise<number[]> {
-  return page.locator('[data-testid=partition]').evaluateAll((rows, id) => rows.filter((r) => (r.getAttribute('data-replicas') ?? '').split(',').includes(id)).map((r) => Number(r.getAttribute('data-partition-id'))), deviceId);
-}
+const partitionsOf = async (page: Page, deviceId: string): Promise<number[]> => (await partitions(page)).filter((p) => p.replicas.includes(deviceId)).map((p) => p.id);
 
 /** Every partition row's copies as one device's dashboard lists them. */
-async function placement(page: Page): Promise<string[][]> {
-  return page.locator('[data-testid=partition]').evaluateAll((rows) => rows.map((r) => (r.getAttribute('data-replicas') ?? '').split(',').filter(Boolean)));
-}
+const placement = async (page: Page): Promise<string[][]> => (await partitions(page)).map((p) => p.replicas);
 
 test('a phone off the network for 10 s mid-stream: declared failed, its work goes elsewhere, it returns with its id and cached copies, one entry everywhere, nothing lost', async () => {
   test.setTimeout(420_000);

@@ -1,19 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
-import { createRoom, events, expectFullMesh, openDevice, record, withQuery, type Device } from './helpers.js';
+import { createRoom, events, expectFullMesh, openDevice, partitions, record, replicaBytes as bytes, withQuery, type Device, type PartitionState } from './helpers.js';
 
 const MODEL = readFileSync('public/models/resnet.onnx');
-
-interface PartitionState { id: number; dependability: number; replicas: string[] }
-
-/** Every `[data-testid=partition]` row as the dashboard shows it. */
-async function partitions(page: Page): Promise<PartitionState[]> {
-  return page.locator('[data-testid=partition]').evaluateAll((rows) => rows.map((r) => ({
-    id: Number(r.getAttribute('data-partition-id')),
-    dependability: Number(r.getAttribute('data-dependability')),
-    replicas: (r.getAttribute('data-replicas') ?? '').split(',').filter(Boolean),
-  })));
-}
 
 async function target(page: Page): Promise<number> {
   return Number(await page.getByTestId('target').inputValue());
@@ -41,12 +30,6 @@ async function setTarget(page: Page, all: Device[], theta: number): Promise<void
   await page.getByTestId('target').dispatchEvent('change');
   for (const d of all) await expect.poll(() => target(d.page), { timeout: 20_000 }).toBe(theta);
 }
-
-async function bytes(page: Page): Promise<{ received: number; sent: number; mismatches: number }> {
-  const el = page.getByTestId('replica-bytes');
-  return { received: Number(await el.getAttribute('data-received')), sent: Number(await el.getAttribute('data-sent')), mismatches: Number(await el.getAttribute('data-mismatches')) };
-}
-
 
 test('four devices: a dropped model reaches the target; corruption is caught; a dead holder is replaced; a reload re-downloads nothing', async ({ browser }) => {
   test.setTimeout(240_000);

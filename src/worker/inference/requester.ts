@@ -137,8 +137,7 @@ export class Requester {
     L.attempts++;
     L.lastProgress = this.now;
     L.loadAtProgress = this.open;
-    const req = `${this.ctx.self}-${++this.seq}`;
-    this.attemptOf.set(req, i);
+    const req = this.newAttempt(i);
     const tensors = inputTensors(L, s.manifest, this.sample);
     if (isBaseline(r.mode)) return this.attemptFixed(i, L, req, r, s, tensors);
     const targets = await this.ctx.chooseNext(s, req, this.ctx.self, { stage: -1 }, COPIES, this.ctx.failed());
@@ -174,8 +173,7 @@ export class Requester {
     const s = this.ctx.deps.serving();
     if (!s || !this.run_) return this.lose(i, `${device} on the fixed path failed`);
     this.ctx.log(device, `request ${i}: the skip connection bypasses ${device}, which failed`);
-    const req = `${this.ctx.self}-${++this.seq}`;
-    this.attemptOf.set(req, i);
+    const req = this.newAttempt(i);
     this.attemptFixed(i, L, req, this.run_, s, inputTensors(L, s.manifest, this.sample));
   }
 
@@ -232,10 +230,17 @@ export class Requester {
     else if (m.next.length) this.tracker.wait(String(i), m.stage + 1, m.next, now, stageDeadlineMs(this.times, m.stage + 1, L.attempts, L.mode, this.open));
   }
 
+  /** A new attempt at logical request `i`: its id, `<self>-<seq>` in issue order (what `made` reads back). */
+  private newAttempt(i: number): string {
+    const req = `${this.ctx.self}-${++this.seq}`;
+    this.attemptOf.set(req, i);
+    return req;
+  }
+
   /**
    * Whether this device ever issued `req` (open, answered, given up, a warm-up, an earlier run's):
    * a late answer to one of those is routine (a device back from a network outage delivers what it
-   * computed meanwhile) and is ignored; anything else is a stray. Ids are `<self>-<seq>`, issued in order.
+   * computed meanwhile) and is ignored; anything else is a stray.
    */
   made(req: string): boolean {
     const prefix = `${this.ctx.self}-`;
