@@ -2,22 +2,14 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { syntheticInput } from '../src/core/sample.js';
 import { writeModel } from '../scripts/big/generate.js';
-import type { OffloadView } from '../src/core/views.js';
-import { expectFullMesh, openDevice, record, withQuery, type Device } from './helpers.js';
+import { expectFullMesh, offload, openDevice, record, withQuery, type Device } from './helpers.js';
 
 const MiB = 1024 * 1024;
 const COUNT = 16;
 const DIMS = [1, 3, 224, 224];
-
-/** The offload as a device's worker sees it. */
-async function offload(page: Page): Promise<OffloadView> {
-  const v = await page.evaluate(() => window.frimDebug!.snapshot()?.offload);
-  if (!v) throw new Error('no offload state published yet');
-  return v;
-}
 
 /**
  * The path the paper's models need, at a size CI can run: VGG-16's topology at a quarter of its

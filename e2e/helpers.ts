@@ -1,4 +1,5 @@
 import { expect, test, type Browser, type BrowserContext, type Locator, type Page } from '@playwright/test';
+import type { OffloadView } from '../src/core/views.js';
 
 /** One device = one BrowserContext (its own IndexedDB and SharedWorker). */
 export interface Device {
@@ -67,6 +68,13 @@ export async function events(page: Page): Promise<EventEntry[]> {
 export function record(type: string, description: string): void {
   test.info().annotations.push({ type, description });
   console.log(`[${type}] ${description}`);
+}
+
+/** The device worker's offloading state (budgets, holdings, partitions) as this page last heard it. */
+export async function offload(page: Page): Promise<OffloadView> {
+  const v = await page.evaluate(() => window.frimDebug!.snapshot()?.offload);
+  if (!v) throw new Error('no offload state published yet');
+  return v;
 }
 
 export interface PartitionState { id: number; dependability: number; replicas: string[] }

@@ -118,6 +118,8 @@ export const OFFLOADING = Object.freeze({
   orderAckMs: 1500,
   /** manifests kept in this browser (the room's, and recent others') */
   maxManifests: 16,
+  /** how often a default budget is checked against what the browser's storage quota leaves */
+  quotaCheckMs: 5000,
 });
 
 /** Running a partition in the leader tab's compute worker. */

@@ -33,6 +33,18 @@ describe('default replica budget', () => {
     expect(defaultBudget({ deviceMemoryGiB: 0.25 }).bytes).toBe(64 * MiB);
     expect(defaultBudget({}).bytes).toBe(256 * MiB);
   });
+
+  it('counts the copies it holds as its own, and never promises more than the quota leaves', () => {
+    // 100 MiB held of 300 MiB used, 500 MiB quota: the held copies plus half of the 200 MiB free
+    expect(defaultBudget({ deviceMemoryGiB: 8, quotaBytes: 500 * MiB, usageBytes: 300 * MiB, heldBytes: 100 * MiB }).bytes).toBe(200 * MiB);
+    // 20 MiB free: the 64 MiB floor would promise space the browser refuses
+    const tight = defaultBudget({ deviceMemoryGiB: 8, quotaBytes: 100 * MiB, usageBytes: 80 * MiB, heldBytes: 1 * MiB });
+    expect(tight.bytes).toBe(21 * MiB);
+    expect(tight.from).toBe("this browser's storage quota leaves only 20 MiB free");
+    const full = defaultBudget({ quotaBytes: 10 * MiB, usageBytes: 12 * MiB });
+    expect(full.bytes).toBe(0);
+    expect(full.from).toMatch(/leaves only 0\.00 MiB free/);
+  });
 });
 
 describe('partition views', () => {

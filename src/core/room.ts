@@ -57,12 +57,24 @@ export function isTarget(x: unknown): x is number {
   return typeof x === 'number' && Number.isFinite(x) && x >= 0.5 && x <= 0.999999999;
 }
 
+export interface DefaultBudget {
+  bytes: number;
+  from: string;
+  /** the quota, not the bounds, sets it */
+  storageLimited?: boolean;
+}
+
 /**
- * The replica budget a device offers when its user has not set one: an eighth of its RAM, at most
- * half of the storage the browser grants this origin, between 64 MiB and 2 GiB. Browsers that
+ * The replica budget a device offers when its user has not set one: an eighth of its RAM, and at
+ * most what it already holds plus half of the storage the browser still grants this origin,
+ * between 64 MiB and 2 GiB. The 64 MiB floor never promises more than the quota leaves: a browser
+ * whose quota is nearly used up offers only what it can really store (issue 14). Browsers that
  * report neither (plain-HTTP pages) get 256 MiB.
+ *
+ * `heldBytes` (the room model's copies stored here) counts as the device's own: the usage the
+ * browser reports includes them, and a budget that shrank as copies arrived would push them out.
  */
-export function defaultBudget(report: { deviceMemoryGiB?: number; quotaBytes?: number; usageBytes?: number }): { bytes: number; from: string } {
+export function defaultBudget(report: { deviceMemoryGiB?: number; quotaBytes?: number; usageBytes?: number; heldBytes?: number }): DefaultBudget {
   const MiB = 1024 * 1024;
   const parts: string[] = [];
   let bytes = Infinity;
@@ -70,12 +82,23 @@ export function defaultBudget(report: { deviceMemoryGiB?: number; quotaBytes?: n
     bytes = Math.min(bytes, (report.deviceMemoryGiB * 1024 * MiB) / 8);
     parts.push(`1/8 of ${report.deviceMemoryGiB} GiB RAM`);
   }
+  let ceiling = Infinity;
   if (report.quotaBytes && report.quotaBytes > 0) {
-    bytes = Math.min(bytes, Math.max(0, report.quotaBytes - (report.usageBytes ?? 0)) / 2);
+    const held = Math.max(0, report.heldBytes ?? 0);
+    const free = Math.max(0, report.quotaBytes - (report.usageBytes ?? 0));
+    bytes = Math.min(bytes, held + free / 2);
+    ceiling = held + free;
     parts.push('half the free storage quota');
   }
   if (!Number.isFinite(bytes)) return { bytes: 256 * MiB, from: 'default (the browser reports no memory or quota)' };
-  return { bytes: Math.round(Math.min(2048 * MiB, Math.max(64 * MiB, bytes))), from: `${parts.join(', ')}; 64 MiB to 2 GiB` };
+  const bounded = Math.min(2048 * MiB, Math.max(64 * MiB, bytes));
+  if (bounded > ceiling) return { bytes: Math.floor(ceiling), from: `this browser's storage quota leaves only ${formatMiB(ceiling - (report.heldBytes ?? 0))} free`, storageLimited: true };
+  return { bytes: Math.round(bounded), from: `${parts.join(', ')}; 64 MiB to 2 GiB` };
+}
+
+function formatMiB(bytes: number): string {
+  const MiB = 1024 * 1024;
+  return bytes >= 10 * MiB ? `${Math.round(bytes / MiB)} MiB` : `${(bytes / MiB).toFixed(2)} MiB`;
 }
 
 /** What one device tells the room about itself. */

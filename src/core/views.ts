@@ -166,7 +166,8 @@ export interface OffloadView {
   partitions: PartitionView[];
   devices: OffloadDevice[];
   unmet: { partition: number; reason: string }[];
-  budget: { bytes: number; from: string; user: boolean };
+  /** `storageLimited`: the browser's storage, not a rule of ours, holds it down (its quota is nearly used up, or it refused a write) */
+  budget: { bytes: number; from: string; user: boolean; storageLimited?: boolean };
   used: number;
   bytesReceived: number;
   bytesSent: number;

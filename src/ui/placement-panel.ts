@@ -98,8 +98,8 @@ export class PlacementPanel extends LitElement {
         <label title="per-partition dependability the room keeps: the chance at least one copy survives the next minute">Target θ:
           <input data-testid="target" type="number" min="0.5" max="0.999999999" step="0.0001" .value=${String(v.target)} @change=${this.onTarget} /></label>
         <label title=${`default: ${v.budget.from}`}>This device offers
-          <input data-testid="budget" type="number" min="0" step="any" .value=${String(Number((v.budget.bytes / MiB).toFixed(2)))} @change=${this.onBudget} /> MiB
-          <span class="muted">(${v.budget.user ? 'set here' : v.budget.from}; ${formatBytes(v.used)} used)</span></label>
+          <input data-testid="budget" data-bytes=${v.budget.bytes} type="number" min="0" step="any" .value=${String(Number((v.budget.bytes / MiB).toFixed(2)))} @change=${this.onBudget} /> MiB
+          <span data-testid="budget-source" data-user=${v.budget.user} data-storage-limited=${!!v.budget.storageLimited} class=${v.budget.storageLimited ? 'warn' : 'muted'}>(${v.budget.user ? 'set here' : v.budget.from}; ${formatBytes(v.used)} used)</span></label>
         <button data-testid="forget-models" @click=${() => this.emit('frim-forget', null)} title="delete every replica this browser keeps">Forget models</button>
       </div>
       <div class="row muted" data-testid="replica-bytes" data-received=${v.bytesReceived} data-sent=${v.bytesSent} data-mismatches=${v.mismatches} data-resumes=${v.resumes}>

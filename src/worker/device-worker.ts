@@ -10,7 +10,7 @@ import { defaultDeviceName } from '../core/device-name.js';
 import { WORKER_PROTOCOL, parseTabMessage, type TabMessageOf } from '../core/device-protocol.js';
 import { isInvalid } from '../core/schema.js';
 import { randomName } from '../core/ids.js';
-import { defaultBudget } from '../core/room.js';
+import { defaultBudget, type DefaultBudget } from '../core/room.js';
 import { loadDeviceId, loadDeviceName } from '../store/identity.js';
 import { Device } from './host/device.js';
 import type { TabPort } from './host/tabs.js';
@@ -32,10 +32,10 @@ let starting: Promise<Device> | null = null;
 let checkTimer: ReturnType<typeof setTimeout> | undefined;
 
 /** What this browser reports about its memory and storage, for the default replica budget. */
-async function browserBudget(): Promise<{ bytes: number; from: string }> {
+async function browserBudget(heldBytes: number): Promise<DefaultBudget> {
   const nav = self.navigator as Navigator & { deviceMemory?: number };
   const est = await nav.storage?.estimate?.().catch(() => undefined);
-  return defaultBudget({ deviceMemoryGiB: nav.deviceMemory, quotaBytes: est?.quota, usageBytes: est?.usage });
+  return defaultBudget({ deviceMemoryGiB: nav.deviceMemory, quotaBytes: est?.quota, usageBytes: est?.usage, heldBytes });
 }
 
 /** Schedules the next detector check exactly at the earliest deadline, so detection is not quantised by a polling period. */

@@ -7,6 +7,7 @@ import { DEFAULT_DETECTOR } from '../../core/detector.js';
 import type { TabMessageOf, TabToWorker } from '../../core/device-protocol.js';
 import { peekRoute } from '../../core/protocol.js';
 import type { Backend } from '../../core/protocol.js';
+import type { DefaultBudget } from '../../core/room.js';
 import type { DeviceSnapshot, SignallingView, WorkerKind } from '../../core/views.js';
 import { realTimers } from '../../shared/calls.js';
 import { saveDeviceName } from '../../store/identity.js';
@@ -32,7 +33,7 @@ export interface Identity {
 export interface DeviceDeps {
   clock: Clock;
   /** what the browser reports about its memory and storage, for the default replica budget */
-  budgetDefault(): Promise<{ bytes: number; from: string }>;
+  budgetDefault(heldBytes: number): Promise<DefaultBudget>;
   /** performance.timeOrigin of this worker, to place a tab's timestamps on our clock */
   timeOrigin: number;
 }

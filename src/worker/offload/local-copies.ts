@@ -3,12 +3,15 @@
  * ones it is fetching, and the budget it offers the room. Orders from the coordinator land here.
  */
 import type { Manifest } from '../../core/onnx/manifest.js';
+import { OFFLOADING } from '../../core/policy.js';
 import type { MessageOf } from '../../core/protocol.js';
-import { manifestKey, usedBytes, type DeviceHoldings } from '../../core/room.js';
-import type { EventKind } from '../../core/views.js';
+import { manifestKey, usedBytes, type DefaultBudget, type DeviceHoldings } from '../../core/room.js';
+import type { EventKind, OffloadView } from '../../core/views.js';
 import { StorageFullError, type ReplicaStore } from '../../store/replicas.js';
 import type { SettingsStore } from '../../store/settings.js';
 import { ReplicaFetch } from './replica-fetch.js';
+
+const mib = (bytes: number) => `${(bytes / 1048576).toFixed(bytes < 10 * 1048576 ? 2 : 0)} MiB`;
 
 export interface CopiesDeps {
   /** this device's id: never a source of its own fetches */
@@ -26,17 +29,25 @@ export interface CopiesDeps {
   /** stop serving a copy (all of them when `hash` is absent) */
   forgetServed(hash?: string): void;
   mono(): number;
-  budgetDefault(): Promise<{ bytes: number; from: string }>;
+  budgetDefault(heldBytes: number): Promise<DefaultBudget>;
 }
 
 export class LocalCopies {
   readonly holds = new Set<string>();
-  budget = { bytes: 256 * 1024 * 1024, from: 'default', user: false };
+  budget: OffloadView['budget'] = { bytes: 256 * 1024 * 1024, from: 'default', user: false };
   ready = false;
   bytesReceived = 0;
   mismatches = 0;
   resumes = 0;
   private readonly fetches = new Map<string, ReplicaFetch>();
+  /**
+   * The browser refused a write: the budget stays at what was stored then until the user sets one
+   * or the device starts again. Its quota estimate cannot be trusted to say when there is room
+   * again: Chrome reports a fixed quota (usage + 10 GiB) whatever the real limit.
+   */
+  private refused = false;
+  private lastQuotaCheck = -Infinity;
+  private checkingQuota = false;
 
   constructor(
     private readonly store: ReplicaStore,
@@ -46,8 +57,7 @@ export class LocalCopies {
 
   /** Loads the budget and every replica that still verifies, a slice at a time: big replicas never sit in memory here. */
   async start(): Promise<void> {
-    const [userBudget, def, hashes] = await Promise.all([this.settings.budget(), this.deps.budgetDefault(), this.store.replicaHashes()]);
-    this.budget = userBudget ? { bytes: userBudget, from: 'set on this device', user: true } : { ...def, user: false };
+    const [userBudget, hashes] = await Promise.all([this.settings.budget(), this.store.replicaHashes()]);
     const t0 = this.deps.mono();
     let bytes = 0;
     for (const h of hashes) {
@@ -57,6 +67,10 @@ export class LocalCopies {
         bytes += size;
       }
     }
+    // no manifest yet: the copies held are not the room model's, so they count as the browser's usage
+    const def = userBudget ? null : await this.deps.budgetDefault(0);
+    this.budget = userBudget ? { bytes: userBudget, from: 'set on this device', user: true } : { ...def!, user: false };
+    this.lastQuotaCheck = this.deps.mono();
     const n = this.holds.size;
     if (n) this.deps.log('copy-added', null, `${n} verified cop${n === 1 ? 'y' : 'ies'} (${(bytes / 1024).toFixed(0)} KiB) loaded from this browser's storage in ${Math.round(this.deps.mono() - t0)} ms; nothing downloaded`);
     this.ready = true;
@@ -123,7 +137,7 @@ export class LocalCopies {
           this.holds.add(hash);
           this.deps.log('copy-added', null, `${label} verified and stored (${(r.bytes / 1024).toFixed(0)} KiB in ${Math.round(r.ms)} ms from ${r.from.join(' + ')})`);
         } catch (e) {
-          if (e instanceof StorageFullError) this.storageFull(e);
+          if (e instanceof StorageFullError) this.storageFull(e, label);
           else this.deps.log('storage', null, `could not store ${label}: ${(e as Error).message}`);
         }
       }
@@ -157,11 +171,40 @@ export class LocalCopies {
     for (const f of this.fetches.values()) f.check();
   }
 
-  private storageFull(e: StorageFullError): void {
+  private storageFull(e: StorageFullError, label: string): void {
     const used = usedBytes(this.deps.manifest(), this.holds);
-    this.budget = { bytes: used, from: 'the browser refused to store more', user: false };
-    this.deps.log('storage', null, `${e.message}; offering only the ${(used / 1048576).toFixed(1)} MiB already used`);
+    this.budget = { bytes: used, from: 'the browser refused to store more', user: false, storageLimited: true };
+    this.refused = true;
+    this.deps.log('storage', null, `the browser refused to store ${label} (${mib(e.bytes)}): its storage quota is used up. This device now offers only the ${mib(used)} it holds, and the room places that copy elsewhere`);
     this.deps.changed();
+  }
+
+  /**
+   * A default budget follows what the browser says it grants, which changes under us (the disk
+   * fills, the user clears site data): checked every `OFFLOADING.quotaCheckMs`, and never raised
+   * again after the browser refused a write. A budget the user set stays as set.
+   */
+  checkQuota(): void {
+    const now = this.deps.mono();
+    if (!this.ready || this.budget.user || this.checkingQuota || now - this.lastQuotaCheck < OFFLOADING.quotaCheckMs) return;
+    this.lastQuotaCheck = now;
+    this.checkingQuota = true;
+    const used = usedBytes(this.deps.manifest(), this.holds);
+    void this.deps.budgetDefault(used).then((def) => {
+      this.checkingQuota = false;
+      if (this.budget.user) return;
+      const before = this.budget;
+      if (this.refused && def.bytes > before.bytes) return;
+      // the browser's usage moves by a few KiB with every write: follow only real changes
+      if (Math.abs(def.bytes - before.bytes) <= Math.max(64 * 1024, before.bytes * 0.02)) return;
+      this.budget = { ...def, user: false };
+      if (def.bytes < before.bytes * 0.9 || before.storageLimited !== def.storageLimited) {
+        this.deps.log('storage', null, `this device now offers ${mib(def.bytes)} rather than ${mib(before.bytes)}: ${def.from}`);
+      }
+      this.deps.changed();
+    }, () => {
+      this.checkingQuota = false;
+    });
   }
 
   async retire(hash: string, by: string | null): Promise<void> {
@@ -176,8 +219,9 @@ export class LocalCopies {
 
   async setBudget(bytes: number | null): Promise<void> {
     await this.settings.saveBudget(bytes);
-    this.budget = bytes === null ? { ...(await this.deps.budgetDefault()), user: false } : { bytes, from: 'set on this device', user: true };
-    this.deps.log('storage', null, `replica budget is now ${(this.budget.bytes / 1048576).toFixed(0)} MiB (${this.budget.from})`);
+    this.refused = false;
+    this.budget = bytes === null ? { ...(await this.deps.budgetDefault(usedBytes(this.deps.manifest(), this.holds))), user: false } : { bytes, from: 'set on this device', user: true };
+    this.deps.log('storage', null, `replica budget is now ${mib(this.budget.bytes)} (${this.budget.from})`);
     this.deps.changed();
     this.deps.announce();
   }

@@ -11,7 +11,7 @@ import type { RoomDevice } from '../../core/adaptation.js';
 import type { Manifest } from '../../core/onnx/manifest.js';
 import { OFFLOADING } from '../../core/policy.js';
 import { decodeFrame, encodeFrame, roomTag, type Backend, type Message } from '../../core/protocol.js';
-import { partitionViews, type DeviceHoldings, type RoomSettings } from '../../core/room.js';
+import { partitionViews, type DefaultBudget, type DeviceHoldings, type RoomSettings } from '../../core/room.js';
 import type { OffloadView } from '../../core/views.js';
 import type { WarmSession } from '../../core/device-protocol.js';
 import { sha256Bytes } from '../../store/digest.js';
@@ -38,7 +38,7 @@ export interface OffloadDeps {
   mono(): number;
   epoch(): number;
   /** what the browser reports, for the default budget */
-  budgetDefault(): Promise<{ bytes: number; from: string }>;
+  budgetDefault(heldBytes: number): Promise<DefaultBudget>;
 }
 
 export class Offloader {
@@ -258,6 +258,7 @@ export class Offloader {
   tick(): void {
     if (!this.copies.ready) return;
     this.copies.checkFetches();
+    this.copies.checkQuota();
     const now = this.deps.mono();
     this.announcer.tick(now);
     if (this.coordinateDue || now - this.lastCoordinate > OFFLOADING.coordinateMs) {
