@@ -20,3 +20,18 @@ export function stopServer(child: ChildProcess): void {
   // the server runs under npx: signal the whole process group
   if (child.pid) process.kill(-child.pid, 'SIGTERM');
 }
+
+/**
+ * The server as one process (node with tsx's loader, no npx in between), on `host`, so a fault can
+ * SIGKILL it and nothing keeps serving; builds the app first when its sources changed.
+ */
+export async function serveOne(port: number, host: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--port', String(port), '--host', host], { stdio: ['ignore', 'ignore', 'inherit'] });
+  for (let i = 0; i < 480; i++) {
+    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);
+    if (await fetch(`http://${host}:${port}/healthz`).then((r) => r.ok, () => false)) return child;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  child.kill('SIGKILL');
+  throw new Error('server did not start');
+}

@@ -1,7 +1,7 @@
 /** Charts for BENCHMARKS.md as standalone SVG: accuracy bars per failure set, and lines. */
 import type { PaperRow } from './paper-table.js';
 
-const COLOURS = ['#2e7d32', '#9e9e9e', '#1565c0', '#ef6c00'];
+const COLOURS = ['#2e7d32', '#9e9e9e', '#1565c0', '#ef6c00', '#6a1b9a', '#c62828'];
 const GROUPS = ['healthy', 'D1', 'D2', 'D3', 'D1+D2', 'D2+D3', 'D1+D3'];
 
 const esc = (s: string) => s.replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -41,7 +41,8 @@ export function accuracyChart(model: string, rows: PaperRow[], methods: readonly
 export interface Series { name: string; points: { x: number; y: number }[] }
 
 /** Lines over a shared x axis as standalone SVG (the simulator's plots in BENCHMARKS.md). */
-export function lineChart(title: string, series: Series[], axis: { x: string; y: string; logX?: boolean }): string {
+/** `xTicks`: label at most about this many x values (long runs have one point a minute) */
+export function lineChart(title: string, series: Series[], axis: { x: string; y: string; logX?: boolean; xTicks?: number }): string {
   const W = 760, H = 300, left = 54, right = 10, top = 30, bottom = 40, plotW = W - left - right, plotH = H - top - bottom;
   const xs = series.flatMap((s) => s.points.map((p) => p.x));
   const ys = series.flatMap((s) => s.points.map((p) => p.y));
@@ -55,7 +56,9 @@ export function lineChart(title: string, series: Series[], axis: { x: string; y:
     const y = y0 + ((y1 - y0) * i) / 4;
     parts.push(`<line x1="${left}" x2="${W - right}" y1="${py(y)}" y2="${py(y)}" stroke="#ddd"/><text x="${left - 6}" y="${py(y) + 4}" text-anchor="end">${Number(y.toPrecision(3))}</text>`);
   }
-  for (const x of [...new Set(xs)].sort((a, b) => a - b)) parts.push(`<text x="${px(x).toFixed(1)}" y="${H - bottom + 16}" text-anchor="middle">${Number(x.toPrecision(3))}</text>`);
+  const allX = [...new Set(xs)].sort((a, b) => a - b);
+  const every = Math.max(1, Math.ceil(allX.length / (axis.xTicks ?? Infinity)));
+  for (const x of allX.filter((_, i) => i % every === 0)) parts.push(`<text x="${px(x).toFixed(1)}" y="${H - bottom + 16}" text-anchor="middle">${Number(x.toPrecision(3))}</text>`);
   series.forEach((s, i) => {
     const d = s.points.map((p, k) => `${k ? 'L' : 'M'}${px(p.x).toFixed(1)},${py(p.y).toFixed(1)}`).join(' ');
     parts.push(`<path d="${d}" fill="none" stroke="${COLOURS[i % COLOURS.length]}" stroke-width="2"><title>${esc(s.name)}</title></path>`);
