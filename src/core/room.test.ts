@@ -40,10 +40,10 @@ describe('default replica budget', () => {
     // 20 MiB free: the 64 MiB floor would promise space the browser refuses
     const tight = defaultBudget({ deviceMemoryGiB: 8, quotaBytes: 100 * MiB, usageBytes: 80 * MiB, heldBytes: 1 * MiB });
     expect(tight.bytes).toBe(21 * MiB);
-    expect(tight.from).toBe("this browser's storage quota leaves only 20 MiB free");
+    expect(tight.from).toBe("this browser's storage quota leaves only 20.00 MiB free");
     const full = defaultBudget({ quotaBytes: 10 * MiB, usageBytes: 12 * MiB });
     expect(full.bytes).toBe(0);
-    expect(full.from).toMatch(/leaves only 0\.00 MiB free/);
+    expect(full.from).toBe("this browser's storage quota leaves only 0 B free");
   });
 });
 

@@ -8,6 +8,7 @@
  * order the announcements arrive in, and a device that rejoins adopts the room's settings unless
  * its own are newer.
  */
+import { formatBytes } from './format.js';
 import type { Manifest, ManifestVariant, PartitionSpec, TensorSpec } from './onnx/manifest.js';
 import { modelDependability, partitionDependability } from './availability.js';
 import { hashHex } from './hash.js';
@@ -92,13 +93,8 @@ export function defaultBudget(report: { deviceMemoryGiB?: number; quotaBytes?: n
   }
   if (!Number.isFinite(bytes)) return { bytes: 256 * MiB, from: 'default (the browser reports no memory or quota)' };
   const bounded = Math.min(2048 * MiB, Math.max(64 * MiB, bytes));
-  if (bounded > ceiling) return { bytes: Math.floor(ceiling), from: `this browser's storage quota leaves only ${formatMiB(ceiling - (report.heldBytes ?? 0))} free`, storageLimited: true };
+  if (bounded > ceiling) return { bytes: Math.floor(ceiling), from: `this browser's storage quota leaves only ${formatBytes(ceiling - (report.heldBytes ?? 0))} free`, storageLimited: true };
   return { bytes: Math.round(bounded), from: `${parts.join(', ')}; 64 MiB to 2 GiB` };
-}
-
-function formatMiB(bytes: number): string {
-  const MiB = 1024 * 1024;
-  return bytes >= 10 * MiB ? `${Math.round(bytes / MiB)} MiB` : `${(bytes / MiB).toFixed(2)} MiB`;
 }
 
 /** What one device tells the room about itself. */

@@ -2,6 +2,7 @@
  * This device's replicas: the verified copies it holds (IndexedDB, keyed by content hash), the
  * ones it is fetching, and the budget it offers the room. Orders from the coordinator land here.
  */
+import { formatBytes } from '../../core/format.js';
 import type { Manifest } from '../../core/onnx/manifest.js';
 import { OFFLOADING } from '../../core/policy.js';
 import type { MessageOf } from '../../core/protocol.js';
@@ -10,8 +11,6 @@ import type { EventKind, OffloadView } from '../../core/views.js';
 import { StorageFullError, type ReplicaStore } from '../../store/replicas.js';
 import type { SettingsStore } from '../../store/settings.js';
 import { ReplicaFetch } from './replica-fetch.js';
-
-const mib = (bytes: number) => `${(bytes / 1048576).toFixed(bytes < 10 * 1048576 ? 2 : 0)} MiB`;
 
 export interface CopiesDeps {
   /** this device's id: never a source of its own fetches */
@@ -68,8 +67,7 @@ export class LocalCopies {
       }
     }
     // no manifest yet: the copies held are not the room model's, so they count as the browser's usage
-    const def = userBudget ? null : await this.deps.budgetDefault(0);
-    this.budget = userBudget ? { bytes: userBudget, from: 'set on this device', user: true } : { ...def!, user: false };
+    this.budget = userBudget ? { bytes: userBudget, from: 'set on this device', user: true } : { ...(await this.deps.budgetDefault(0)), user: false };
     this.lastQuotaCheck = this.deps.mono();
     const n = this.holds.size;
     if (n) this.deps.log('copy-added', null, `${n} verified cop${n === 1 ? 'y' : 'ies'} (${(bytes / 1024).toFixed(0)} KiB) loaded from this browser's storage in ${Math.round(this.deps.mono() - t0)} ms; nothing downloaded`);
@@ -175,7 +173,7 @@ export class LocalCopies {
     const used = usedBytes(this.deps.manifest(), this.holds);
     this.budget = { bytes: used, from: 'the browser refused to store more', user: false, storageLimited: true };
     this.refused = true;
-    this.deps.log('storage', null, `the browser refused to store ${label} (${mib(e.bytes)}): its storage quota is used up. This device now offers only the ${mib(used)} it holds, and the room places that copy elsewhere`);
+    this.deps.log('storage', null, `the browser refused to store ${label} (${formatBytes(e.bytes)}): its storage quota is used up. This device now offers only the ${formatBytes(used)} it holds, and the room places that copy elsewhere`);
     this.deps.changed();
   }
 
@@ -199,7 +197,7 @@ export class LocalCopies {
       if (Math.abs(def.bytes - before.bytes) <= Math.max(64 * 1024, before.bytes * 0.02)) return;
       this.budget = { ...def, user: false };
       if (def.bytes < before.bytes * 0.9 || before.storageLimited !== def.storageLimited) {
-        this.deps.log('storage', null, `this device now offers ${mib(def.bytes)} rather than ${mib(before.bytes)}: ${def.from}`);
+        this.deps.log('storage', null, `this device now offers ${formatBytes(def.bytes)} rather than ${formatBytes(before.bytes)}: ${def.from}`);
       }
       this.deps.changed();
     }, () => {
@@ -221,7 +219,7 @@ export class LocalCopies {
     await this.settings.saveBudget(bytes);
     this.refused = false;
     this.budget = bytes === null ? { ...(await this.deps.budgetDefault(usedBytes(this.deps.manifest(), this.holds))), user: false } : { bytes, from: 'set on this device', user: true };
-    this.deps.log('storage', null, `replica budget is now ${mib(this.budget.bytes)} (${this.budget.from})`);
+    this.deps.log('storage', null, `replica budget is now ${formatBytes(this.budget.bytes)} (${this.budget.from})`);
     this.deps.changed();
     this.deps.announce();
   }
