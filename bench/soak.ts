@@ -28,7 +28,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from '@playwri
 import { CHROMIUM_ARGS } from '../playwright.config.js';
 import { makeNetns, type Netns } from '../e2e/netns.js';
 import { MODEL, referencePredictions } from '../e2e/reference.js';
-import { HeapReader } from './lib/heap.js';
+import { HeapReader, heapGrowth, type HeapSummary } from './lib/heap.js';
 import { drop, meshUp, snapshot, until } from './lib/room.js';
 import { saveResult } from './lib/results.js';
 import { serveOne } from './lib/server.js';
@@ -71,6 +71,9 @@ interface Dev {
 interface Fault { minute: number; kind: FaultKind; target: string | null; detail: string; from: number; to: number; meshBackMs: number | null }
 interface Segment { endedAt: number; sent: number; answered: number; lost: number; wrong: number; reissued: number; p50: number; p99: number }
 interface MeshEvent { observer: string; at: number; kind: string; deviceId: string | null; detail: string }
+/** a measurement that paused a device (a heap snapshot): failures of it or by it then are not the room's */
+interface Pause { device: string; from: number; to: number; why: string }
+interface Snapshots { device: string; fromMinute: number; toMinute: number; before: HeapSummary; after: HeapSummary }
 
 const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, Math.max(0, ms)));
 const t0 = Date.now();
@@ -122,6 +125,8 @@ async function main(): Promise<void> {
   const segments: Segment[] = [];
   const heap: { at: number; device: string; bytes: number }[] = [];
   const seen = new Map<string, MeshEvent>();
+  const pauses: Pause[] = [];
+  let snaps: Snapshots | null = null;
   let stopping = false;
   try {
     // an address that is not localhost is no secure context over plain HTTP: the room key's HMAC needs one
@@ -162,12 +167,26 @@ async function main(): Promise<void> {
 
     const collectEvents = async () => {
       for (const d of live()) {
-        const evs = await d.page.evaluate(() => window.frimDebug?.snapshot()?.events ?? []).catch(() => []);
+        // read once: a fault may close and clear the page while an earlier device is read
+        const page = d.page;
+        const evs = await page.evaluate(() => window.frimDebug?.snapshot()?.events ?? []).catch(() => []);
         for (const e of evs) seen.set(`${d.id}|${e.at}|${e.kind}|${e.deviceId}|${e.detail}`, { observer: d.id, at: e.at, kind: e.kind, deviceId: e.deviceId, detail: e.detail });
       }
     };
     const readers = new Map<Browser, HeapReader>();
     for (const b of browsers) readers.set(b, await HeapReader.of(b));
+    // the requester's heap by kind, a quarter into the run and at its end: where growth went
+    const snapAt = MINUTES >= 10 ? started + Math.max(5, Math.round(MINUTES / 4)) * 60_000 : null;
+    const mid: { snap: { at: number; summary: HeapSummary } | null } = { snap: null };
+    const snapRequester = async (): Promise<HeapSummary | null> => {
+      const from = since();
+      const summary = await readers.get(requester.browser)!.summary(requester.contextId).catch((e: Error) => {
+        console.log(`${stamp()}  heap snapshot of ${requester.name} failed: ${e.message}`);
+        return null;
+      });
+      pauses.push({ device: requester.id, from, to: since(), why: 'heap snapshot' });
+      return summary;
+    };
     const sampleHeap = async () => {
       for (const b of browsers) {
         const used = await readers.get(b)!.usedByContext().catch(() => new Map<string, number>());
@@ -204,6 +223,10 @@ async function main(): Promise<void> {
         if (since() - lastHeap >= 60_000) {
           lastHeap = since();
           await sampleHeap();
+        }
+        if (snapAt !== null && !mid.snap && since() >= snapAt && !stopping) {
+          const summary = await snapRequester();
+          if (summary) mid.snap = { at: since(), summary };
         }
         await sleep(5000);
       }
@@ -291,7 +314,11 @@ async function main(): Promise<void> {
     await collectEvents();
     await sampleHeap();
     await watch;
-    report(devices, requester, faults, segments, heap, [...seen.values()], !!netns, started, aborted);
+    if (mid.snap) {
+      const end = await snapRequester();
+      if (end) snaps = { device: requester.name, fromMinute: Math.round((mid.snap.at - started) / 60_000), toMinute: Math.round((since() - started) / 60_000), before: mid.snap.summary, after: end };
+    }
+    report(devices, requester, faults, segments, heap, [...seen.values()], !!netns, started, aborted, pauses, snaps);
   } finally {
     stopping = true;
     for (const b of browsers) await b.close().catch(() => undefined);
@@ -300,20 +327,31 @@ async function main(): Promise<void> {
   }
 }
 
-function report(devices: Dev[], requester: Dev, faults: Fault[], segments: Segment[], heap: { at: number; device: string; bytes: number }[], events: MeshEvent[], withNetns: boolean, started: number, aborted: string | null): void {
+function report(devices: Dev[], requester: Dev, faults: Fault[], segments: Segment[], heap: { at: number; device: string; bytes: number }[], events: MeshEvent[], withNetns: boolean, started: number, aborted: string | null, pauses: Pause[], snaps: Snapshots | null): void {
   const name = (id: string | null) => devices.find((d) => d.id === id)?.name ?? id ?? '?';
   const epochOf = (ms: number) => t0 + ms;
   // a failure is excused when the failed device, or the one that declared it, had a fault of its own shortly before
-  const excused = (e: MeshEvent) => faults.some((f) => f.target !== null && (f.target === e.deviceId || f.target === e.observer) && e.at >= epochOf(f.from) - 1000 && e.at <= epochOf(f.to) + EXCUSE_MS);
+  const excused = (e: MeshEvent) =>
+    faults.some((f) => f.target !== null && (f.target === e.deviceId || f.target === e.observer) && e.at >= epochOf(f.from) - 1000 && e.at <= epochOf(f.to) + EXCUSE_MS) ||
+    pauses.some((p) => (p.device === e.deviceId || p.device === e.observer) && e.at >= epochOf(p.from) - 1000 && e.at <= epochOf(p.to) + 10_000);
+  // what every device logged around a false failure: whose tab or worker stalled, how soon it recovered
+  const around = (e: MeshEvent) => events
+    .filter((x) => x.at >= e.at - 5000 && x.at <= e.at + 5000 && x.kind !== 'dropped')
+    .sort((a, b) => a.at - b.at)
+    .slice(0, 40)
+    .map((x) => `${((x.at - e.at) / 1000).toFixed(2)} s ${name(x.observer)}: ${x.kind}${x.deviceId ? ` ${name(x.deviceId)}` : ''} ${x.detail}`);
   const failures = events.filter((e) => e.kind === 'failed');
   const falseFailures = failures.filter((e) => !excused(e));
   const total = segments.reduce((a, s) => ({ answered: a.answered + s.answered, lost: a.lost + s.lost, wrong: a.wrong + s.wrong, sent: a.sent + s.sent }), { answered: 0, lost: 0, wrong: 0, sent: 0 });
   const minuteOf = (ms: number) => Math.max(0, Math.ceil((ms - started) / 60_000));
-  // heap growth per device: from minute 5 (or a minute after its last restart) to its last sample
+  // heap growth per device: from its fifth minute (of the run, or after its last restart) to its
+  // last sample, judged only over a window of a quarter of the run or more (a fresh device's
+  // bounded tables fill in its first minutes; a short window is a fill, not a trend)
+  const minWindow = Math.max(3, MINUTES / 4) * 60_000;
   const growth = devices.map((d) => {
-    const from = Math.max(started + 5 * 60_000, (d.restarts.at(-1) ?? 0) + 60_000);
+    const from = Math.max(started, d.restarts.at(-1) ?? 0) + 5 * 60_000;
     const xs = heap.filter((h) => h.device === d.name && h.at >= from);
-    if (xs.length < 2) return { device: d.name, from: null, to: null, growth: null };
+    if (xs.length < 2 || xs.at(-1)!.at - xs[0].at < minWindow) return { device: d.name, from: null, to: null, growth: null, why: `restarted at minute ${minuteOf(d.restarts.at(-1) ?? 0)}: under ${minWindow / 60_000} min left to judge` };
     return { device: d.name, from: xs[0].bytes, to: xs.at(-1)!.bytes, growth: xs.at(-1)!.bytes / xs[0].bytes - 1, fromMinute: minuteOf(xs[0].at), toMinute: minuteOf(xs.at(-1)!.at) };
   });
   const gateHeap = MINUTES >= 10;
@@ -323,10 +361,18 @@ function report(devices: Dev[], requester: Dev, faults: Fault[], segments: Segme
     { goal: '0 lost', ok: total.lost === 0, value: total.lost },
     { goal: '0 wrong answers', ok: total.wrong === 0, value: total.wrong },
     { goal: '0 false failures', ok: falseFailures.length === 0, value: falseFailures.length },
-    { goal: `heap growth < 10 % after minute 5${gateHeap ? '' : ' (not judged under 10 minutes)'}`, ok: !gateHeap || heapOk, value: growth.map((g) => `${g.device} ${g.growth === null ? 'n/a' : `${(100 * g.growth).toFixed(1)} %`}`).join(', ') },
+    { goal: `heap growth < 10 % after a device's fifth minute, over ${minWindow / 60_000} min or more${gateHeap ? '' : ' (not judged under 10 minutes)'}`, ok: !gateHeap || heapOk, value: growth.map((g) => `${g.device} ${g.growth === null ? 'n/a' : `${(100 * g.growth).toFixed(1)} %`}`).join(', ') },
   ];
   console.log(`\nchaos soak, ${MINUTES} min, seed ${SEED}${withNetns ? '' : ' (no network namespace: no network fault)'}: ${total.answered}/${total.sent} answered, ${total.lost} lost, ${total.wrong} wrong; ${faults.length} faults (${[...new Set(faults.map((f) => f.kind))].map((k) => `${faults.filter((f) => f.kind === k).length} ${k}`).join(', ')}); ${failures.length} failures declared, ${falseFailures.length} false`);
-  for (const e of falseFailures) console.log(`  false failure: ${name(e.observer)} declared ${name(e.deviceId)} failed at ${((e.at - t0) / 60_000).toFixed(2)} min: ${e.detail}`);
+  for (const e of falseFailures) {
+    console.log(`  false failure: ${name(e.observer)} declared ${name(e.deviceId)} failed at ${((e.at - t0) / 60_000).toFixed(2)} min: ${e.detail}`);
+    for (const line of around(e)) console.log(`      ${line}`);
+  }
+  const grew = snaps ? heapGrowth(snaps.before, snaps.after) : [];
+  if (snaps) {
+    console.log(`  ${snaps.device}'s heap from minute ${snaps.fromMinute} to ${snaps.toMinute}, by kind (growth, bytes and count):`);
+    for (const g of grew.slice(0, 12)) console.log(`      ${g.bytes >= 0 ? '+' : ''}${g.bytes} B  ${g.count >= 0 ? '+' : ''}${g.count}  ${g.kind}`);
+  }
   for (const g of goals) console.log(`  ${g.ok ? 'met    ' : 'NOT met'}  ${g.goal}: ${g.value}`);
   const errors = devices.flatMap((d) => d.errors.map((e) => `${d.name}: ${e}`));
   for (const e of errors) console.log(`  page error ${e}`);
@@ -337,7 +383,8 @@ function report(devices: Dev[], requester: Dev, faults: Fault[], segments: Segme
     devices: devices.map((d) => ({ name: d.name, id: d.id, restartsMin: d.restarts.map((r) => +(r / 60_000).toFixed(2)) })),
     totals: { ...total, failures: failures.length, falseFailures: falseFailures.length, pageErrors: errors.length },
     goals, heapGrowth: growth, faults, segments, heap,
-    falseFailures: falseFailures.map((e) => ({ observer: name(e.observer), device: name(e.deviceId), minute: (e.at - t0) / 60_000, detail: e.detail })),
+    falseFailures: falseFailures.map((e) => ({ observer: name(e.observer), device: name(e.deviceId), minute: (e.at - t0) / 60_000, detail: e.detail, around: around(e) })),
+    pauses, heapByKind: snaps ? { device: snaps.device, fromMinute: snaps.fromMinute, toMinute: snaps.toMinute, grew } : null,
   });
   mkdirSync('bench/results/charts', { recursive: true });
   const x = (ms: number) => +((ms - started) / 60_000).toFixed(2);

@@ -12,7 +12,7 @@ import type { TensorType } from './tensors.js';
 import type { Manifest } from './onnx/manifest.js';
 import { SIGNALLING_STATES, WORKER_KINDS, type DeviceSnapshot } from './views.js';
 
-export const WORKER_PROTOCOL = 8;
+export const WORKER_PROTOCOL = 9;
 /** the `dropped` reason for frames over a peer's rate limit (counted apart: that peer is flooding) */
 export const RATE_LIMITED = 'over the rate limit';
 
@@ -63,6 +63,8 @@ export const TAB_MESSAGES = {
     /** browser and system, as the user agent says ("Chrome on Linux") */
     platform: str, backend, backendDetail: str, workerKind },
   'tab-pong': {},
+  /** the leader tab sent the heartbeat round a `tick` asked for (its lag is this device's own silence) */
+  ticked: {},
   leaving: {},
   'link-up': { deviceId: str, peerId: str, name: deviceName, backend },
   /** a verified peer told us its new name */

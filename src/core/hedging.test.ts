@@ -39,6 +39,22 @@ describe('duplicate suppression', () => {
     expect(s.first('r2', 0)).toBe(false);
     expect(s.first('r1', 0)).toBe(true);
   });
+
+  it('forgets what is older than its age bound, so a steady stream holds rate x age entries', () => {
+    const s = new SeenResults(8192, 120_000);
+    // 12 pairs a second for an hour
+    let peak = 0;
+    for (let t = 0; t < 3_600_000; t += 1000 / 12) {
+      expect(s.first(`r${t}`, 0, t)).toBe(true);
+      peak = Math.max(peak, s.size);
+    }
+    expect(peak).toBeLessThanOrEqual(12 * 120 + 1);
+    expect(s.size).toBeGreaterThanOrEqual(12 * 120 - 1);
+    // a duplicate within the bound is still dropped, one past it is taken again
+    s.first('late', 1, 3_600_000);
+    expect(s.first('late', 1, 3_600_000 + 119_000)).toBe(false);
+    expect(s.first('late', 1, 3_600_000 + 121_000)).toBe(true);
+  });
 });
 
 describe('request tracking', () => {

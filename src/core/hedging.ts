@@ -48,25 +48,46 @@ export class StageTimes {
   }
 }
 
-/** Remembers which (request, stage) results were taken, so the slower copy's result is dropped. Bounded. */
+/**
+ * Remembers which (request, stage) results were taken, so the slower copy's result is dropped.
+ * Bounded in count and in age: a duplicate comes from the twin copy or a retransmission within
+ * seconds, so at a steady request rate the memory is that rate times `maxAgeMs`, flat within
+ * minutes, rather than `capacity` entries filled over the better part of an hour.
+ */
 export class SeenResults {
   private readonly seen = new Set<string>();
-  private readonly order: string[] = [];
+  /** keys in the order they were first seen, with when; `head` is the oldest still remembered */
+  private order: { key: string; at: number }[] = [];
+  private head = 0;
 
-  constructor(private readonly capacity = 4096) {}
+  constructor(private readonly capacity = 4096, private readonly maxAgeMs = Infinity) {}
+
+  get size(): number {
+    return this.seen.size;
+  }
 
   has(requestId: string, stage: number): boolean {
     return this.seen.has(`${requestId}#${stage}`);
   }
 
-  /** true the first time a result for (request, stage) arrives, false for every duplicate */
-  first(requestId: string, stage: number): boolean {
-    const k = `${requestId}#${stage}`;
-    if (this.seen.has(k)) return false;
-    this.seen.add(k);
-    this.order.push(k);
-    if (this.order.length > this.capacity) this.seen.delete(this.order.shift()!);
+  /** true the first time a result for (request, stage) arrives, false for every duplicate; `now` in ms */
+  first(requestId: string, stage: number, now = 0): boolean {
+    this.forget(now);
+    const key = `${requestId}#${stage}`;
+    if (this.seen.has(key)) return false;
+    this.seen.add(key);
+    this.order.push({ key, at: now });
+    if (this.seen.size > this.capacity) this.seen.delete(this.order[this.head++].key);
     return true;
+  }
+
+  private forget(now: number): void {
+    while (this.head < this.order.length && now - this.order[this.head].at > this.maxAgeMs) this.seen.delete(this.order[this.head++].key);
+    // compact once the forgotten prefix is half the array, so it never grows past twice what is remembered
+    if (this.head > 64 && this.head * 2 > this.order.length) {
+      this.order = this.order.slice(this.head);
+      this.head = 0;
+    }
   }
 }
 

@@ -95,8 +95,13 @@ export const STAGE_QUEUE = Object.freeze({
   assemblingBytesPerPeer: 256 * 1024 * 1024,
   /** a stage whose activations stopped arriving this long ago is dropped half-assembled */
   assemblyTimeoutMs: 10_000,
-  /** (request, stage) pairs remembered as taken or finished, so duplicates are dropped */
+  /**
+   * (request, stage) pairs remembered as taken or finished, so duplicates are dropped: at most this
+   * many, each for at most `rememberedMs` (a twin's copy or a retransmission comes within seconds;
+   * at 3 requests/s of 4 stages the count alone took 11 minutes to fill, and the soak read that as heap growth)
+   */
   remembered: 8192,
+  rememberedMs: 120_000,
 });
 
 /** Redundancy adaptation (FRIM 4.2, Algorithm 1) and the announcements it decides from. */
@@ -164,3 +169,12 @@ export const REMEMBERED_DEVICES = 256;
  * 2.5 s) and prove the room key. Past it, silence counts from the last heartbeat as ever.
  */
 export const HANDOVER_GRACE_MS = 6000;
+
+/**
+ * The leader tab confirms every heartbeat round it is asked for. A round confirmed later than
+ * `excusedMs` means the tab (its main thread starved by a flood or a busy machine) sent no pings
+ * and read no pongs for that long: no peer is judged meanwhile and the whole lag is excused. The
+ * 60-minute soak saw two devices declare a third failed after 750 ms of silence as a flood began.
+ * Stalls from `loggedMs` on are written to the event log.
+ */
+export const TAB_LAG = Object.freeze({ excusedMs: 150, loggedMs: 250 });

@@ -138,6 +138,7 @@ export class DeviceClient extends EventTarget {
         return;
       case 'tick':
         this.mesh?.heartbeat();
+        this.post({ kind: 'ticked' });
         return;
       case 'tab-ping':
         this.post({ kind: 'tab-pong' });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DETECTOR } from '../core/detector.js';
-import { CUT_OFF, HANDOVER_GRACE_MS, OFFLOADING, REMEMBERED_DEVICES } from '../core/policy.js';
+import { CUT_OFF, HANDOVER_GRACE_MS, OFFLOADING, REMEMBERED_DEVICES, TAB_LAG } from '../core/policy.js';
 import { RATE_LIMITED } from '../core/device-protocol.js';
 import { DeviceState } from './device-state.js';
 
@@ -30,6 +30,50 @@ describe('DeviceState', () => {
     expect(kinds).toEqual(['joined', 'suspected', 'failed', 'recovered']);
     expect(snap(state).peers[0].failures).toBe(1);
     expect(snap(state).series.bbbbbbbbbbbb.rtt.length).toBe(11);
+  });
+
+  it('judges no peer while its own leader tab is late with a heartbeat round, and excuses the whole lag', () => {
+    const { state, advance, now } = setup();
+    state.linkUp('bbbbbbbbbbbb', 'Laptop', 'wasm');
+    // a warm, quiet link: T at its floor of one interval, failed after T + 2h = 750 ms of silence
+    for (let i = 0; i < 100; i++) { advance(250); state.tickSent(); advance(1); state.tickAnswered(); state.rtt('bbbbbbbbbbbb', 2); advance(-1); }
+    expect(snap(state).peers[0].thresholdMs).toBe(DEFAULT_DETECTOR.heartbeatMs);
+    const lastReply = now();
+    // the tab starves for 900 ms: the round asked at 250 ms is confirmed only at 1150 ms
+    advance(250);
+    state.tickSent();
+    for (let i = 0; i < 9; i++) {
+      advance(100);
+      expect(state.check()).toBe(false);
+      if (state.deaf(now())) expect(state.nextCheckAt()).toBeGreaterThan(now());
+    }
+    expect(now() - lastReply).toBe(1150);
+    expect(snap(state).peers[0].status).toBe('alive');
+    state.tickAnswered();
+    expect(snap(state).events.at(-1)?.detail).toBe("this device's tab that holds its connections stalled for 900 ms; peers' silence over that gap is not held against them");
+    // the silence now counts from 900 ms later: the pongs read after the stall keep it alive
+    state.rtt('bbbbbbbbbbbb', 2);
+    expect(state.check()).toBe(false);
+    // a peer that really died meanwhile is still declared, only the stall later
+    advance(state.nextCheckAt() - now() + 1);
+    expect(state.check()).toBe(true);
+    advance(state.nextCheckAt() - now() + 1);
+    expect(state.check()).toBe(true);
+    expect(snap(state).peers[0].status).toBe('failed');
+  });
+
+  it('excuses short tab lags quietly and forgets a round asked of a leader tab that left', () => {
+    const { state, advance } = setup();
+    state.linkUp('bbbbbbbbbbbb', 'Laptop', 'wasm');
+    state.tickSent();
+    advance(TAB_LAG.excusedMs + 10);
+    expect(state.deaf(TAB_LAG.excusedMs + 10)).toBe(true);
+    state.tickAnswered();
+    expect(snap(state).events.map((e) => e.kind)).toEqual(['joined']);
+    state.tickSent();
+    advance(5000);
+    state.tickForgotten();
+    expect(state.deaf(5000 + TAB_LAG.excusedMs + 10)).toBe(false);
   });
 
   it('does not suspect a peer while another of its tabs takes its connections over, and counts silence from the new link', () => {

@@ -5,7 +5,7 @@
  */
 import { availability } from '../core/availability.js';
 import { FailureDetector, type DetectorConfig, type Transition } from '../core/detector.js';
-import { CUT_OFF, HANDOVER_GRACE_MS, OFFLOADING, REMEMBERED_DEVICES } from '../core/policy.js';
+import { CUT_OFF, HANDOVER_GRACE_MS, OFFLOADING, REMEMBERED_DEVICES, TAB_LAG } from '../core/policy.js';
 import type { Backend } from '../core/protocol.js';
 import { RATE_LIMITED } from '../core/device-protocol.js';
 import { seedFromString } from '../core/rng.js';
@@ -56,6 +56,8 @@ export class DeviceState {
   private readonly events: MeshEvent[] = [];
   private eventSeq = 0;
   private droppedTotal = 0;
+  /** when the oldest tick the leader tab has not confirmed was sent (monotonic), or null */
+  private tickAwaited: number | null = null;
   /** the log line each kind of drop went to last (bounded: entries older than DROP_LINE_MS go) */
   private readonly dropLines = new Map<string, { event: MeshEvent; count: number; head: string }>();
   /** set whenever something the dashboard shows has changed */
@@ -175,6 +177,7 @@ export class DeviceState {
   /** Runs every detector's silence check; returns true when some status changed. */
   check(): boolean {
     const now = this.clock.mono();
+    if (this.deaf(now)) return false;
     let changed = false;
     for (const rec of this.peers.values()) {
       if (!rec.detector || this.inHandover(rec, now)) continue;
@@ -187,9 +190,36 @@ export class DeviceState {
   }
 
   /** This device could not send heartbeats for `ms` (its worker stalled): excuse every peer's silence over that gap. */
-  excuse(ms: number): void {
+  excuse(ms: number, who = "this device's worker"): void {
     for (const rec of this.peers.values()) rec.detector?.excuse(ms);
-    this.log('leader', null, `this device's worker stalled for ${Math.round(ms)} ms; peers' silence over that gap is not held against them`);
+    if (ms >= TAB_LAG.loggedMs) this.log('leader', null, `${who} stalled for ${Math.round(ms)} ms; peers' silence over that gap is not held against them`);
+  }
+
+  /**
+   * The leader tab was asked to ping now. Until it confirms, it neither sent the pings nor
+   * read the pongs: a tab starved for most of a second (a flood, a busy machine) is this device
+   * not listening, and the silence it hears is its own, not its peers'.
+   */
+  tickSent(): void {
+    this.tickAwaited ??= this.clock.mono();
+  }
+
+  /** The leader tab confirmed the pings asked of it: a lag past TAB_LAG.excusedMs is excused. */
+  tickAnswered(): void {
+    if (this.tickAwaited === null) return;
+    const lag = this.clock.mono() - this.tickAwaited;
+    this.tickAwaited = null;
+    if (lag > TAB_LAG.excusedMs) this.excuse(lag, "this device's tab that holds its connections");
+  }
+
+  /** The leader tab is gone: nothing is awaited from it any more. */
+  tickForgotten(): void {
+    this.tickAwaited = null;
+  }
+
+  /** Whether the leader tab is late confirming its pings at `now` (no peer is judged meanwhile). */
+  deaf(now: number): boolean {
+    return this.tickAwaited !== null && now - this.tickAwaited > TAB_LAG.excusedMs;
   }
 
   /** Earliest monotonic time at which `check` can change anything. */
@@ -198,6 +228,9 @@ export class DeviceState {
     for (const rec of this.peers.values()) {
       if (rec.detector) next = Math.min(next, rec.handoverAt !== null ? rec.handoverAt + HANDOVER_GRACE_MS : rec.detector.nextCheckAt());
     }
+    // while the leader tab is deaf, look again in a heartbeat interval (its answer triggers a check too)
+    const now = this.clock.mono();
+    if (Number.isFinite(next) && this.deaf(now)) next = Math.max(next, now + this.detectorConfig.heartbeatMs);
     return next;
   }
 

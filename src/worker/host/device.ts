@@ -56,6 +56,7 @@ export class Device {
         this.publish(true);
       },
       leaderLeft: () => {
+        this.state.tickForgotten();
         this.compute.failAll('the tab running it closed');
         // its sessions went with it; the next leader reports its own as it loads them
         this.offloader.setSessions({}, []);
@@ -112,7 +113,10 @@ export class Device {
   /** The heartbeat clock's beat: offloading, inference and the leader's warm-up move on. */
   tick(): void {
     const leader = this.tabs.leader;
-    if (leader) leader.port.post({ kind: 'tick' });
+    if (leader) {
+      this.state.tickSent();
+      leader.port.post({ kind: 'tick' });
+    }
     this.offloader.tick();
     this.inference.tick();
     this.compute.warm(this.offloader.serving());
@@ -124,6 +128,9 @@ export class Device {
     const state = this.state;
     switch (msg.kind) {
       case 'tab-pong':
+        return;
+      case 'ticked':
+        if (fromLeader) state.tickAnswered();
         return;
       case 'leaving':
         return this.tabs.drop(tab);

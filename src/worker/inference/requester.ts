@@ -198,7 +198,11 @@ export class Requester {
     this.results.delete(i);
     this.tracker.finish(String(i));
     if (i >= 0) this.open--;
-    if (L.probe) this.requests.delete(i);
+    else {
+      // a warm-up or a user's own image is nobody's record once it is done: nothing of it stays
+      this.requests.delete(i);
+      for (const [req, j] of this.attemptOf) if (j === i) this.attemptOf.delete(req);
+    }
   }
 
   private reissue(i: number, why: string): void {

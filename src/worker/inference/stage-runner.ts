@@ -40,9 +40,9 @@ export class StageRunner {
   private readonly assemblingFrom = new Map<string, { stages: number; bytes: number }>();
   private readonly queue: Job[] = [];
   private running: Job | null = null;
-  private readonly accepted = new SeenResults(STAGE_QUEUE.remembered);
+  private readonly accepted = new SeenResults(STAGE_QUEUE.remembered, STAGE_QUEUE.rememberedMs);
   /** (req, stage) some device already finished: a job for it that is still here is dropped */
-  private readonly finished = new SeenResults(STAGE_QUEUE.remembered);
+  private readonly finished = new SeenResults(STAGE_QUEUE.remembered, STAGE_QUEUE.rememberedMs);
   private readonly handedOver = new Map<string, HandOver>();
   ran = 0;
   /** when this device last finished a stage for the room (mono ms) */
@@ -94,7 +94,7 @@ export class StageRunner {
     this.forgetAssembly(id);
     const run = a.first!;
     // a second copy of a stage we already took (a re-send, or two forwarders racing) is dropped
-    if (!this.accepted.first(run.req, run.stage)) return;
+    if (!this.accepted.first(run.req, run.stage, this.ctx.deps.mono())) return;
     const payloadBytes = a.asm.payload();
     const tensors = unpackTensors(a.asm.table, payloadBytes);
     if (typeof tensors === 'string') {
@@ -112,7 +112,7 @@ export class StageRunner {
     if (m.by === this.ctx.self) return;
     const h = this.handedOver.get(m.req);
     if (h && m.stage > h.run.stage) this.handedOver.delete(m.req);
-    this.finished.first(m.req, m.stage);
+    this.finished.first(m.req, m.stage, this.ctx.deps.mono());
     for (const j of [...this.queue, ...(this.running ? [this.running] : [])]) {
       if (j.run.req === m.req && j.run.stage === m.stage && !j.cancelled) {
         j.cancelled = true;
@@ -202,7 +202,7 @@ export class StageRunner {
     const done = (stage: number, next: string[]): Message => ({ type: 'stage-done', req: run.req, stage, by: this.ctx.self, computeMs: result.stageMs[stage - run.stage] ?? result.ms, next });
     const peers = this.ctx.upPeers();
     for (const k of stages) {
-      this.finished.first(run.req, k);
+      this.finished.first(run.req, k, this.ctx.deps.mono());
       this.ctx.hedger.onDone(run.req, k);
       for (const d of peers) if (d !== run.requester || k < last) this.ctx.send(d, done(k, []));
     }
