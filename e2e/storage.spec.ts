@@ -88,7 +88,9 @@ test('a device whose storage quota runs out offers less, says why, and the room 
   await expect(source).toHaveAttribute('data-storage-limited', 'true');
   await expect(source).toContainText('the browser refused to store more');
   const offered = Number(await short.page.getByTestId('budget').getAttribute('data-bytes'));
-  expect(offered).toBeLessThan(150 * KiB);
+  // Chromium enforces a quota against free space it looked up a little earlier, so copies written
+  // side by side may together pass it before one is refused: what is offered is what got stored
+  expect(offered).toBeLessThan(offeredBefore);
   await expect.poll(async () => (await offload(a.page)).devices.find((d) => d.id === short.id)?.budget, { timeout: 20_000 }).toBe(offered);
   // the quota is this device's (its own browser profile), not the origin's everywhere
   for (const d of devices) if (d !== short) await expect(d.page.getByTestId('budget-source')).toHaveAttribute('data-storage-limited', 'false');
