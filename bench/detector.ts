@@ -1,12 +1,13 @@
 /**
- * npm run bench:detector — FRIM 4.1 failure detection, measured on real browsers.
+ * npm run bench:detector — how soon a room knows a device is gone, measured on real browsers.
  *
  * A 4-device room (one Chromium context per device) against a real server. 20 times: wait until
- * every survivor's detector for the oldest device is warm (k windows), close that device's
- * context, and record when each survivor declared it failed and when the same browsers' ICE
- * reported the connection disconnected. Then BENCH_CRASHES more kills by crashing the device's
- * renderers instead (a device that dies without closing anything), where ICE has to notice on its
- * own. Last, 5 minutes of induced heartbeat jitter on every device (log-normal answer delays,
+ * every survivor's detector for the oldest device is warm (k windows), close that device's only
+ * tab (a clean departure: it says so as it goes, issue 15), and record when each survivor logged
+ * it as left, when its data channel closed and when the same browsers' ICE reported the connection
+ * disconnected. Then BENCH_CRASHES more kills by crashing the device's renderers instead (a device
+ * that dies without a word), where FRIM 4.1's heartbeat detector must notice, and ICE on its own.
+ * Last, 5 minutes of induced heartbeat jitter on every device (log-normal answer delays,
  * p99 = 10x median), counting false alarms.
  *
  * Env: BENCH_KILLS (20), BENCH_CRASHES (10), BENCH_JITTER_S (300), BENCH_JITTER_MEDIAN_MS (20), BENCH_PORT (8799),
@@ -74,9 +75,9 @@ async function main(): Promise<void> {
     await waitFor(() => allAlive(devices), 60_000, 'full mesh');
 
     type Mode = 'close' | 'crash';
-    const byMode: Record<Mode, { detect: number[]; ice: number[]; closed: number[]; iceMissing: number; kills: unknown[] }> = {
-      close: { detect: [], ice: [], closed: [], iceMissing: 0, kills: [] },
-      crash: { detect: [], ice: [], closed: [], iceMissing: 0, kills: [] },
+    const byMode: Record<Mode, { detect: number[]; ice: number[]; closed: number[]; iceMissing: number; kills: unknown[]; how: Record<string, number> }> = {
+      close: { detect: [], ice: [], closed: [], iceMissing: 0, kills: [], how: {} },
+      crash: { detect: [], ice: [], closed: [], iceMissing: 0, kills: [], how: {} },
     };
     const plan: Mode[] = [...Array<Mode>(KILLS).fill('close'), ...Array<Mode>(CRASHES).fill('crash')];
     for (const [k, mode] of plan.entries()) {
@@ -93,7 +94,10 @@ async function main(): Promise<void> {
       }, 90_000, 'warm detectors');
       const thresholds = await Promise.all(observers.map((o) => peerAttr(o.page, victim.id, 'data-threshold-ms')));
       const killedAt = Date.now();
-      if (mode === 'close') await victim.context.close();
+      if (mode === 'close') {
+        // the user closes the tab: the page runs its pagehide, as a browser does
+        await victim.page.close({ runBeforeUnload: true });
+      }
       else {
         // a device that dies without a word (battery, out of range): its renderers crash, nothing is closed
         for (const p of victim.context.pages()) void (await victim.context.newCDPSession(p)).send('Page.crash').catch(() => undefined);
@@ -114,7 +118,9 @@ async function main(): Promise<void> {
           await new Promise((r) => setTimeout(r, 250));
           evs = await events(o.page);
         }
-        const failed = evs.find((e) => e.kind === 'failed' && e.deviceId === victim.id && e.at >= killedAt)!;
+        // a departure is known from the device's own word (`left`); a crash only from silence (`failed`)
+        const failed = evs.find((e) => (e.kind === 'failed' || e.kind === 'left') && e.deviceId === victim.id && e.at >= killedAt)!;
+        m.how[failed.kind === 'left' ? failed.detail : `silence (${failed.kind})`] = (m.how[failed.kind === 'left' ? failed.detail : `silence (${failed.kind})`] ?? 0) + 1;
         const ice = evs.find((e) => e.kind === 'ice' && e.deviceId === victim.id && e.at >= killedAt);
         const closed = evs.find((e) => e.kind === 'closed' && e.deviceId === victim.id && e.at >= killedAt);
         m.detect.push(failed.at - killedAt);
@@ -123,13 +129,15 @@ async function main(): Promise<void> {
         if (closed) m.closed.push(closed.at - killedAt);
         perObserver.push({ detectMs: failed.at - killedAt, iceMs: ice ? ice.at - killedAt : null, channelClosedMs: closed ? closed.at - killedAt : null, thresholdMs: Number(thresholds[i]) });
       }
-      if (mode === 'crash') await victim.context.close();
+      await victim.context.close();
       m.kills.push({ kill: k + 1, mode, victim: victim.id, observers: perObserver });
       console.log(`kill ${k + 1}/${plan.length} (${mode}): detection ${perObserver.map((p) => p.detectMs).join(', ')} ms (T ${thresholds.join(', ')}); ICE ${perObserver.map((p) => p.iceMs ?? '–').join(', ')} ms; channel closed ${perObserver.map((p) => p.channelClosedMs ?? '–').join(', ')} ms`);
       devices.push(await open(browser, url));
       await waitFor(() => allAlive(devices), 60_000, 'mesh after replacement');
     }
-    const detections = [...byMode.close.detect, ...byMode.crash.detect];
+    // the heartbeat detector's own figures come from the crashes: a closed tab says it left
+    const detections = byMode.crash.detect;
+    const departures = byMode.close.detect;
 
     // Jitter phase: every device answers heartbeats after a log-normal delay (p99 = 10x median).
     const before = await Promise.all(devices.map((d) => events(d.page)));
@@ -149,7 +157,7 @@ async function main(): Promise<void> {
           const key = `${i}:${e.at}:${e.kind}:${e.deviceId}`;
           if (e.at < since || seen.has(key) || before[i].some((b) => b.at === e.at && b.kind === e.kind)) continue;
           seen.add(key);
-          if (e.kind === 'failed') counts.failed++;
+          if (e.kind === 'failed' || e.kind === 'left') counts.failed++;
           if (e.kind === 'suspected') counts.suspected++;
         }
       }
@@ -161,31 +169,42 @@ async function main(): Promise<void> {
       iceDisconnectedMs: m.ice.length ? summary(m.ice) : null,
       iceNotReported: m.iceMissing,
       channelClosedMs: m.closed.length ? summary(m.closed) : null,
+      knownBy: m.how,
       kills: m.kills,
     });
     const result = {
       bench: 'detector',
       at: new Date().toISOString(),
       config: { devices: 4, contextCloseKills: KILLS, crashKills: CRASHES, heartbeatMs: H, settleMs: SETTLE_MS, jitterSeconds: JITTER_S, jitterMedianMs: JITTER_MEDIAN, jitterP99Ms: 10 * JITTER_MEDIAN },
-      detectionMs: summary(detections),
-      detectionInHeartbeats: { p50: +(quantile(detections, 0.5) / H).toFixed(2), p99: +(quantile(detections, 0.99) / H).toFixed(2) },
-      contextClose: modeSummary(byMode.close),
+      /** crashes: FRIM 4.1's heartbeat detector */
+      detectionMs: detections.length ? summary(detections) : null,
+      detectionInHeartbeats: detections.length ? { p50: +(quantile(detections, 0.5) / H).toFixed(2), p99: +(quantile(detections, 0.99) / H).toFixed(2) } : null,
+      /** closed tabs: the device's own departure */
+      departureMs: departures.length ? summary(departures) : null,
+      tabClose: modeSummary(byMode.close),
       crash: modeSummary(byMode.crash),
       jitter: { falseAlarms: counts.failed, suspicions: counts.suspected, thresholdsAtEndMs: finalThresholds.map(Number) },
-      goal: { detectionP99AtMost3Heartbeats: quantile(detections, 0.99) <= 3 * H, zeroFalseAlarms: counts.failed === 0 },
+      goal: {
+        detectionP99AtMost3Heartbeats: detections.length ? quantile(detections, 0.99) <= 3 * H : null,
+        departureP50AtMost50Ms: departures.length ? quantile(departures, 0.5) <= 50 : null,
+        departureP99AtMost150Ms: departures.length ? quantile(departures, 0.99) <= 150 : null,
+        zeroFalseAlarms: counts.failed === 0,
+      },
     };
     const file = saveResult('detector', result.at, result);
     const row = (name: string, s: { p50: number; p99: number; max: number; n: number } | null) =>
       `${name.padEnd(34)} ${s ? `${String(s.p50).padStart(6)} ${String(s.p99).padStart(6)} ${String(s.max).padStart(6)} ${String(s.n).padStart(4)}` : '   n/a'}`;
     console.log(`\n${'metric (ms after the kill)'.padEnd(34)}    p50    p99    max    n`);
-    console.log(row('FRIM detector, all kills', result.detectionMs));
-    console.log(row('  context closed: detector', result.contextClose.detectionMs));
-    console.log(row('  context closed: data channel', result.contextClose.channelClosedMs));
-    console.log(row('  context closed: ICE', result.contextClose.iceDisconnectedMs));
-    console.log(row('  crashed: detector', result.crash.detectionMs));
+    console.log(row('tab closed: known as left', result.departureMs));
+    console.log(row('  tab closed: data channel', result.tabClose.channelClosedMs));
+    console.log(row('  tab closed: ICE', result.tabClose.iceDisconnectedMs));
+    console.log(row('crashed: FRIM detector', result.detectionMs));
     console.log(row('  crashed: ICE disconnected', result.crash.iceDisconnectedMs));
+    console.log(`how closed tabs were known: ${Object.entries(byMode.close.how).map(([k, n]) => `${n} × ${k}`).join(', ') || 'none'}`);
     console.log(`ICE not reported within 15 s: ${byMode.close.iceMissing} of ${byMode.close.detect.length} closes (the channel closed first), ${byMode.crash.iceMissing} of ${byMode.crash.detect.length} crashes`);
-    console.log(`detection p99 = ${result.detectionInHeartbeats.p99} heartbeat intervals (goal <= 3): ${result.goal.detectionP99AtMost3Heartbeats ? 'met' : 'NOT met'}`);
+    const verdict = (ok: boolean | null) => (ok === null ? 'not measured' : ok ? 'met' : 'NOT met');
+    if (departures.length) console.log(`closed tab known p50 ${Math.round(quantile(departures, 0.5))} ms (goal <= 50): ${verdict(result.goal.departureP50AtMost50Ms)}; p99 ${Math.round(quantile(departures, 0.99))} ms (goal <= 150): ${verdict(result.goal.departureP99AtMost150Ms)}`);
+    console.log(`crash detection p99 = ${result.detectionInHeartbeats?.p99 ?? 'n/a'} heartbeat intervals (goal <= 3): ${verdict(result.goal.detectionP99AtMost3Heartbeats)}`);
     console.log(`jitter ${JITTER_S} s: ${counts.failed} false alarms (goal 0), ${counts.suspected} suspicions cleared by late replies`);
     console.log(`written ${file}`);
   } finally {

@@ -73,6 +73,7 @@ async function phone(browser: Browser, url: string): Promise<Device> {
  * device (its id and the copies in its IndexedDB) rejoins, as a phone whose user returns does.
  */
 async function reopen(d: Device, url: string): Promise<Device> {
+  await d.page.close().catch(() => undefined);
   const page = await d.context.newPage();
   await page.goto(url);
   await page.waitForSelector(`[data-testid=self][data-device-id="${d.id}"]`);
@@ -170,9 +171,14 @@ async function openRoom(browser: Browser, model: string, method: Method): Promis
 }
 
 async function cell(room: Room, parts: number, model: string, method: Method, failed: string[]): Promise<PaperRow> {
-  // the phone's tab closes: its device worker stops with it, as when a phone dies or its user leaves
+  // the phone dies without a word (the paper's crash failures): its renderer crashes, so no
+  // departure is announced and FRIM 4.1's heartbeat detector has to notice; the dead tab is closed
+  // when the phone comes back
   const kill = async () => {
-    for (const name of failed) await room.phones[Number(name.slice(1)) - 1].page.close();
+    for (const name of failed) {
+      const page = room.phones[Number(name.slice(1)) - 1].page;
+      void (await page.context().newCDPSession(page)).send('Page.crash').catch(() => undefined);
+    }
   };
   const t0 = Date.now();
   const v = await stream(room, parts, method, N, failed.length ? kill : undefined);

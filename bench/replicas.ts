@@ -196,7 +196,8 @@ async function restore(browser: Browser) {
     }, 120_000, 'restore', 25).catch((e) => dump(survivors, killedAt, e));
     const restoredSeen = Date.now();
     const logs = await Promise.all(survivors.map((d) => events(d.page)));
-    const detect = Math.min(...logs.flat().filter((e) => e.kind === 'failed' && e.deviceId === victim.id && e.at >= killedAt).map((e) => e.at));
+    // a closed context closes its connections: known as left (issue 15) rather than by silence
+    const detect = Math.min(...logs.flat().filter((e) => (e.kind === 'failed' || e.kind === 'left') && e.deviceId === victim.id && e.at >= killedAt).map((e) => e.at));
     const again = logs.flat().filter((e) => e.kind === 'target' && e.at >= killedAt && /again/.test(e.detail)).map((e) => e.at);
     const restoredAt = again.length ? Math.min(Math.max(...again), restoredSeen) : restoredSeen;
     const after = await Promise.all(survivors.map(async (d) => (await snapshot(d.page)).offload.bytesReceived as number));
@@ -215,7 +216,7 @@ async function restore(browser: Browser) {
   }
   // failures declared for devices nobody killed: heartbeats starved by transfers on this 2-core machine
   const killed = new Set(kills.map((k) => k.victim));
-  const falseList = (await Promise.all(devices.map((d) => events(d.page)))).flat().filter((e) => e.kind === 'failed' && !killed.has(e.deviceId!));
+  const falseList = (await Promise.all(devices.map((d) => events(d.page)))).flat().filter((e) => (e.kind === 'failed' || e.kind === 'left') && !killed.has(e.deviceId!));
   const falseAlarms = falseList.length;
   for (const e of falseList) console.log(`    false failure at +${e.at - phaseStart} ms: ${e.deviceId} ${e.detail}`);
   console.log(`  false failures seen by the last ${devices.length} devices during the phase: ${falseAlarms}`);

@@ -340,7 +340,8 @@ function report(devices: Dev[], requester: Dev, faults: Fault[], segments: Segme
     .sort((a, b) => a.at - b.at)
     .slice(0, 40)
     .map((x) => `${((x.at - e.at) / 1000).toFixed(2)} s ${name(x.observer)}: ${x.kind}${x.deviceId ? ` ${name(x.deviceId)}` : ''} ${x.detail}`);
-  const failures = events.filter((e) => e.kind === 'failed');
+  // a device taken for gone, by its silence or by a departure (its tab closing, or a connection closed from its side)
+  const failures = events.filter((e) => e.kind === 'failed' || e.kind === 'left');
   const falseFailures = failures.filter((e) => !excused(e));
   const total = segments.reduce((a, s) => ({ answered: a.answered + s.answered, lost: a.lost + s.lost, wrong: a.wrong + s.wrong, sent: a.sent + s.sent }), { answered: 0, lost: 0, wrong: 0, sent: 0 });
   const minuteOf = (ms: number) => Math.max(0, Math.ceil((ms - started) / 60_000));

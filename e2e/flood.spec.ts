@@ -75,7 +75,7 @@ test('a device flooding the room is rate-limited, counted and shown, then cut of
 
   // 3. the two others never lost each other; the flooder is back after its cut-off
   for (const [d, o] of [[victim, bystander], [bystander, victim]]) {
-    expect((await events(d.page)).filter((e) => e.deviceId === o.id && (e.kind === 'failed' || e.kind === 'closed')), `${d.id} about ${o.id}`).toEqual([]);
+    expect((await events(d.page)).filter((e) => e.deviceId === o.id && (e.kind === 'failed' || e.kind === 'left' || e.kind === 'closed')), `${d.id} about ${o.id}`).toEqual([]);
   }
   await expectStatus(victim.page, flooder.id, 'alive', 60_000);
   await expectFullMesh(room);

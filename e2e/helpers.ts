@@ -24,8 +24,10 @@ export async function openTab(context: BrowserContext, url: string, errors: stri
   return page;
 }
 
-export async function openDevice(browser: Browser, url: string): Promise<Device> {
+/** `prepare`: runs on the new context before its first page opens (an init script, a permission). */
+export async function openDevice(browser: Browser, url: string, prepare?: (context: BrowserContext) => Promise<void>): Promise<Device> {
   const context = await browser.newContext();
+  await prepare?.(context);
   const errors: string[] = [];
   const page = await openTab(context, url, errors);
   const self = page.getByTestId('self');

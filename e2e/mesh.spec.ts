@@ -24,9 +24,10 @@ test('three devices join through the share link; a closed one turns failed on th
   await expectStatus(a.page, c.id, 'failed', 15_000);
   await expectStatus(b.page, c.id, 'failed', 15_000);
   for (const d of [a, b]) {
-    const failed = (await events(d.page)).find((e) => e.kind === 'failed' && e.deviceId === c.id)!;
-    expect(failed).toBeTruthy();
-    record('detection', `${d.id} declared ${c.id} failed ${failed.at - killedAt} ms after its context closed`);
+    // its connections closed from its side: known as left at once (issue 15), not after its silence
+    const left = (await events(d.page)).find((e) => e.kind === 'left' && e.deviceId === c.id)!;
+    expect(left).toBeTruthy();
+    record('detection', `${d.id} knew ${c.id} left ${left.at - killedAt} ms after its context closed (${left.detail})`);
   }
   // the survivors are untouched
   await expectStatus(a.page, b.id, 'alive');
@@ -61,7 +62,7 @@ test('two tabs of one browser are one device; the follower takes over when the l
   await expect.poll(async () => (await events(other.page)).some((e) => e.deviceId === d.id && (e.kind === 'moved' || e.kind === 'recovered' || e.kind === 'cleared')), { timeout: 10_000 }).toBe(true);
   const seen = (await events(other.page)).filter((e) => e.deviceId === d.id && e.at >= closedAt - 50);
   record('takeover', `follower tab became leader ${tookOverMs} ms after the leader tab closed; the peer logged: ${seen.map((e) => `${e.kind}: ${e.detail}`).join(' | ')}`);
-  expect(seen.filter((e) => e.kind === 'suspected' || e.kind === 'failed')).toEqual([]);
+  expect(seen.filter((e) => e.kind === 'suspected' || e.kind === 'failed' || e.kind === 'left')).toEqual([]);
   expect(seen.map((e) => e.kind)).toContain('moved');
   // still one device on the other side
   await expect(other.page.getByTestId('peer')).toHaveCount(1);
@@ -113,7 +114,7 @@ test('garbage frames from a peer are dropped, counted and shown; the room carrie
   await a.page.waitForTimeout(2000);
   await expectFullMesh([a, b, bad]);
   for (const d of [a, b]) {
-    expect((await events(d.page)).filter((e) => e.kind === 'failed' || e.kind === 'closed')).toEqual([]);
+    expect((await events(d.page)).filter((e) => e.kind === 'failed' || e.kind === 'left' || e.kind === 'closed')).toEqual([]);
     await expect(d.page.getByTestId('error')).toHaveCount(0);
   }
   expect([...a.errors, ...b.errors]).toEqual([]);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { devices, expect, test, type Page } from '@playwright/test';
 import { defaultDeviceName } from '../src/core/device-name.js';
-import { events, expectFullMesh, openDevice, peerRow, withQuery, type Device } from './helpers.js';
+import { events, expectFullMesh, openDevice, peerRow, record, withQuery, type Device } from './helpers.js';
 
 const MODEL = readFileSync('public/models/resnet.onnx');
 /** a phone held upright: 390 CSS px wide, touch, mobile viewport meta honoured */
@@ -67,6 +67,20 @@ test('on a phone-sized touch screen: join a WebGPU laptop\'s room, see it, renam
   // a new name is not a rejoin: the desk logs the rename, and the phone joined once
   const deskEvents = await events(desk.page);
   expect(deskEvents.filter((e) => e.deviceId === phone.id).map((e) => e.kind)).toEqual(['joined', 'renamed']);
+  // a phone that serves the room keeps its screen on when asked, or says why the browser would not
+  const wake = page.getByTestId('wake-lock');
+  await expect(wake).toHaveAttribute('data-state', 'off');
+  await page.getByTestId('wake-lock-switch').tap();
+  await expect(wake).toHaveAttribute('data-state', /^(on|refused)$/);
+  const wakeState = (await wake.getAttribute('data-state'))!;
+  const wakeReason = (await page.getByTestId('wake-lock-reason').textContent())!.trim();
+  record('wake-lock', `headless Chromium on a phone-sized screen: ${wakeState} (${wakeReason})`);
+  if (wakeState === 'refused') expect(wakeReason).toMatch(/^the browser refused: .+/);
+  else {
+    await page.getByTestId('wake-lock-switch').tap();
+    await expect(wake).toHaveAttribute('data-state', 'off');
+  }
+
   // the name is the device's: it survives a reload
   await page.reload();
   await expect(page.getByTestId('self')).toHaveAttribute('data-name', 'Ana’s phone');

@@ -1,5 +1,5 @@
 /** A placed room and a stream of requests through it, as the inference and server e2e drive them. */
-import { expect, type Browser, type Page } from '@playwright/test';
+import { expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { expectFullMesh, openDevice, withQuery, type Device } from './helpers.js';
 import { MODEL, referencePredictions } from './reference.js';
 
@@ -33,12 +33,13 @@ export const QUERY: Record<Backend, string> = { wasm: '?debug=1&backend=wasm', w
  * requester is the device holding the fewest copies (of those in `requesters`, by index). `browser`:
  * one for every device, or one per device.
  */
-export async function placedRoom(browser: Browser | Browser[], backends: Backend[] = ['wasm', 'wasm', 'wasm', 'wasm'], origin = '', requesters?: number[]): Promise<{ devices: Device[]; requester: Device }> {
+export async function placedRoom(browser: Browser | Browser[], backends: Backend[] = ['wasm', 'wasm', 'wasm', 'wasm'], origin = '', requesters?: number[], prepare?: (context: BrowserContext, k: number) => Promise<void>): Promise<{ devices: Device[]; requester: Device }> {
   const browserOf = (k: number) => (Array.isArray(browser) ? browser[k] : browser);
-  const a = await openDevice(browserOf(0), `${origin}/${QUERY[backends[0]]}`);
+  const prep = (k: number) => (prepare ? (c: BrowserContext) => prepare(c, k) : undefined);
+  const a = await openDevice(browserOf(0), `${origin}/${QUERY[backends[0]]}`, prep(0));
   const link = (await a.page.getByTestId('share-link').getAttribute('href'))!;
   const devices = [a];
-  for (const [k, b] of backends.entries()) if (k > 0) devices.push(await openDevice(browserOf(k), withQuery(link, QUERY[b])));
+  for (const [k, b] of backends.entries()) if (k > 0) devices.push(await openDevice(browserOf(k), withQuery(link, QUERY[b]), prep(k)));
   await expectFullMesh(devices);
   // each device computes on what it was opened with, and every other device's table says so
   for (const [k, d] of devices.entries()) {

@@ -51,7 +51,7 @@ test('the signalling server killed mid-stream and back 3 s later: nothing lost, 
     for (const d of devices) {
       const log = await events(d.page);
       // the data channels never noticed: nobody was declared failed, and the log has one line per change, not per attempt
-      expect(log.filter((e) => e.kind === 'failed'), `${d.id}'s log`).toEqual([]);
+      expect(log.filter((e) => e.kind === 'failed' || e.kind === 'left'), `${d.id}'s log`).toEqual([]);
       expect(log.filter((e) => e.kind === 'signalling' && e.detail.startsWith('lost')).length, `${d.id}'s log`).toBe(1);
     }
 

@@ -95,7 +95,7 @@ function paperSection(rows: PaperRow[], charts: string[]): string[] {
 }
 
 interface Quantiles { n?: number; p50?: number; p99?: number }
-interface DetectorJson { config?: { jitterSeconds?: number }; detectionMs?: Quantiles; crash?: { iceDisconnectedMs?: Quantiles | null }; jitter?: { falseAlarms?: number } }
+interface DetectorJson { config?: { jitterSeconds?: number }; detectionMs?: Quantiles | null; departureMs?: Quantiles | null; crash?: { iceDisconnectedMs?: Quantiles | null }; jitter?: { falseAlarms?: number } }
 interface ReplicasJson { throughput?: { ratio?: number; oursMBps?: number }; rejoin?: { replicaRatio?: number }; restore?: { p50?: number } }
 interface Phase { answered?: number; lost?: number; p50?: number | null; p99?: number | null }
 interface SimPolicyJson { answeredFraction: number; bytesMoved: number; copiesMean: number; copiesMin?: number; latencyP50Ms: number | null; latencyP99Ms: number | null }
@@ -108,7 +108,8 @@ function otherSections(steps: Collected['steps'], place: Place): string[] {
   const d = get<DetectorJson>('detector');
   if (d) {
     out.push('## Failure detection (FRIM 4.1)', '', '| measured | value |', '| --- | --- |');
-    out.push(`| a device's death to *failed* at every peer | p50 ${ms(d.detectionMs?.p50)} ms, p99 ${ms(d.detectionMs?.p99)} ms (n = ${d.detectionMs?.n}) |`);
+    out.push(`| a closed tab known as left at every peer (its own word, issue 15) | p50 ${ms(d.departureMs?.p50)} ms, p99 ${ms(d.departureMs?.p99)} ms (n = ${d.departureMs?.n ?? 0}) |`);
+    out.push(`| a crashed device to *failed* at every peer (heartbeat detector) | p50 ${ms(d.detectionMs?.p50)} ms, p99 ${ms(d.detectionMs?.p99)} ms (n = ${d.detectionMs?.n ?? 0}) |`);
     out.push(`| the browser's ICE \`disconnected\` after a crash | p50 ${ms(d.crash?.iceDisconnectedMs?.p50)} ms |`);
     out.push(`| false alarms during ${d.config?.jitterSeconds} s of jitter | ${d.jitter?.falseAlarms ?? '–'} |`, '');
   }

@@ -149,6 +149,17 @@ export class FailureDetector {
     return Infinity;
   }
 
+  /**
+   * The peer left on purpose (it said so, or closed its connection from its side): failed at
+   * once, no silence to wait for. A later reply recovers it as after any failure.
+   */
+  depart(now: number): Transition | null {
+    if (this._status === 'failed') return null;
+    const from = this._status;
+    this._status = 'failed';
+    return { from, to: 'failed', at: now };
+  }
+
   /** Moves alive -> suspected -> failed as silence grows. May return both steps at once. */
   check(now: number): Transition[] {
     const out: Transition[] = [];

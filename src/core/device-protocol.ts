@@ -6,7 +6,8 @@
 import { deviceName } from './device-name.js';
 import { DEVICE_ID_RE } from './ids.js';
 import { mode } from './messages.js';
-import { checkManifest, isRunMs, isTarget } from './room.js';
+import type { BatteryState } from './availability.js';
+import { checkBattery, checkManifest, isRunMs, isTarget } from './room.js';
 import { backend, checked, guard, hash, invalid, isHash, isInvalid, isUint, listOf, oneOf, orNull, parseFields, text, time, type BodyOf, type Fields, type Invalid, type Parse, type Parsed } from './schema.js';
 import type { TensorType } from './tensors.js';
 import type { Manifest } from './onnx/manifest.js';
@@ -71,6 +72,8 @@ export const TAB_MESSAGES = {
   'peer-renamed': { deviceId: str, name: deviceName },
   /** a verified peer's leader tab is closing; another of its tabs takes over its connections */
   'peer-handover': { deviceId: str },
+  /** a verified peer left on purpose: it `said` so, or `closed` its last connection to us while the network was up */
+  'peer-left': { deviceId: str, how: oneOf(['said', 'closed'] as const, 'bad how') },
   /** `cutOff`: this side closed it for flooding, and refuses the device for CUT_OFF.forMs */
   'link-down': { deviceId: str, peerId: str, reason: str, cutOff: oneOf([true, false] as const, 'bad cutOff') },
   /** `at`: when the pong arrived, as performance.timeOrigin + performance.now() in the tab */
@@ -91,6 +94,11 @@ export const TAB_MESSAGES = {
   forget: {},
   /** the user's new name for this device */
   rename: { name: deviceName },
+  /** this device's battery, as the Battery Status API reads it (sent on each change, at most once a second) */
+  battery: { battery: checked<BatteryState>(checkBattery, 'bad battery') },
+  /** the user leaves the room with this device (every tab of it), or comes back */
+  'leave-room': {},
+  'rejoin-room': {},
   /** fetch a replica from these holders in this order (debug API and benchmarks) */
   'fetch-replica': { hash: hash('bad hash'), from: listOf<string>((d) => typeof d === 'string' && d.length <= 256, 64, 'bad holders') },
   /** stream images of the test sample into the room (this device is the requester) */

@@ -61,6 +61,11 @@ export const MESSAGES = {
   info: spec({ code: 6, route: 'link', fields: { name: deviceName, backend } }),
   /** the leader tab is closing and another tab of the same device takes over its connections */
   handover: spec({ code: 23, route: 'link', fields: {} }),
+  /**
+   * the sender's device leaves the room on purpose (its last tab is closing, or its user left):
+   * it names itself, and a receiver takes it only from that device's own verified link
+   */
+  leaving: spec({ code: 24, route: 'link', fields: { deviceId: device('bad deviceId') } }),
   /** ask a holder of a replica (by its SHA-256) for its offer (`chunks` null), or for these chunks */
   'replica-request': spec({ code: 7, route: 'offload', fields: { hash: hash('bad hash'), chunks: orNull(listOf<number>(isUint, 16384, 'bad chunks')) } }),
   /** the file's size and chunking, and the hashes of chunks `first`.. (an offer may take several frames) */

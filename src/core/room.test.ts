@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Manifest } from './onnx/manifest.js';
-import { checkHoldings, checkManifest, defaultBudget, manifestKey, initialSettings, mergeSettings, partitionViews, usedBytes, type DeviceHoldings } from './room.js';
+import { checkBattery, checkHoldings, checkManifest, defaultBudget, manifestKey, initialSettings, mergeSettings, partitionViews, usedBytes, type DeviceHoldings } from './room.js';
 
 const MiB = 1024 * 1024;
 const manifest: Manifest = {
@@ -81,6 +81,20 @@ describe('holdings from a peer', () => {
     expect(checkHoldings({ ...base, sessions: [{ hash: '01'.repeat(32), backend: 'wasm', warm: 'yes' }] })).toBeNull();
     expect(checkHoldings({ ...base, sessions: [{ hash: '01'.repeat(32), backend: 'wasm', ready: true }] })).toBeNull();
     expect(checkHoldings({ ...base, sessions: [{ hash: '01'.repeat(32), backend: 'wasm', warm: true, extra: 1 }] })).toBeNull();
+  });
+
+  it('take a battery reading only in range and without extra fields, and none at all from a device without the API', () => {
+    const ok = { level: 0.05, charging: false, dischargingSec: 900 };
+    expect(checkHoldings({ ...base, sessions: [] })?.battery).toBeUndefined();
+    expect(checkHoldings({ ...base, sessions: [], battery: ok })?.battery).toEqual(ok);
+    expect(checkBattery({ level: 1, charging: true, dischargingSec: null })).toEqual({ level: 1, charging: true, dischargingSec: null });
+    for (const bad of [
+      { ...ok, level: 1.5 }, { ...ok, level: -0.1 }, { ...ok, level: NaN }, { ...ok, level: '5' }, { ...ok, charging: 'no' },
+      { ...ok, dischargingSec: -1 }, { ...ok, dischargingSec: Infinity }, { ...ok, dischargingSec: 1e9 }, { ...ok, extra: 1 }, null, 'full',
+    ]) {
+      expect(checkBattery(bad), JSON.stringify(bad)).toBeNull();
+      expect(checkHoldings({ ...base, sessions: [], battery: bad })).toBeNull();
+    }
   });
 });
 

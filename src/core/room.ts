@@ -13,6 +13,7 @@ import type { Manifest, ManifestVariant, PartitionSpec, TensorSpec } from './onn
 import { modelDependability, partitionDependability } from './availability.js';
 import { hashHex } from './hash.js';
 import type { Backend } from './schema.js';
+import type { BatteryState } from './availability.js';
 
 export const DEFAULT_TARGET = 0.999;
 
@@ -112,6 +113,8 @@ export interface DeviceHoldings {
    * a warm run's time there, once measured
    */
   sessions: { hash: string; backend: Backend; warm?: boolean; ms?: number }[];
+  /** its Battery Status API's reading (absent: no API there, or an older device) */
+  battery?: BatteryState;
 }
 
 export type CellState = 'verified' | 'transferring' | 'missing';
@@ -251,5 +254,22 @@ export function checkHoldings(x: unknown): DeviceHoldings | null {
     if (r.ms !== undefined && !isRunMs(r.ms)) return null;
     sessions.push({ hash: r.hash, backend: r.backend, ...(r.warm !== undefined ? { warm: r.warm as boolean } : {}), ...(r.ms !== undefined ? { ms: r.ms as number } : {}) });
   }
-  return { holds: h.holds as string[], fetching, budget: h.budget, used: h.used, sessions };
+  let battery: BatteryState | undefined;
+  if (h.battery !== undefined) {
+    const b = checkBattery(h.battery);
+    if (!b) return null;
+    battery = b;
+  }
+  return { holds: h.holds as string[], fetching, budget: h.budget, used: h.used, sessions, ...(battery ? { battery } : {}) };
+}
+
+/** A battery reading from outside (a tab, a peer): level in [0, 1], charging, seconds to empty or null; nothing else. */
+export function checkBattery(x: unknown): BatteryState | null {
+  if (typeof x !== 'object' || x === null) return null;
+  const b = x as Record<string, unknown>;
+  if (Object.keys(b).some((k) => k !== 'level' && k !== 'charging' && k !== 'dischargingSec')) return null;
+  if (typeof b.level !== 'number' || !(b.level >= 0 && b.level <= 1) || typeof b.charging !== 'boolean') return null;
+  const t = b.dischargingSec;
+  if (t !== null && (typeof t !== 'number' || !Number.isFinite(t) || t < 0 || t > 30 * 86_400)) return null;
+  return { level: b.level, charging: b.charging, dischargingSec: t };
 }

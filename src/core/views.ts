@@ -2,6 +2,7 @@
 import type { Backend, InferenceMode } from './messages.js';
 import type { VariantKind } from './onnx/variant.js';
 import type { PartitionView } from './room.js';
+import type { BatteryState } from './availability.js';
 
 /**
  * The tab's line to the signalling server: `lost` while it is away (existing connections stay up,
@@ -46,6 +47,8 @@ export interface PeerView {
 
 export type EventKind =
   | 'joined' | 'suspected' | 'cleared' | 'failed' | 'recovered' | 'rejected' | 'dropped'
+  // a peer that left on purpose: failed at once, without waiting for its silence
+  | 'left'
   | 'closed' | 'ice' | 'leader' | 'signalling' | 'renamed'
   // a peer moving its connections to another of its tabs
   | 'handover' | 'moved'
@@ -54,7 +57,9 @@ export type EventKind =
   // distributed inference (FRIM 4.3)
   | 'inference'
   // a partition's compute backend changed on this device (WebGPU failed to load or to run it)
-  | 'backend';
+  | 'backend'
+  // this device's battery crossed into low (its copies go elsewhere) or back out
+  | 'battery';
 
 export interface MeshEvent {
   seq: number;
@@ -82,6 +87,8 @@ export interface DeviceSnapshot {
   workerKind: WorkerKind;
   tabs: number;
   leaderTabId: string | null;
+  /** false once the user chose to leave the room (every tab of this device is out until they rejoin) */
+  inRoom: boolean;
   signalling: SignallingView;
   heartbeatMs: number;
   peers: PeerView[];
@@ -140,6 +147,8 @@ export interface OffloadDevice {
   budget: number;
   used: number;
   availability: number;
+  /** its battery, where its browser has the Battery Status API */
+  battery: BatteryState | null;
 }
 
 export interface TransferView {
@@ -167,7 +176,7 @@ export interface OffloadView {
   devices: OffloadDevice[];
   unmet: { partition: number; reason: string }[];
   /** `storageLimited`: the browser's storage, not a rule of ours, holds it down (its quota is nearly used up, or it refused a write) */
-  budget: { bytes: number; from: string; user: boolean; storageLimited?: boolean };
+  budget: { bytes: number; from: string; user: boolean; storageLimited?: boolean; batteryLow?: boolean };
   used: number;
   bytesReceived: number;
   bytesSent: number;

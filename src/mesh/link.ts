@@ -21,6 +21,8 @@ export interface LinkContext {
   report(msg: TabToWorker): void;
   onVerified(link: Link): void;
   onClosed(link: Link): void;
+  /** whether no other verified link to this link's device is open (a duplicate closing is no departure) */
+  lastLinkTo(link: Link): boolean;
   /** a valid room frame (offloading or inference) from a verified peer, for the device worker */
   onRoomFrame(link: Link, data: ArrayBuffer): void;
 }
@@ -84,7 +86,7 @@ export class Link {
     this.remote = parsePeerId(conn.peer);
     conn.on('open', () => this.onOpen());
     conn.on('data', (d) => this.onFrame(d));
-    conn.on('close', () => this.onClose('channel closed'));
+    conn.on('close', () => this.onClose('channel closed', this.networkUp()));
     conn.on('error', (e) => this.onClose(`channel error: ${e.type}`));
     // Our own listener: PeerJS replaces its handler with a no-op when it tears a connection down.
     conn.peerConnection?.addEventListener('iceconnectionstatechange', () => {
@@ -180,9 +182,17 @@ export class Link {
     }
   }
 
-  private onClose(reason: string): void {
+  /** Whether ICE still had a path to the peer: a channel closed then was closed by the peer's own hand. */
+  private networkUp(): boolean {
+    const ice = this.conn.peerConnection?.iceConnectionState;
+    return ice === 'connected' || ice === 'completed';
+  }
+
+  /** `byPeer`: the peer closed the channel itself while the network was up (it left), not us, a crash or an outage. */
+  private onClose(reason: string, byPeer = false): void {
     if (this.state === 'closed') return;
     const wasVerified = this.state === 'verified';
+    const departed = byPeer && wasVerified && !!this.remote && this.ctx.lastLinkTo(this);
     // while still verified, so the last drops count against the device, not an anonymous peer
     this.reportDrops();
     this.state = 'closed';
@@ -191,6 +201,7 @@ export class Link {
     this.beat?.close();
     clearTimeout(this.timer);
     if (wasVerified && this.remote) this.ctx.report({ kind: 'link-down', deviceId: this.remote.deviceId, peerId: this.peerId, reason, cutOff: this.flooding });
+    if (departed) this.ctx.report({ kind: 'peer-left', deviceId: this.remote!.deviceId, how: 'closed' });
     this.ctx.onClosed(this);
   }
 
@@ -298,6 +309,16 @@ export class Link {
     }
     if (m.type === 'handover') {
       if (this.verified) this.ctx.report({ kind: 'peer-handover', deviceId: this.remote!.deviceId });
+      return;
+    }
+    if (m.type === 'leaving') {
+      if (!this.verified) return this.drop('unverified frame', 'a departure before the room key was proven');
+      // a device speaks only for itself: a departure naming another is a try at evicting it
+      if (m.deviceId !== this.remote!.deviceId) {
+        this.drop('forged departure', `a departure for ${m.deviceId}, sent by ${this.remote!.deviceId}`);
+        return this.judge('bad');
+      }
+      this.ctx.report({ kind: 'peer-left', deviceId: m.deviceId, how: 'said' });
       return;
     }
     if (m.type === 'hello') return void this.onHello(m.deviceId, m.nonce);

@@ -62,6 +62,7 @@ export class Mesh {
       report: opts.report,
       onVerified: (l) => this.onVerified(l),
       onClosed: (l) => this.onClosed(l),
+      lastLinkTo: (l) => !this.verifiedLinks().some((o) => o !== l && o.remote?.deviceId === l.remote?.deviceId),
       onRoomFrame: (l, data) => opts.onRoomFrame(l.remote!.deviceId, data),
     };
   }
@@ -108,13 +109,21 @@ export class Mesh {
     });
   }
 
-  /** `handover`: another tab of this device takes the connections over, and every peer is told so first. */
-  stop(handover = false): void {
+  /**
+   * Gives up the connections. Every peer is told why first: `handover`, another tab of this device
+   * takes them over; `leaving`, the device leaves the room (its last tab closes, or its user left);
+   * `quiet`, nothing (this tab is no longer the leader: another took over while it stalled).
+   */
+  stop(why: 'handover' | 'leaving' | 'quiet' = 'quiet'): void {
     this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
     this.feed?.close();
-    if (handover) for (const l of this.verifiedLinks()) l.send({ type: 'handover' });
-    for (const l of [...this.links]) l.close(handover ? 'another tab of this device takes the connections over' : 'tab gave up the connections');
+    for (const l of this.verifiedLinks()) {
+      if (why === 'handover') l.send({ type: 'handover' });
+      if (why === 'leaving') l.send({ type: 'leaving', deviceId: this.ctx.self.deviceId });
+    }
+    const reason = { handover: 'another tab of this device takes the connections over', leaving: 'this device left the room', quiet: 'tab gave up the connections' }[why];
+    for (const l of [...this.links]) l.close(reason);
     this.peer?.destroy();
   }
 
@@ -173,6 +182,13 @@ export class Mesh {
   private setSignalling(change: Partial<SignallingView>): void {
     this.signalling = { ...this.signalling, ...change };
     this.opts.report({ kind: 'signalling', ...this.signalling });
+  }
+
+  /** Fault switch: tells every verified peer other than `deviceId` that `deviceId` is leaving (a forged departure); returns to how many. */
+  forgeDeparture(deviceId: string): number {
+    const links = this.verifiedLinks().filter((l) => l.remote?.deviceId !== deviceId);
+    for (const l of links) l.send({ type: 'leaving', deviceId });
+    return links.length;
   }
 
   /** Fault switch: floods every verified peer with frames of one kind for `ms` (see flood.ts). */

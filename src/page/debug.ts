@@ -21,6 +21,8 @@ export interface FrimDebug {
   infer(count: number, ratePerSec: number, mode: InferenceMode, path?: string[], batch?: number): void;
   /** send malformed frames to every peer; returns how many went out */
   sendGarbage(): number;
+  /** tell every other peer that device `deviceId` is leaving, as a hostile device would to evict it; returns to how many peers it went */
+  forgeDeparture(deviceId: string): number;
   /** flood every peer with frames of one kind for `ms` (≤ 60 s), as fast as the channels take them or `perSecond` per peer; resolves with how many went out */
   flood(kind: FloodKind, ms: number, perSecond?: number): Promise<number>;
   /** the next `n` WebGPU stage runs on this device hang (default), throw, or run twice at once */
@@ -47,6 +49,7 @@ export function installDebug(client: DeviceClient, backend: BackendInfo): void {
     snapshot: () => client.snapshot,
     infer: (count, ratePerSec, mode, path, batch) => client.infer(count, ratePerSec, mode, path, batch),
     sendGarbage: () => client.mesh?.sendGarbage() ?? 0,
+    forgeDeparture: (deviceId) => client.mesh?.forgeDeparture(deviceId) ?? 0,
     flood: (kind, ms, perSecond) => client.mesh?.flood(kind, ms, perSecond) ?? Promise.reject(new Error('this tab does not hold the connections')),
     breakGpuRuns: (n, how) => client.breakGpuRuns(n, how),
     slowCompute: (factor) => client.slowCompute(factor),

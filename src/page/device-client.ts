@@ -14,6 +14,8 @@ import { PartitionRunner } from '../runtime/partition-runner.js';
 import { WORKER_PROTOCOL, parseWorkerMessage, type TabToWorker, type WorkerToTab } from '../core/device-protocol.js';
 import { isInvalid } from '../core/schema.js';
 import type { DeviceSnapshot, WorkerKind } from '../core/views.js';
+import { WakeLockSwitch } from './wake-lock.js';
+import { BatteryWatch } from './battery.js';
 
 export interface ClientOptions {
   creds: RoomCredentials;
@@ -57,8 +59,16 @@ export class DeviceClient extends EventTarget {
   private post!: (m: TabToWorker, transfer?: Transferable[]) => void;
   private runner: PartitionRunner | null = null;
 
+  /** "Keep this device awake": a screen wake lock held by this tab */
+  readonly wake = new WakeLockSwitch();
+  /** this device's battery; the leader tab's readings are the device's */
+  private readonly battery = new BatteryWatch((b) => {
+    if (this.leader) this.post({ kind: 'battery', battery: b });
+  });
+
   constructor(readonly opts: ClientOptions) {
     super();
+    this.wake.addEventListener('change', () => this.emit());
   }
 
   start(): void {
@@ -80,8 +90,9 @@ export class DeviceClient extends EventTarget {
       this.emit();
     };
     addEventListener('pagehide', () => {
-      // peers wait for the next tab's links instead of suspecting this device meanwhile
-      this.mesh?.stop(this.successors > 0);
+      // peers wait for the next tab's links instead of suspecting this device meanwhile, or, with
+      // no tab left, know at once that it left
+      this.mesh?.stop(this.successors > 0 ? 'handover' : 'leaving');
       this.post({ kind: 'leaving' });
     });
     void this.holdTabLock().then(() => this.register());
@@ -145,6 +156,7 @@ export class DeviceClient extends EventTarget {
         return;
       case 'state':
         this.snapshot = m.state;
+        this.followPresence();
         break;
       case 'fatal':
         this.fatal = m.message;
@@ -233,10 +245,34 @@ export class DeviceClient extends EventTarget {
     this.post({ kind: 'fetch-replica', hash, from });
   }
 
+  /** The user takes this device (all its tabs) out of the room, or back in. */
+  leaveRoom(leave: boolean): void {
+    this.post({ kind: leave ? 'leave-room' : 'rejoin-room' });
+  }
+
+  /** The leader tab holds connections only while the device is in the room: out, it says goodbye; back, it dials again. */
+  private followPresence(): void {
+    if (!this.leader) return;
+    const inRoom = this.snapshot?.inRoom !== false;
+    if (!inRoom && this.mesh) {
+      this.mesh.stop('leaving');
+      this.mesh = null;
+    } else if (inRoom && !this.mesh) this.openMesh();
+  }
+
   private setLeader(leader: boolean): void {
     if (leader === this.leader) return;
     this.leader = leader;
-    if (leader && this.deviceId) {
+    if (leader && this.battery.reading) this.post({ kind: 'battery', battery: this.battery.reading });
+    if (leader) this.openMesh();
+    else {
+      this.mesh?.stop();
+      this.mesh = null;
+    }
+  }
+
+  private openMesh(): void {
+    if (this.deviceId && this.snapshot?.inRoom !== false) {
       this.mesh = new Mesh({
         creds: this.opts.creds,
         deviceId: this.deviceId,
@@ -250,9 +286,6 @@ export class DeviceClient extends EventTarget {
         onRoomFrame: (deviceId, data) => this.post({ kind: 'frame', deviceId, data }, [data]),
       });
       this.mesh.start();
-    } else if (!leader) {
-      this.mesh?.stop();
-      this.mesh = null;
     }
   }
 }

@@ -3,6 +3,7 @@ import { LitElement, css, html } from 'lit';
 import { checkDeviceName, MAX_NAME_LENGTH } from '../core/device-name.js';
 import type { DeviceSnapshot, SignallingView, WorkerKind } from '../core/views.js';
 import { hmacProvider } from '../mesh/hmac.js';
+import type { WakeLockSwitch, WakeState } from '../page/wake-lock.js';
 import { emit } from './events.js';
 import { card } from './theme.js';
 
@@ -10,7 +11,11 @@ export class DeviceCard extends LitElement {
   static properties = {
     deviceId: { type: String }, name: { type: String }, platform: { type: String }, backend: { type: String }, backendDetail: { type: String },
     leader: { type: Boolean }, workerKind: { type: String }, snapshot: { attribute: false }, problem: { state: true },
+    wake: { attribute: false }, wakeState: { type: String },
   };
+  /** the tab's screen wake lock, and its state (passed apart so a change re-renders) */
+  declare wake: WakeLockSwitch | null;
+  declare wakeState: string;
   declare deviceId: string;
   declare name: string;
   declare platform: string;
@@ -31,6 +36,8 @@ export class DeviceCard extends LitElement {
     .warn { color: #b07400; }
     .bad { color: #c0392b; }
     .problem { color: #d6383a; font-size: 12px; }
+    .leave { float: right; margin-top: -2.2em; font: inherit; font-size: 12px; }
+    .out { color: #b07400; margin: 0 0 8px; }
   `];
 
   constructor() {
@@ -44,6 +51,8 @@ export class DeviceCard extends LitElement {
     this.workerKind = '';
     this.snapshot = null;
     this.problem = null;
+    this.wake = null;
+    this.wakeState = '';
   }
 
   private commit(input: HTMLInputElement): void {
@@ -59,8 +68,14 @@ export class DeviceCard extends LitElement {
 
   render() {
     const s = this.snapshot;
-    return html`<section class="card" data-testid="self" data-device-id=${this.deviceId} data-name=${this.name} data-backend=${this.backend} data-role=${this.leader ? 'leader' : 'follower'} data-worker=${this.workerKind}>
+    const inRoom = s?.inRoom !== false;
+    return html`<section class="card" data-testid="self" data-device-id=${this.deviceId} data-name=${this.name} data-backend=${this.backend} data-role=${this.leader ? 'leader' : 'follower'} data-worker=${this.workerKind} data-in-room=${String(inRoom)}>
       <h2>This device</h2>
+      ${inRoom
+        ? html`<button class="leave" data-testid="leave-room" title="Close this device's connections on purpose: the others know at once it left, run its work elsewhere and copy what it held to the devices that stay"
+            @click=${() => emit(this, 'frim-leave-room', true)}>Leave the room</button>`
+        : html`<p class="out" role="status">This device left the room: it holds no connections and serves no one.
+            <button data-testid="rejoin-room" @click=${() => emit(this, 'frim-leave-room', false)}>Rejoin</button></p>`}
       <dl>
         <dt><label for="name">Name</label></dt><dd>
           <input id="name" data-testid="device-name" .value=${this.name} maxlength=${MAX_NAME_LENGTH * 2} enterkeyhint="done" autocomplete="off" spellcheck="false"
@@ -78,11 +93,23 @@ export class DeviceCard extends LitElement {
           : html`<span class="warn">detected in this tab’s own worker (no SharedWorker here): each tab is a separate device</span>`}</dd>
         <dt>Signalling</dt><dd>${signallingLine(s?.signalling)}</dd>
         <dt>Room proof</dt><dd>HMAC-SHA256 via ${hmacProvider}${isSecureContext ? '' : html` <span class="warn">(not a secure page: no WebGPU, no WebCrypto)</span>`}</dd>
+        <dt>Stay awake</dt><dd>${wakeLine(this.wake)}</dd>
         <dt>Heartbeat</dt><dd>every ${s?.heartbeatMs ?? 250} ms${s && s.droppedTotal ? html` · <span class="warn">${s.droppedTotal} bad frames dropped</span>` : null}</dd>
       </dl>
     </section>`;
   }
 }
+/** The "keep this device awake" switch, and what the browser made of it. */
+function wakeLine(w: WakeLockSwitch | null) {
+  if (!w) return null;
+  const words: Record<WakeState, string> = { off: 'off: a locked screen freezes this tab, and the room takes that for a failure', on: 'on: the screen stays on while this tab is shown', waiting: w.reason, refused: w.reason, unsupported: `not available: ${w.reason}` };
+  return html`<label data-testid="wake-lock" data-state=${w.state}>
+    <input type="checkbox" data-testid="wake-lock-switch" .checked=${w.state === 'on' || w.state === 'waiting'} ?disabled=${w.state === 'unsupported'}
+      @change=${(e: Event) => void w.set((e.target as HTMLInputElement).checked)} />
+    Keep this device awake</label>
+    <div class=${w.state === 'refused' || w.state === 'unsupported' ? 'warn' : 'muted'} data-testid="wake-lock-reason">${words[w.state]}</div>`;
+}
+
 /** The line to the signalling server in the user's words; while it is away, since when and how many reconnects. */
 function signallingLine(v: SignallingView | undefined) {
   const at = v?.since ? new Date(v.since).toLocaleTimeString() : '';

@@ -9,6 +9,7 @@ const KIND_COLOUR: Record<string, string> = {
   cleared: STATUS_COLOURS.alive,
   suspected: STATUS_COLOURS.suspected,
   failed: STATUS_COLOURS.failed,
+  left: STATUS_COLOURS.failed,
   rejected: STATUS_COLOURS.rejected,
   dropped: '#9a6b3c',
 };

@@ -16,6 +16,8 @@ export interface FrimEvents {
   'frim-forget': null;
   /** the user's new name for this device, already checked */
   'frim-rename': string;
+  /** the user leaves the room with this device (true) or rejoins it (false) */
+  'frim-leave-room': boolean;
   /** one picture for the room: grey pixels in [0, 1] */
   'frim-classify': Float32Array;
   'frim-infer': { count: number; ratePerSec: number; mode: InferenceMode; batch: number };

@@ -47,6 +47,7 @@ export class FrimApp extends LitElement {
     this.addEventListener('frim-budget', (e) => this.client?.setBudget(e.detail));
     this.addEventListener('frim-forget', () => this.client?.forget());
     this.addEventListener('frim-rename', (e) => this.client?.rename(e.detail));
+    this.addEventListener('frim-leave-room', (e) => this.client?.leaveRoom(e.detail));
     this.addEventListener('frim-classify', (e) => this.client?.classify(e.detail));
     this.addEventListener('frim-infer', (e) => {
       const { count, ratePerSec, mode, batch } = e.detail;
@@ -93,7 +94,7 @@ export class FrimApp extends LitElement {
       ${c ? html`
         <div class="grid">
           <device-card .deviceId=${c.deviceId ?? ''} .name=${c.name} .platform=${c.opts.platform} .backend=${c.opts.backend.backend} .backendDetail=${c.opts.backend.detail}
-            .leader=${c.leader} .workerKind=${c.workerKind} .snapshot=${s ?? null}></device-card>
+            .leader=${c.leader} .workerKind=${c.workerKind} .snapshot=${s ?? null} .wake=${c.wake} .wakeState=${c.wake.state}></device-card>
           <share-panel .link=${`${location.origin}${location.pathname}${location.hash}`}></share-panel>
         </div>
         <peer-table .peers=${peers}></peer-table>

@@ -8,6 +8,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { formatBytes } from '../core/format.js';
 import type { OffloadView } from '../core/views.js';
 import { card } from './theme.js';
+import { batteryLow, type BatteryState } from '../core/availability.js';
 
 const MiB = 1024 * 1024;
 
@@ -99,7 +100,7 @@ export class PlacementPanel extends LitElement {
           <input data-testid="target" type="number" min="0.5" max="0.999999999" step="0.0001" .value=${String(v.target)} @change=${this.onTarget} /></label>
         <label title=${`default: ${v.budget.from}`}>This device offers
           <input data-testid="budget" data-bytes=${v.budget.bytes} type="number" min="0" step="any" .value=${String(Number((v.budget.bytes / MiB).toFixed(2)))} @change=${this.onBudget} /> MiB
-          <span data-testid="budget-source" data-user=${v.budget.user} data-storage-limited=${!!v.budget.storageLimited} class=${v.budget.storageLimited ? 'warn' : 'muted'}>(${v.budget.user ? 'set here' : v.budget.from}; ${formatBytes(v.used)} used)</span></label>
+          <span data-testid="budget-source" data-user=${v.budget.user} data-storage-limited=${!!v.budget.storageLimited} data-battery-low=${!!v.budget.batteryLow} class=${v.budget.storageLimited || v.budget.batteryLow ? 'warn' : 'muted'}>(${v.budget.user && !v.budget.batteryLow ? 'set here' : v.budget.from}; ${formatBytes(v.used)} used)</span></label>
         <button data-testid="forget-models" @click=${() => this.emit('frim-forget', null)} title="delete every replica this browser keeps">Forget models</button>
       </div>
       <div class="row muted" data-testid="replica-bytes" data-received=${v.bytesReceived} data-sent=${v.bytesSent} data-mismatches=${v.mismatches} data-resumes=${v.resumes}>
@@ -116,7 +117,7 @@ export class PlacementPanel extends LitElement {
           (${v.met ? 'every partition meets θ' : 'some partition is below θ'}) ${this.dependabilityBar(v.modelDependability, v.target ** v.partitions.length)}
         </div>
         <div class="scroll"><table>
-          <thead><tr><th>partition</th><th>size</th>${devices.map((d) => html`<th class=${d.alive ? '' : 'down'} title=${`a = ${d.availability.toFixed(3)}, budget ${formatBytes(d.budget)}, used ${formatBytes(d.used)}`}>${this.name(d.id, d.self)}</th>`)}<th>copies</th><th>dependability vs θ</th></tr></thead>
+          <thead><tr><th>partition</th><th>size</th>${devices.map((d) => html`<th class=${d.alive ? '' : 'down'} title=${`a = ${d.availability.toFixed(3)}, budget ${formatBytes(d.budget)}, used ${formatBytes(d.used)}`}>${this.name(d.id, d.self)}${batteryTag(d.id, d.battery)}</th>`)}<th>copies</th><th>dependability vs θ</th></tr></thead>
           <tbody>${v.partitions.map((p) => html`<tr data-testid="partition" data-partition-id=${p.id} data-dependability=${p.dependability} data-replicas=${p.replicas.join(',')}>
             <td>P${p.id}</td><td>${formatBytes(p.bytes)}</td>
             ${devices.map((d) => {
@@ -135,6 +136,14 @@ export class PlacementPanel extends LitElement {
     </section>`;
   }
 }
+/** A device's battery under its name in the matrix: its level, and whether it charges or is handing its copies off. */
+function batteryTag(id: string, b: BatteryState | null) {
+  if (!b) return null;
+  const low = batteryLow(b);
+  return html`<div data-testid="device-battery" data-device-id=${id} data-level=${b.level} data-charging=${String(b.charging)} data-low=${String(low)}
+    class=${low ? 'bad' : 'muted'} title=${low ? 'low and discharging: its copies go to other devices' : b.charging ? 'charging' : 'discharging'}>battery ${Math.round(b.level * 100)} %${b.charging ? ', charging' : low ? ', handing off' : ''}</div>`;
+}
+
 customElements.define('placement-panel', PlacementPanel);
 
 declare global {

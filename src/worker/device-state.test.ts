@@ -11,7 +11,7 @@ function setup() {
   return { state, advance: (ms: number) => (t += ms), now: () => t };
 }
 
-const snap = (s: DeviceState) => s.snapshot({ name: 'me', platform: 'Chrome on Linux', backend: 'wasm', backendDetail: '', workerKind: 'shared', tabs: 1, leaderTabId: null, signalling: { state: 'open', detail: '', attempts: 0, since: null }, heartbeatMs: 250, offload: null, inference: null });
+const snap = (s: DeviceState) => s.snapshot({ name: 'me', platform: 'Chrome on Linux', backend: 'wasm', backendDetail: '', workerKind: 'shared', tabs: 1, leaderTabId: null, inRoom: true, signalling: { state: 'open', detail: '', attempts: 0, since: null }, heartbeatMs: 250, offload: null, inference: null });
 
 describe('DeviceState', () => {
   it('follows a peer from joined through failed to recovered, logging each step', () => {
@@ -74,6 +74,59 @@ describe('DeviceState', () => {
     advance(5000);
     state.tickForgotten();
     expect(state.deaf(5000 + TAB_LAG.excusedMs + 10)).toBe(false);
+  });
+
+  it('fails a peer that left on purpose at once, says it left, and recovers it when it comes back', () => {
+    const { state, advance } = setup();
+    const membership: string[] = [];
+    state.onMembership = (id, what) => membership.push(`${id} ${what}`);
+    state.linkUp('bbbbbbbbbbbb', 'Phone', 'wasm');
+    for (let i = 0; i < 10; i++) { advance(250); state.rtt('bbbbbbbbbbbb', 5); }
+    advance(10);
+    expect(state.departed('bbbbbbbbbbbb', 'its last tab closed, and it said so')).toBe(true);
+    expect(snap(state).peers[0]).toMatchObject({ status: 'failed', reason: 'left the room', failures: 1 });
+    expect(snap(state).events.at(-1)).toMatchObject({ kind: 'left', deviceId: 'bbbbbbbbbbbb', detail: 'its last tab closed, and it said so' });
+    expect(membership).toEqual(['bbbbbbbbbbbb joined', 'bbbbbbbbbbbb failed']);
+    // its connection closing after it said so, or the silence that follows, changes nothing more
+    expect(state.departed('bbbbbbbbbbbb', 'it closed its connection')).toBe(false);
+    advance(5000);
+    expect(state.check()).toBe(false);
+    expect(snap(state).events.map((e) => e.kind)).toEqual(['joined', 'left']);
+    // a reload: back within seconds, recovered, and not held against its availability
+    state.linkUp('bbbbbbbbbbbb', 'Phone', 'wasm');
+    state.rtt('bbbbbbbbbbbb', 5);
+    expect(snap(state).peers[0].status).toBe('alive');
+    expect(snap(state).events.at(-1)?.detail).toMatch(/busy, not gone/);
+  });
+
+  it('judges nobody while its user has taken it out of the room, and counts silence from its return', () => {
+    const { state, advance, now } = setup();
+    state.linkUp('bbbbbbbbbbbb', 'Laptop', 'wasm');
+    for (let i = 0; i < 10; i++) { advance(250); state.rtt('bbbbbbbbbbbb', 5); }
+    expect(state.setAway(true)).toBe(true);
+    expect(state.setAway(true)).toBe(false);
+    expect(state.nextCheckAt()).toBe(Infinity);
+    advance(60_000);
+    expect(state.check()).toBe(false);
+    expect(snap(state).peers[0].status).toBe('alive');
+    expect(state.setAway(false)).toBe(true);
+    const back = now();
+    // the peer has until T + 2h from the return to answer, as if it had just answered
+    advance(state.nextCheckAt() - back - 1);
+    expect(state.check()).toBe(false);
+    expect(snap(state).events.map((e) => [e.kind, e.deviceId])).toEqual([['joined', 'bbbbbbbbbbbb'], ['left', null], ['joined', null]]);
+  });
+
+  it('takes no departure from a device handing its connections to another of its tabs, nor from one it never verified', () => {
+    const { state, advance } = setup();
+    state.linkUp('bbbbbbbbbbbb', 'Laptop', 'wasm');
+    for (let i = 0; i < 10; i++) { advance(250); state.rtt('bbbbbbbbbbbb', 5); }
+    state.handover('bbbbbbbbbbbb');
+    // the old tab's channel closes right after its handover frame
+    expect(state.departed('bbbbbbbbbbbb', 'it closed its connection')).toBe(false);
+    expect(snap(state).peers[0].status).toBe('alive');
+    expect(state.departed('cccccccccccc', 'its last tab closed, and it said so')).toBe(false);
+    expect(snap(state).peers).toHaveLength(1);
   });
 
   it('does not suspect a peer while another of its tabs takes its connections over, and counts silence from the new link', () => {

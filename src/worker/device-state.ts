@@ -56,6 +56,8 @@ export class DeviceState {
   private readonly events: MeshEvent[] = [];
   private eventSeq = 0;
   private droppedTotal = 0;
+  /** the user took this device out of the room: its connections are closed and no peer is judged */
+  away = false;
   /** when the oldest tick the leader tab has not confirmed was sent (monotonic), or null */
   private tickAwaited: number | null = null;
   /** the log line each kind of drop went to last (bounded: entries older than DROP_LINE_MS go) */
@@ -177,7 +179,7 @@ export class DeviceState {
   /** Runs every detector's silence check; returns true when some status changed. */
   check(): boolean {
     const now = this.clock.mono();
-    if (this.deaf(now)) return false;
+    if (this.away || this.deaf(now)) return false;
     let changed = false;
     for (const rec of this.peers.values()) {
       if (!rec.detector || this.inHandover(rec, now)) continue;
@@ -222,8 +224,22 @@ export class DeviceState {
     return this.tickAwaited !== null && now - this.tickAwaited > TAB_LAG.excusedMs;
   }
 
+  /**
+   * The user takes this device out of the room, or back in. Out, it judges nobody (it hears
+   * nobody); back, every peer's silence counts from now. Returns whether anything changed.
+   */
+  setAway(away: boolean): boolean {
+    if (away === this.away) return false;
+    this.away = away;
+    const now = this.clock.mono();
+    if (!away) for (const rec of this.peers.values()) if (rec.detector) rec.detector.excuse(now - rec.detector.lastReplyAt);
+    this.log(away ? 'left' : 'joined', null, away ? 'this device left the room: its connections are closed until you rejoin' : 'this device rejoined the room');
+    return true;
+  }
+
   /** Earliest monotonic time at which `check` can change anything. */
   nextCheckAt(): number {
+    if (this.away) return Infinity;
     let next = Infinity;
     for (const rec of this.peers.values()) {
       if (rec.detector) next = Math.min(next, rec.handoverAt !== null ? rec.handoverAt + HANDOVER_GRACE_MS : rec.detector.nextCheckAt());
@@ -284,7 +300,22 @@ export class DeviceState {
     if (++rec.unusable.n === CUT_OFF.unusablePerSecond + 1) this.onFlooding?.(deviceId, `${rec.unusable.n} frames it could not use in one second (${detail})`);
   }
 
-  /** The data channel closed. Informational: a channel can stay open to a dead device for a long time, so only heartbeats decide. */
+  /**
+   * `deviceId` left on purpose: its last tab said so as it closed, or closed its connection while
+   * the network between us was up (a crash or a lost network closes nothing in time). Failed at
+   * once, with its stages re-issued and its copies replaced; a device handing its connections to
+   * another of its tabs is not leaving. Returns whether its status changed.
+   */
+  departed(deviceId: string, how: string): boolean {
+    const rec = this.peers.get(deviceId);
+    if (!rec?.detector || rec.handoverAt !== null) return false;
+    const tr = rec.detector.depart(this.clock.mono());
+    if (!tr) return false;
+    this.markFailed(rec, tr.at, 'left', 'left the room', how);
+    return true;
+  }
+
+  /** The data channel closed. Informational unless it was the peer's own clean close (`departed`): a channel can stay open to a dead device for a long time, so heartbeats decide the rest. */
   linkDown(deviceId: string, reason: string, cutOff = false): void {
     const rec = this.peers.get(deviceId);
     if (!rec?.detector) return;
@@ -303,14 +334,7 @@ export class DeviceState {
       this.setStatus(rec, 'suspected', `silent ${silentMs} ms > T + h`);
       this.log('suspected', rec.view.deviceId, `silent for ${silentMs} ms (T = ${Math.round(d.thresholdMs)} ms)`);
     } else if (tr.to === 'failed') {
-      // its stay ended with its last answer
-      rec.uptimeMs += Math.max(0, d.lastReplyAt - (rec.upSince ?? d.lastReplyAt));
-      rec.upSince = null;
-      rec.view.failures++;
-      rec.failedAt = tr.at;
-      this.setStatus(rec, 'failed', `silent ${silentMs} ms`);
-      this.log('failed', rec.view.deviceId, `declared failed after ${silentMs} ms of silence (T = ${Math.round(d.thresholdMs)} ms)`);
-      this.onMembership?.(rec.view.deviceId, 'failed');
+      this.markFailed(rec, tr.at, 'failed', `silent ${silentMs} ms`, `declared failed after ${silentMs} ms of silence (T = ${Math.round(d.thresholdMs)} ms)`);
     } else {
       rec.upSince ??= tr.at;
       this.setStatus(rec, 'alive', '');
@@ -321,6 +345,18 @@ export class DeviceState {
       this.log(tr.from === 'failed' ? 'recovered' : 'cleared', rec.view.deviceId, tr.from === 'failed' ? `answers again${note}` : 'late reply, suspicion cleared');
       if (tr.from === 'failed') this.onMembership?.(rec.view.deviceId, 'recovered');
     }
+  }
+
+  /** Its stay ended with its last answer; logged, and offloading and inference hear of it. */
+  private markFailed(rec: PeerRecord, at: number, kind: EventKind, reason: string, detail: string): void {
+    const d = rec.detector!;
+    rec.uptimeMs += Math.max(0, Math.min(at, d.lastReplyAt) - (rec.upSince ?? d.lastReplyAt));
+    rec.upSince = null;
+    rec.view.failures++;
+    rec.failedAt = at;
+    this.setStatus(rec, 'failed', reason);
+    this.log(kind, rec.view.deviceId, detail);
+    this.onMembership?.(rec.view.deviceId, 'failed');
   }
 
   private setStatus(rec: PeerRecord, status: PeerView['status'], reason: string): void {

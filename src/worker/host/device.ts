@@ -96,6 +96,7 @@ export class Device {
       workerKind: id.workerKind,
       tabs: this.tabs.list.length,
       leaderTabId: this.tabs.leader?.id ?? null,
+      inRoom: !this.state.away,
       signalling: this.signalling,
       heartbeatMs: DEFAULT_DETECTOR.heartbeatMs,
       offload: this.offloader.view(),
@@ -140,6 +141,9 @@ export class Device {
       case 'peer-renamed':
         if (fromLeader) state.renamed(msg.deviceId, msg.name);
         return;
+      case 'peer-left':
+        if (fromLeader && state.departed(msg.deviceId, msg.how === 'said' ? 'it said it is leaving (its last tab closed, or its user left)' : 'it closed its connection')) this.publish(true);
+        return;
       case 'peer-handover':
         if (fromLeader) state.handover(msg.deviceId);
         return;
@@ -178,6 +182,10 @@ export class Device {
       case 'sessions':
         if (fromLeader) this.offloader.setSessions(msg.backends, msg.warm);
         return;
+      case 'battery':
+        // every tab reads the same battery: the leader's reading is the device's
+        if (fromLeader) this.offloader.setBattery(msg.battery);
+        return;
       case 'backend-switched':
         if (fromLeader) state.log('backend', null, `${this.offloader.label(msg.hash)} now runs on WASM here: ${msg.reason}`);
         return;
@@ -205,6 +213,11 @@ export class Device {
         return this.offloader.fetchReplica(msg.hash, msg.from);
       case 'rename':
         return this.rename(tab, msg.name);
+      case 'leave-room':
+      case 'rejoin-room':
+        // the leader tab reads it from the state and closes, or opens, the connections
+        if (this.state.setAway(msg.kind === 'leave-room')) this.publish(true);
+        return;
     }
   }
 

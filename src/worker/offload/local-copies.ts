@@ -11,6 +11,7 @@ import type { EventKind, OffloadView } from '../../core/views.js';
 import { StorageFullError, type ReplicaStore } from '../../store/replicas.js';
 import type { SettingsStore } from '../../store/settings.js';
 import { ReplicaFetch } from './replica-fetch.js';
+import { batteryLow, type BatteryState } from '../../core/availability.js';
 
 export interface CopiesDeps {
   /** this device's id: never a source of its own fetches */
@@ -46,6 +47,8 @@ export class LocalCopies {
    */
   private refused = false;
   private lastQuotaCheck = -Infinity;
+  /** this device's battery, where the browser reads one */
+  battery: BatteryState | null = null;
   private checkingQuota = false;
 
   constructor(
@@ -74,13 +77,39 @@ export class LocalCopies {
     this.ready = true;
   }
 
+  /**
+   * The budget offered to the room: the budget, or nothing while the battery is low and
+   * discharging. A device offering nothing keeps its copies until the room holds them elsewhere
+   * (Algorithm 1 plans as if they were gone, and they are retired once replaced), so it hands its
+   * work off before it dies rather than taking it with it.
+   */
+  get offer(): OffloadView['budget'] {
+    const b = this.battery;
+    if (!b || !batteryLow(b)) return this.budget;
+    return { bytes: 0, from: `battery at ${Math.round(b.level * 100)} % and discharging: its copies go to other devices`, user: this.budget.user, batteryLow: true };
+  }
+
+  /** A new battery reading; says so in the log when the device crosses into low battery, or out of it. */
+  setBattery(b: BatteryState | null): boolean {
+    const wasLow = batteryLow(this.battery);
+    const changed = JSON.stringify(b) !== JSON.stringify(this.battery);
+    this.battery = b;
+    if (batteryLow(b) !== wasLow) {
+      this.deps.log('battery', null, batteryLow(b)
+        ? `battery at ${Math.round(b!.level * 100)} % and discharging: this device offers the room nothing now, and its copies go to other devices before it dies`
+        : `battery ${b?.charging ? 'charging' : `at ${Math.round((b?.level ?? 1) * 100)} %`}: this device offers its budget again`);
+    }
+    return changed;
+  }
+
   /** What this device tells the room it holds, fetches and offers (sessions are added by the offloader). */
   holdings(): Omit<DeviceHoldings, 'sessions'> {
     return {
       holds: [...this.holds].sort(),
       fetching: [...this.fetches.values()].map((f) => ({ hash: f.hash, verified: f.verifiedBytes })),
-      budget: this.budget.bytes,
+      budget: this.offer.bytes,
       used: usedBytes(this.deps.manifest(), this.holds),
+      ...(this.battery ? { battery: this.battery } : {}),
     };
   }
 
@@ -106,7 +135,7 @@ export class LocalCopies {
     const sources = from.filter((d) => d !== this.deps.self);
     const existing = this.fetches.get(hash);
     if (existing) return existing.addSources(sources);
-    const maxBytes = Math.max(0, this.budget.bytes - usedBytes(this.deps.manifest(), this.holds));
+    const maxBytes = Math.max(0, this.offer.bytes - usedBytes(this.deps.manifest(), this.holds));
     const label = this.deps.label(hash);
     const part = this.deps.manifest()?.partitions.find((p) => p.sha256 === hash);
     if (part && part.bytes > maxBytes) {
@@ -210,7 +239,8 @@ export class LocalCopies {
     this.holds.delete(hash);
     this.deps.forgetServed(hash);
     await this.store.deleteReplica(hash);
-    this.deps.log('copy-retired', by, `${this.deps.label(hash)} retired: the room has enough copies and this device needs the space`);
+    const why = this.offer.batteryLow ? 'its battery is low' : 'this device needs the space';
+    this.deps.log('copy-retired', by, `${this.deps.label(hash)} retired: the room has enough copies elsewhere and ${why}`);
     this.deps.changed();
     this.deps.announce();
   }

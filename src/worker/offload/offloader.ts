@@ -6,7 +6,7 @@
  * Every device announces its holdings and the copies it is fetching, so when the coordinator dies
  * the next one decides from the same state, and copies already on their way are not ordered twice.
  */
-import { availability } from '../../core/availability.js';
+import { availability, withBattery, type BatteryState } from '../../core/availability.js';
 import type { RoomDevice } from '../../core/adaptation.js';
 import type { Manifest } from '../../core/onnx/manifest.js';
 import { OFFLOADING } from '../../core/policy.js';
@@ -229,7 +229,7 @@ export class Offloader {
     const peers = this.deps.state.peerStates();
     const now = this.deps.mono();
     const mine: RoomDevice = {
-      id: this.deps.deviceId, alive: true, budgetBytes: this.copies.budget.bytes, availability: this.selfAvailability(), speed: 1,
+      id: this.deps.deviceId, alive: true, budgetBytes: this.copies.offer.bytes, availability: this.selfAvailability(), speed: 1,
       holds: this.copies.holds, incoming: new Set([...this.copies.fetching(), ...this.coordinator.orders.pending(this.deps.deviceId, now)]), sending: this.server.sending,
       rttMs: new Map(peers.filter((p) => p.rttMs !== null).map((p) => [p.deviceId, p.rttMs!])),
     };
@@ -237,7 +237,12 @@ export class Offloader {
   }
 
   private selfAvailability(): number {
-    return availability({ uptimeSec: (this.deps.mono() - this.startedAt) / 1000, failures: 0 });
+    return withBattery(availability({ uptimeSec: (this.deps.mono() - this.startedAt) / 1000, failures: 0 }), this.copies.battery);
+  }
+
+  /** This device's battery changed (from the leader tab's Battery Status API): the room hears at the next announcement. */
+  setBattery(b: BatteryState): void {
+    if (this.copies.setBattery(b)) this.changed();
   }
 
   private coordinate(): void {

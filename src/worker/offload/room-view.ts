@@ -8,6 +8,7 @@ import { OFFLOADING, REMEMBERED_DEVICES } from '../../core/policy.js';
 import { initialSettings, mergeSettings, sameSettings, type DeviceHoldings, type RoomSettings } from '../../core/room.js';
 import { isUp, type PeerState } from '../device-state.js';
 import type { Orders } from './orders.js';
+import { withBattery } from '../../core/availability.js';
 
 export class RoomView {
   settings: RoomSettings = initialSettings();
@@ -82,7 +83,7 @@ export class RoomView {
     return peerStates.filter((p) => this.peers.has(p.deviceId)).map((p): RoomDevice => {
       const h = this.peers.get(p.deviceId)!;
       return {
-        id: p.deviceId, alive: isUp(p.status), budgetBytes: h.budget, availability: p.availability, speed: 1,
+        id: p.deviceId, alive: isUp(p.status), budgetBytes: h.budget, availability: withBattery(p.availability, h.battery ?? null), speed: 1,
         holds: new Set(h.holds), incoming: new Set([...h.fetching.map((f) => f.hash), ...orders.pending(p.deviceId, now)]),
         sending: 0, rttMs: new Map(),
       };

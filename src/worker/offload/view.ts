@@ -5,16 +5,17 @@ import type { OffloadDevice, OffloadView } from '../../core/views.js';
 import { isUp, type PeerState } from '../device-state.js';
 import type { LocalCopies } from './local-copies.js';
 import type { RoomView } from './room-view.js';
+import { withBattery } from '../../core/availability.js';
 
 type Member = OffloadDevice & { holdings: DeviceHoldings | null };
 
 /** This device and every peer, with what each holds, for the placement matrix and D. */
 export function roomMembers(room: RoomView, copies: LocalCopies, mine: DeviceHoldings, self: string, selfAvailability: number, peerStates: readonly PeerState[]): Member[] {
   return [
-    { id: self, name: 'this device', self: true, alive: true, announced: true, budget: copies.budget.bytes, used: usedBytes(room.manifest, copies.holds), availability: selfAvailability, holdings: mine },
+    { id: self, name: 'this device', self: true, alive: true, announced: true, budget: copies.offer.bytes, used: usedBytes(room.manifest, copies.holds), availability: selfAvailability, battery: copies.battery, holdings: mine },
     ...peerStates.map((p) => {
       const h = room.peers.get(p.deviceId) ?? null;
-      return { id: p.deviceId, name: p.name, self: false, alive: isUp(p.status), announced: !!h, budget: h?.budget ?? 0, used: h?.used ?? 0, availability: p.availability, holdings: h };
+      return { id: p.deviceId, name: p.name, self: false, alive: isUp(p.status), announced: !!h, budget: h?.budget ?? 0, used: h?.used ?? 0, availability: withBattery(p.availability, h?.battery ?? null), battery: h?.battery ?? null, holdings: h };
     }),
   ];
 }
@@ -46,7 +47,7 @@ export function offloadView({ room, copies, devices, unmet, bytesSent, lastResto
     partitions: pv.partitions,
     devices: devices.map(({ holdings: _h, ...d }) => d),
     unmet: m ? unmet : [],
-    budget: copies.budget,
+    budget: copies.offer,
     used: usedBytes(m, copies.holds),
     bytesReceived: copies.bytesReceived,
     bytesSent,
