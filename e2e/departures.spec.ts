@@ -6,7 +6,7 @@
  * browser: what is tested is the policy, not the browser's battery.
  */
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
-import { createRoom, events, expectFullMesh, expectStatus, openDevice, partitions, peerRow, record, withQuery, type Device } from './helpers.js';
+import { createRoom, events, expectFullMesh, expectStatus, offload, openDevice, partitions, peerRow, record, withQuery, type Device } from './helpers.js';
 import { expectedPredictions, finished, placedRoom, start, stats } from './room.js';
 
 /** Every device starts at 80 %, discharging; `window.setTestBattery(level, charging)` changes it as a real battery's events would. */
@@ -25,6 +25,25 @@ async function fakeBattery(context: BrowserContext): Promise<void> {
 
 const setBattery = (page: Page, level: number, charging: boolean) =>
   page.evaluate(([l, c]) => (window as unknown as { setTestBattery(level: number, charging: boolean): void }).setTestBattery(l, c), [level, charging] as const);
+
+/**
+ * Samples the coordinator's view every 50 ms until `stopWatch()`: each time a partition the
+ * phone held at the start is no longer among its holders, its dependability over the copies
+ * elsewhere must meet θ.
+ */
+async function watchHandOff(page: Page, phone: string): Promise<void> {
+  await page.evaluate((phoneId) => {
+    const held = new Set(window.frimDebug!.snapshot()!.offload!.partitions.filter((p) => p.replicas.includes(phoneId)).map((p) => p.id));
+    const dips: { partition: number; dependability: number; target: number; replicas: string[] }[] = [];
+    const timer = setInterval(() => {
+      const v = window.frimDebug!.snapshot()?.offload;
+      for (const p of v?.partitions ?? []) {
+        if (held.has(p.id) && !p.replicas.includes(phoneId) && p.dependability < v!.target) dips.push({ partition: p.id, dependability: p.dependability, target: v!.target, replicas: p.replicas });
+      }
+    }, 50);
+    (window as unknown as { stopWatch(): unknown[] }).stopWatch = () => (clearInterval(timer), dips);
+  }, phone);
+}
 
 /** When each of `observers` logged `victim` as left (epoch ms), and how, after it went at `closedAt`. */
 async function departures(observers: Device[], victim: Device, closedAt: number): Promise<{ at: number; detail: string }[]> {
@@ -60,6 +79,9 @@ test('mid-stream, a phone at 5 % hands its copies off and its tab closes, and an
   await expect.poll(async () => (await stats(requester.page)).answered, { timeout: 90_000 }).toBeGreaterThanOrEqual(20);
 
   // 1. the phone's battery: 5 %, discharging. It says so and offers the room nothing
+  const coordinatorId = (await offload(requester.page)).coordinator;
+  const coordinator = devices.find((d) => d.id === coordinatorId)!;
+  await watchHandOff(coordinator.page, phone.id);
   const lowAt = Date.now();
   await setBattery(phone.page, 0.05, false);
   await expect(phone.page.getByTestId('budget-source')).toHaveAttribute('data-battery-low', 'true');
@@ -73,6 +95,10 @@ test('mid-stream, a phone at 5 % hands its copies off and its tab closes, and an
   expect(log.find((e) => e.kind === 'battery')?.detail).toMatch(/battery at 5 % and discharging: this device offers the room nothing now/);
   const retired = log.filter((e) => e.kind === 'copy-retired' && e.at >= lowAt);
   expect(retired.length).toBe(before);
+  // copies first, retirement after: as the coordinator saw the room every 50 ms, no partition the
+  // phone no longer held was ever below θ on the copies elsewhere
+  const dips = await coordinator.page.evaluate(() => (window as unknown as { stopWatch(): unknown[] }).stopWatch());
+  expect(dips, 'partitions the phone had let go before the copies elsewhere met θ').toEqual([]);
 
   // 2. then it dies: its only tab closes, and it says so on its way out
   let closedAt = Date.now();
@@ -98,12 +124,18 @@ test('mid-stream, a phone at 5 % hands its copies off and its tab closes, and an
   // out of the room, it judged nobody: no peer of its own turned failed for its silence
   expect((await events(leaver.page)).filter((e) => e.at >= closedAt && (e.kind === 'failed' || e.kind === 'suspected'))).toEqual([]);
 
-  // 4. it comes back with its button: one entry for it everywhere, alive again, and θ met again
+  // 4. it comes back with its button: one entry for it everywhere, alive again, serving copies
+  // again, and the room more dependable for it. (Whether θ is met again is arithmetic: two devices
+  // stayed, and its departure stays on its record, as FRIM's availability counts it.)
+  const dependability = async () => Number(await requester.page.getByTestId('model-dependability').getAttribute('data-value'));
+  const away = await dependability();
   await leaver.page.getByTestId('rejoin-room').click();
   await expect(leaver.page.getByTestId('self')).toHaveAttribute('data-in-room', 'true');
   await expectFullMesh([...stayed, leaver]);
   for (const d of stayed) await expect(d.page.locator(`[data-testid=peer][data-device-id="${leaver.id}"]`)).toHaveCount(1);
-  for (const d of [...stayed, leaver]) await expect(d.page.getByTestId('model-dependability')).toHaveAttribute('data-met', 'true', { timeout: 60_000 });
+  await expect.poll(async () => held(leaver.id), { timeout: 60_000 }).toBeGreaterThan(0);
+  await expect.poll(dependability, { timeout: 60_000 }).toBeGreaterThan(away);
+  record('departure', `rejoined: it holds ${await held(leaver.id)} partition(s) again; D ${away.toFixed(6)} while it was away, ${(await dependability()).toFixed(6)} now`);
   // a battery charging again, however low, offers its budget again
   await setBattery(leaver.page, 0.05, true);
   await expect(leaver.page.getByTestId('budget-source')).toHaveAttribute('data-battery-low', 'false');

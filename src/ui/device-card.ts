@@ -36,7 +36,8 @@ export class DeviceCard extends LitElement {
     .warn { color: #b07400; }
     .bad { color: #c0392b; }
     .problem { color: #d6383a; font-size: 12px; }
-    .leave { float: right; margin-top: -2.2em; font: inherit; font-size: 12px; }
+    .head { display: flex; align-items: baseline; justify-content: space-between; gap: 8px; }
+    .leave { font: inherit; font-size: 12px; }
     .out { color: #b07400; margin: 0 0 8px; }
   `];
 
@@ -70,11 +71,12 @@ export class DeviceCard extends LitElement {
     const s = this.snapshot;
     const inRoom = s?.inRoom !== false;
     return html`<section class="card" data-testid="self" data-device-id=${this.deviceId} data-name=${this.name} data-backend=${this.backend} data-role=${this.leader ? 'leader' : 'follower'} data-worker=${this.workerKind} data-in-room=${String(inRoom)}>
-      <h2>This device</h2>
+      <div class="head"><h2>This device</h2>
       ${inRoom
         ? html`<button class="leave" data-testid="leave-room" title="Close this device's connections on purpose: the others know at once it left, run its work elsewhere and copy what it held to the devices that stay"
             @click=${() => emit(this, 'frim-leave-room', true)}>Leave the room</button>`
-        : html`<p class="out" role="status">This device left the room: it holds no connections and serves no one.
+        : null}</div>
+      ${inRoom ? null : html`<p class="out" role="status">This device left the room: it holds no connections and serves no one.
             <button data-testid="rejoin-room" @click=${() => emit(this, 'frim-leave-room', false)}>Rejoin</button></p>`}
       <dl>
         <dt><label for="name">Name</label></dt><dd>
