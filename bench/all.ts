@@ -32,7 +32,7 @@ const STEPS: Step[] = [
   { name: 'paper', script: 'bench/paper.ts', full: {}, quick: {} },
   { name: 'detector', script: 'bench/detector.ts', full: { BENCH_KILLS: '8', BENCH_CRASHES: '4', BENCH_JITTER_S: '120' }, quick: { BENCH_KILLS: '1', BENCH_CRASHES: '1', BENCH_JITTER_S: '5', BENCH_SETTLE_MS: '10000' } },
   { name: 'replicas', script: 'bench/replicas.ts', full: { BENCH_REPS: '3', BENCH_KILLS: '2' }, quick: { BENCH_REPS: '1', BENCH_KILLS: '1' } },
-  { name: 'inference', script: 'bench/inference.ts', full: { BENCH_N: '200', BENCH_GPU_N: '20' }, quick: { BENCH_N: '20', BENCH_GPU_N: '0', BENCH_CHAIN_IMAGES_WASM: '20' } },
+  { name: 'inference', script: 'bench/inference.ts', full: { BENCH_N: '200', BENCH_GPU_N: '20' }, quick: { BENCH_N: '20', BENCH_GPU_N: '0', BENCH_CHAIN_IMAGES_WASM: '20', BENCH_CHAIN_IMAGES_WEBGPU: '5' } },
   { name: 'sim', script: 'cli/sim.ts', full: {}, quick: {}, args: { full: ['--devices', '1000', '--minutes', '10', '--up', '2', '--spread', '0', '--json'], quick: ['--devices', '100', '--minutes', '2', '--json'] } },
   { name: 'sim-seeds', script: 'cli/sim.ts', full: {}, quick: {}, args: { full: ['--devices', '1000', '--minutes', '10', '--up', '2', '--seeds', '1,2,3', '--spreads', '0,1', '--json'], quick: ['--devices', '50', '--minutes', '2', '--up', '2', '--seeds', '1,2', '--spreads', '0,1', '--json'] } },
   { name: 'sim-sweep', script: 'cli/sim.ts', full: {}, quick: {}, args: { full: ['--sweep', '--spread', '0', '--json'], quick: ['--sweep', '--sizes', '4,16', '--ups', '20,2', '--minutes', '2', '--json'] } },

@@ -5,9 +5,12 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import type { FloodKind } from '../src/mesh/flood.js';
-import { createRoom, events, expectFullMesh, expectStatus, openDevice, peerRow, record, withQuery } from './helpers.js';
+import { createRoom, events, expectFullMesh, expectStatus, openDevice, peerRow, record, TEST_QUERY, withQuery } from './helpers.js';
 
 const FLOOD_MS = 3000;
+/** a flooder refused 5 s rather than the product's 30 (CUT_OFF.forMs): the test waits out two cut-offs */
+const CUT_OFF_S = 5;
+const QUERY = `${TEST_QUERY}&cutOffS=${CUT_OFF_S}`;
 
 /** The RTTs `page` measured to `peer` in [from, to) (epoch ms), from its 90 s series. */
 async function rtts(page: Page, peer: string, from: number, to: number): Promise<number[]> {
@@ -19,9 +22,9 @@ const pct = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(
 
 test('a device flooding the room is rate-limited, counted and shown, then cut off; the others keep their heartbeats, and it comes back after the cut-off', async ({ browser }) => {
   test.setTimeout(240_000);
-  const { device: victim, link } = await createRoom(browser);
-  const bystander = await openDevice(browser, withQuery(link));
-  const flooder = await openDevice(browser, withQuery(link));
+  const { device: victim, link } = await createRoom(browser, QUERY);
+  const bystander = await openDevice(browser, withQuery(link, QUERY));
+  const flooder = await openDevice(browser, withQuery(link, QUERY));
   const room = [victim, bystander, flooder];
   await expectFullMesh(room);
   await victim.page.waitForTimeout(4000);
@@ -68,6 +71,7 @@ test('a device flooding the room is rate-limited, counted and shown, then cut of
     return at;
   };
   const floodAt = await cutOffBy('stray-results');
+  expect(fullSpeed[0]).toContain(`refused for ${CUT_OFF_S} s`);
   await expect(row.getByTestId('flooding')).toContainText('cut off, back in');
   expect(Number(await row.getAttribute('data-cut-off-until'))).toBeGreaterThan(Date.now());
   await victim.page.waitForTimeout(3000);

@@ -35,9 +35,19 @@ export async function openDevice(browser: Browser, url: string, prepare?: (conte
   return { context, page, id: (await self.getAttribute('data-device-id'))!, errors };
 }
 
+/**
+ * The device dies without a word, as the paper's failures do: its renderer crashes, so no
+ * departure is announced and its peers' heartbeat detectors must notice. Not awaited: a crashed
+ * page answers nothing.
+ */
+export async function crash(device: Device): Promise<void> {
+  const cdp = await device.context.newCDPSession(device.page);
+  void cdp.send('Page.crash').catch(() => undefined);
+}
+
 /** Opens the app at `/`, which creates a room; returns the device and the room's share link. */
-export async function createRoom(browser: Browser): Promise<{ device: Device; link: string }> {
-  const device = await openDevice(browser, `/${TEST_QUERY}`);
+export async function createRoom(browser: Browser, query = TEST_QUERY): Promise<{ device: Device; link: string }> {
+  const device = await openDevice(browser, `/${query}`);
   const link = await device.page.getByTestId('share-link').getAttribute('href');
   expect(link).toMatch(/#room=[a-z0-9]+&key=[A-Za-z0-9_-]{43}$/);
   return { device, link: link! };

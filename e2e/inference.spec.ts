@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { events, record, type Device } from './helpers.js';
+import { crash, events, record, type Device } from './helpers.js';
 import { copyBackends, COUNT, expectedPredictions, finished, placedRoom, RATE, SAMPLE, start, stats, type Backend } from './room.js';
 
 let expected: number[] = [];
@@ -13,7 +13,7 @@ async function recentPaths(page: Page): Promise<string[][]> {
 }
 
 for (const kind of ['one holder', 'two neighbours on the path', 'two devices least often adjacent on the path'] as const) {
-  test(`frim: ${COUNT} requests, ${kind} closed mid-stream: none lost, every answer as without failures`, async ({ browser }) => {
+  test(`frim: ${COUNT} requests, ${kind} crashed mid-stream (no word said; the heartbeat detector must notice): none lost, every answer as without failures`, async ({ browser }) => {
     test.setTimeout(300_000);
     const { devices, requester } = await placedRoom(browser);
     const others = devices.filter((d) => d !== requester);
@@ -41,13 +41,15 @@ for (const kind of ['one holder', 'two neighbours on the path', 'two devices lea
     const victims: Device[] = kind === 'one holder' ? [[...others].sort((x, y) => used(y) - used(x))[0]]
       : [...(kind === 'two neighbours on the path' ? pairs[0] : pairs.at(-1)!)];
     const adjacentNote = victims.length === 2 ? `, consecutive in ${adjacency(victims[0].id, victims[1].id)} stage hand-overs of the last ${paths.length} requests` : '';
-    for (const v of victims) await v.context.close();
+    for (const v of victims) await crash(v);
     const s = await finished(requester.page);
-    record('inference', `frim, ${kind} closed (${victims.map((v) => v.id).join(', ')}${adjacentNote}): ${s.answered}/${COUNT} answered, ${s.lost} lost, ${s.reissued} re-issued, ${s.correct} correct, p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms`);
+    // they were found by their silence: the departures a closed tab announces are e2e/departures.spec.ts's
+    for (const v of victims) expect((await events(requester.page)).filter((e) => e.deviceId === v.id).map((e) => e.kind)).toContain('failed');
+    record('inference', `frim, ${kind} crashed (${victims.map((v) => v.id).join(', ')}${adjacentNote}): ${s.answered}/${COUNT} answered, ${s.lost} lost, ${s.reissued} re-issued, ${s.correct} correct, p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms`);
     expect(s.lost).toBe(0);
     expect(s.answered).toBe(COUNT);
     expect(s.predictions).toEqual(expected);
-    for (const d of devices) if (!victims.includes(d)) await d.context.close();
+    for (const d of devices) await d.context.close();
   });
 }
 
@@ -63,14 +65,14 @@ test(`no-config: the same kill loses requests (the paper's baseline stays honest
   expect(path).toEqual(fixed);
   const victim = devices.find((d) => d !== requester && path.includes(d.id));
   expect(victim, `the fixed path ${path.join(' → ')} runs through another device`).toBeTruthy();
-  await victim!.context.close();
+  await crash(victim!);
   const s = await finished(requester.page);
-  record('inference', `no-config, ${victim!.id} on the fixed path closed: ${s.answered}/${COUNT} answered, ${s.lost} lost, ${s.correct} correct`);
+  record('inference', `no-config, ${victim!.id} on the fixed path crashed: ${s.answered}/${COUNT} answered, ${s.lost} lost, ${s.correct} correct`);
   expect(s.lost).toBeGreaterThan(0);
   expect(s.answered + s.lost).toBe(COUNT);
   // what was answered is still right
   expect(s.predictions).toEqual(s.predictions.map((p, i) => (p === null ? null : expected[i])));
-  for (const d of devices) if (d !== victim) await d.context.close();
+  for (const d of devices) await d.context.close();
 });
 
 /**

@@ -31,6 +31,12 @@ function platformName(): string {
   return `${browser} on ${os}`;
 }
 
+/** `?debug=1&cutOffS=5`: a flooder refused 5 s rather than CUT_OFF.forMs, so the flood e2e need not wait out two real cut-offs. */
+function debugCutOffMs(params: URLSearchParams): number | undefined {
+  const s = Number(params.get('cutOffS'));
+  return params.has('debug') && Number.isFinite(s) && s >= 1 && s <= 600 ? s * 1000 : undefined;
+}
+
 async function main(): Promise<void> {
   const app = document.querySelector('frim-app');
   if (!app) throw new Error('index.html has no <frim-app>');
@@ -44,7 +50,7 @@ async function main(): Promise<void> {
   const creds = parsed.kind === 'ok' ? parsed.creds : createRoom();
   app.room = creds.room;
   const [backend, ice] = await Promise.all([detectBackend(params.get('backend')), iceServers()]);
-  const client = new DeviceClient({ creds, platform: platformName(), backend, iceServers: ice, benchmarks: params.has('debug') });
+  const client = new DeviceClient({ creds, platform: platformName(), backend, iceServers: ice, benchmarks: params.has('debug'), cutOffMs: debugCutOffMs(params) });
   app.client = client;
   client.start();
   if (params.has('debug')) installDebug(client, backend);

@@ -13,7 +13,7 @@ import type { TensorType } from './tensors.js';
 import type { Manifest } from './onnx/manifest.js';
 import { SIGNALLING_STATES, WORKER_KINDS, type DeviceSnapshot } from './views.js';
 
-export const WORKER_PROTOCOL = 9;
+export const WORKER_PROTOCOL = 10;
 /** the `dropped` reason for frames over a peer's rate limit (counted apart: that peer is flooding) */
 export const RATE_LIMITED = 'over the rate limit';
 
@@ -74,8 +74,8 @@ export const TAB_MESSAGES = {
   'peer-handover': { deviceId: str },
   /** a verified peer left on purpose: it `said` so, or `closed` its last connection to us while the network was up */
   'peer-left': { deviceId: str, how: oneOf(['said', 'closed'] as const, 'bad how') },
-  /** `cutOff`: this side closed it for flooding, and refuses the device for CUT_OFF.forMs */
-  'link-down': { deviceId: str, peerId: str, reason: str, cutOff: oneOf([true, false] as const, 'bad cutOff') },
+  /** `cutOffMs`: this side closed it for flooding and refuses the device that long (CUT_OFF.forMs); 0 otherwise */
+  'link-down': { deviceId: str, peerId: str, reason: str, cutOffMs: guard<number>((v) => typeof v === 'number' && v >= 0 && v <= 3_600_000, 'bad cutOffMs') },
   /** `at`: when the pong arrived, as performance.timeOrigin + performance.now() in the tab */
   rtt: { deviceId: str, rttMs: time('bad rtt'), at: num },
   rejected: { deviceId: strOrNull, peerId: str, reason: str },

@@ -25,6 +25,8 @@ export interface LinkContext {
   lastLinkTo(link: Link): boolean;
   /** a valid room frame (offloading or inference) from a verified peer, for the device worker */
   onRoomFrame(link: Link, data: ArrayBuffer): void;
+  /** how long a flooder is refused (CUT_OFF.forMs; shorter on debug pages that ask) */
+  cutOffMs: number;
 }
 
 /**
@@ -200,7 +202,7 @@ export class Link {
     this.bulk?.close();
     this.beat?.close();
     clearTimeout(this.timer);
-    if (wasVerified && this.remote) this.ctx.report({ kind: 'link-down', deviceId: this.remote.deviceId, peerId: this.peerId, reason, cutOff: this.flooding });
+    if (wasVerified && this.remote) this.ctx.report({ kind: 'link-down', deviceId: this.remote.deviceId, peerId: this.peerId, reason, cutOffMs: this.flooding ? this.ctx.cutOffMs : 0 });
     if (departed) this.ctx.report({ kind: 'peer-left', deviceId: this.remote!.deviceId, how: 'closed' });
     this.ctx.onClosed(this);
   }
@@ -225,11 +227,11 @@ export class Link {
     this.cutOff(what === 'bad' ? `${n} bad frames in one second` : `${n} ${what === 'over' ? 'frames' : 'heartbeats'} past its rate limit in one second`);
   }
 
-  /** Closes the link to a flooding peer; the mesh refuses the device for CUT_OFF.forMs. */
+  /** Closes the link to a flooding peer; the mesh refuses the device for `cutOffMs`. */
   cutOff(why: string): void {
     if (this.flooding || this.state === 'closed') return;
     this.flooding = true;
-    this.close(`cut off for flooding: ${why}; refused for ${CUT_OFF.forMs / 1000} s`);
+    this.close(`cut off for flooding: ${why}; refused for ${this.ctx.cutOffMs / 1000} s`);
   }
 
   private reportDrops(): void {

@@ -30,6 +30,8 @@ export interface MeshOptions {
   onRoomFrame(deviceId: string, data: ArrayBuffer): void;
   /** accept the raw-channel baseline of `npm run bench:replicas` (debug pages only) */
   benchmarks?: boolean;
+  /** how long a flooder is refused, when not CUT_OFF.forMs (debug pages only: the flood e2e) */
+  cutOffMs?: number;
 }
 
 const FALLBACK_DIAL_MS = 2500;
@@ -64,6 +66,7 @@ export class Mesh {
       onClosed: (l) => this.onClosed(l),
       lastLinkTo: (l) => !this.verifiedLinks().some((o) => o !== l && o.remote?.deviceId === l.remote?.deviceId),
       onRoomFrame: (l, data) => opts.onRoomFrame(l.remote!.deviceId, data),
+      cutOffMs: opts.cutOffMs ?? CUT_OFF.forMs,
     };
   }
 
@@ -273,11 +276,11 @@ export class Mesh {
       if (this.refused.size >= REMEMBERED_DEVICES) this.refused.delete(this.refused.values().next().value!);
       this.refused.add(link.peerId);
     }
-    if (link.flooding && link.remote) this.refusedUntil.set(link.remote.deviceId, Date.now() + CUT_OFF.forMs);
+    if (link.flooding && link.remote) this.refusedUntil.set(link.remote.deviceId, Date.now() + this.ctx.cutOffMs);
     if (this.stopped) return;
     this.later(() => {
       if (this.listed.has(link.peerId)) this.considerDial(link.peerId);
-    }, link.flooding ? CUT_OFF.forMs : REDIAL_MS);
+    }, link.flooding ? this.ctx.cutOffMs : REDIAL_MS);
   }
 
   /** Whether a device is serving a cut-off for flooding (and forgets ended ones). */

@@ -25,6 +25,8 @@ export interface ClientOptions {
   iceServers: RTCIceServer[];
   /** debug pages: accept benchmark baselines */
   benchmarks?: boolean;
+  /** debug pages: refuse a flooder this long rather than CUT_OFF.forMs */
+  cutOffMs?: number;
 }
 
 function randomId(length: number): string {
@@ -283,6 +285,7 @@ export class DeviceClient extends EventTarget {
         iceServers: this.opts.iceServers,
         report: (msg) => this.post(msg),
         benchmarks: this.opts.benchmarks,
+        cutOffMs: this.opts.cutOffMs,
         onRoomFrame: (deviceId, data) => this.post({ kind: 'frame', deviceId, data }, [data]),
       });
       this.mesh.start();

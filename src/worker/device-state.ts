@@ -316,11 +316,11 @@ export class DeviceState {
   }
 
   /** The data channel closed. Informational unless it was the peer's own clean close (`departed`): a channel can stay open to a dead device for a long time, so heartbeats decide the rest. */
-  linkDown(deviceId: string, reason: string, cutOff = false): void {
+  linkDown(deviceId: string, reason: string, cutOffMs = 0): void {
     const rec = this.peers.get(deviceId);
     if (!rec?.detector) return;
     this.log('closed', deviceId, `connection closed (${reason})`);
-    if (cutOff) rec.view.cutOffUntil = this.clock.epoch() + CUT_OFF.forMs;
+    if (cutOffMs > 0) rec.view.cutOffUntil = this.clock.epoch() + cutOffMs;
   }
 
   ice(deviceId: string, state: string): void {

@@ -149,7 +149,7 @@ export class Device {
         return;
       case 'link-down':
         if (fromLeader) {
-          state.linkDown(msg.deviceId, msg.reason, msg.cutOff);
+          state.linkDown(msg.deviceId, msg.reason, msg.cutOffMs);
           // frames to it go nowhere now: the stages it was given go to their second device at once
           this.inference.onLinkDown(msg.deviceId);
         }
