@@ -78,12 +78,17 @@ export class RoomView {
     return evicted;
   }
 
+  /** A peer's a_d: its history's, and its battery's where it announced one (what Algorithm 1 plans with and the matrix shows). */
+  availability(p: PeerState): number {
+    return withBattery(p.availability, this.peers.get(p.deviceId)?.battery ?? null);
+  }
+
   /** Every peer that has announced, as Algorithm 1 sees it, with the copies ordered to it counted as arriving. */
   peerDevices(peerStates: readonly PeerState[], orders: Orders, now: number): RoomDevice[] {
     return peerStates.filter((p) => this.peers.has(p.deviceId)).map((p): RoomDevice => {
       const h = this.peers.get(p.deviceId)!;
       return {
-        id: p.deviceId, alive: isUp(p.status), budgetBytes: h.budget, availability: withBattery(p.availability, h.battery ?? null), speed: 1,
+        id: p.deviceId, alive: isUp(p.status), budgetBytes: h.budget, availability: this.availability(p), speed: 1,
         holds: new Set(h.holds), incoming: new Set([...h.fetching.map((f) => f.hash), ...orders.pending(p.deviceId, now)]),
         sending: 0, rttMs: new Map(),
       };

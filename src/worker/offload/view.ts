@@ -5,7 +5,6 @@ import type { OffloadDevice, OffloadView } from '../../core/views.js';
 import { isUp, type PeerState } from '../device-state.js';
 import type { LocalCopies } from './local-copies.js';
 import type { RoomView } from './room-view.js';
-import { withBattery } from '../../core/availability.js';
 
 type Member = OffloadDevice & { holdings: DeviceHoldings | null };
 
@@ -15,7 +14,7 @@ export function roomMembers(room: RoomView, copies: LocalCopies, mine: DeviceHol
     { id: self, name: 'this device', self: true, alive: true, announced: true, budget: copies.offer.bytes, used: usedBytes(room.manifest, copies.holds), availability: selfAvailability, battery: copies.battery, holdings: mine },
     ...peerStates.map((p) => {
       const h = room.peers.get(p.deviceId) ?? null;
-      return { id: p.deviceId, name: p.name, self: false, alive: isUp(p.status), announced: !!h, budget: h?.budget ?? 0, used: h?.used ?? 0, availability: withBattery(p.availability, h?.battery ?? null), battery: h?.battery ?? null, holdings: h };
+      return { id: p.deviceId, name: p.name, self: false, alive: isUp(p.status), announced: !!h, budget: h?.budget ?? 0, used: h?.used ?? 0, availability: room.availability(p), battery: h?.battery ?? null, holdings: h };
     }),
   ];
 }
