@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { expect, test, type Page } from '@playwright/test';
+import { asFile } from './files.js';
 import { record } from './helpers.js';
 
 const SAMPLE = readFileSync('public/fashion-mnist-sample.bin');
@@ -96,12 +97,12 @@ test('bad model files get one clear message each, and the tab keeps working', as
   await page.goto('/?debug=1&backend=wasm&maxModelMiB=2');
   const input = page.getByTestId('model-input');
   for (const [name, bytes, message] of cases) {
-    await input.setInputFiles({ name, mimeType: 'application/octet-stream', buffer: Buffer.from(bytes) });
+    await input.setInputFiles(asFile(name, bytes));
     await expect(page.getByTestId('error')).toContainText(message);
     await expect(page.getByTestId('model-summary')).toHaveCount(0);
   }
   // the tab still works: a good model clears the error and is analysed
-  await input.setInputFiles({ name: 'residual.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from(SYNTHETIC.residual()) });
+  await input.setInputFiles(asFile('residual.onnx', SYNTHETIC.residual()));
   await expect(page.getByTestId('model-summary')).toHaveAttribute('data-model-name', 'residual');
   await expect(page.getByTestId('error')).toHaveCount(0);
   await expect(page.getByTestId('self')).toHaveAttribute('data-device-id', /^[a-z0-9]{12}$/);

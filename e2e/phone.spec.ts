@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { devices, expect, test, type Page } from '@playwright/test';
 import { defaultDeviceName } from '../src/core/device-name.js';
+import { MODEL_PATH } from './files.js';
 import { events, expectFullMesh, openDevice, peerRow, record, withQuery, type Device } from './helpers.js';
 
-const MODEL = readFileSync('public/models/resnet.onnx');
 /** a phone held upright: 390 CSS px wide, touch, mobile viewport meta honoured */
 const PHONE = { ...devices['Pixel 7'], viewport: { width: 390, height: 844 } };
 
@@ -90,7 +89,7 @@ test('on a phone-sized touch screen: join a WebGPU laptop\'s room, see it, renam
   // the desk offloads a model; the phone asks the room by touch
   await desk.page.getByTestId('parts').fill('2');
   await desk.page.getByTestId('parts').dispatchEvent('change');
-  await desk.page.getByTestId('model-input').setInputFiles({ name: 'resnet.onnx', mimeType: 'application/octet-stream', buffer: MODEL });
+  await desk.page.getByTestId('model-input').setInputFiles(MODEL_PATH);
   await expect(page.locator('[data-testid=partition]')).toHaveCount(2, { timeout: 60_000 });
   // the laptop's copies are loaded on WebGPU, as the phone's matrix shows
   await expect(page.locator(`[data-testid=replica-cell][data-device-id="${desk.id}"][data-backend=webgpu]`)).toHaveCount(2, { timeout: 60_000 });

@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
+import { MODEL_PATH } from './files.js';
 import { createRoom, events, expectFullMesh, openDevice, partitions, record, replicaBytes as bytes, withQuery, type Device, type PartitionState } from './helpers.js';
 
-const MODEL = readFileSync('public/models/resnet.onnx');
 
 async function target(page: Page): Promise<number> {
   return Number(await page.getByTestId('target').inputValue());
@@ -42,7 +41,7 @@ test('four devices: a dropped model reaches the target; corruption is caught; a 
 
   // drop the model on one tab: it is cut into one partition per device and copies spread
   const droppedAt = Date.now();
-  await a.page.getByTestId('model-input').setInputFiles({ name: 'resnet.onnx', mimeType: 'application/octet-stream', buffer: MODEL });
+  await a.page.getByTestId('model-input').setInputFiles(MODEL_PATH);
   await expect(a.page.getByTestId('plan')).toHaveAttribute('data-parts', '4');
   for (const d of all) await expectTargetMet(d.page, 4, ids, 60_000);
   record('placement', `every partition at target on all 4 devices ${Date.now() - droppedAt} ms after the drop`);

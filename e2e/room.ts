@@ -1,7 +1,8 @@
 /** A placed room and a stream of requests through it, as the inference and server e2e drive them. */
 import { expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { expectFullMesh, openDevice, withQuery, type Device } from './helpers.js';
-import { MODEL, referencePredictions } from './reference.js';
+import { MODEL_PATH } from './files.js';
+import { referencePredictions } from './reference.js';
 
 export { MODEL, SAMPLE } from './reference.js';
 /** 24 s of requests: a kill after 50 answered leaves 14 s of stream to fail over in */
@@ -48,7 +49,7 @@ export async function placedRoom(browser: Browser | Browser[], backends: Backend
   }
   await a.page.getByTestId('parts').fill('4');
   await a.page.getByTestId('parts').dispatchEvent('change');
-  await a.page.getByTestId('model-input').setInputFiles({ name: 'resnet.onnx', mimeType: 'application/octet-stream', buffer: MODEL });
+  await a.page.getByTestId('model-input').setInputFiles(MODEL_PATH);
   for (const d of devices) await expect(d.page.getByTestId('model-dependability')).toHaveAttribute('data-met', 'true', { timeout: 60_000 });
   const replicas = await a.page.locator('[data-testid=partition]').evaluateAll((rows) => rows.map((r) => (r.getAttribute('data-replicas') ?? '').split(',')));
   const held = (d: Device) => replicas.filter((r) => r.includes(d.id)).length;

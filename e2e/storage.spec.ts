@@ -4,7 +4,7 @@
  */
 import { expect, test, type CDPSession, type Page } from '@playwright/test';
 import { events, expectFullMesh, offload, openDevice, record, withQuery, type Device } from './helpers.js';
-import { MODEL } from './room.js';
+import { MODEL_PATH } from './files.js';
 
 const KiB = 1024;
 
@@ -79,7 +79,7 @@ test('a device whose storage quota runs out offers less, says why, and the room 
   // the room places copies on it as on every device; the browser refuses the ones past its quota
   await a.page.getByTestId('parts').fill('4');
   await a.page.getByTestId('parts').dispatchEvent('change');
-  await a.page.getByTestId('model-input').setInputFiles({ name: 'resnet.onnx', mimeType: 'application/octet-stream', buffer: MODEL });
+  await a.page.getByTestId('model-input').setInputFiles(MODEL_PATH);
   const refused = async () => (await events(short.page)).filter((e) => e.kind === 'storage' && /refused to store/.test(e.detail));
   await expect.poll(async () => (await refused()).length, { timeout: 60_000 }).toBeGreaterThanOrEqual(1);
 

@@ -1,6 +1,7 @@
 /** Browser-side helpers the benchmarks share: open a device, wait for a condition, read the worker's state, drop a model. */
 import type { DeviceSnapshot, InferenceView, OffloadView } from '../../src/core/views.js';
 import type { Browser, BrowserContext, Page } from '@playwright/test';
+import { asFile } from '../../e2e/files.js';
 
 export interface Device { context: BrowserContext; page: Page; id: string }
 
@@ -60,7 +61,7 @@ export async function meshUp(devices: Device[]): Promise<boolean> {
 export async function drop(page: Page, name: string, bytes: Uint8Array, parts: number): Promise<void> {
   await page.getByTestId('parts').fill(String(parts));
   await page.getByTestId('parts').dispatchEvent('change');
-  await page.getByTestId('model-input').setInputFiles({ name, mimeType: 'application/octet-stream', buffer: Buffer.from(bytes) });
+  await page.getByTestId('model-input').setInputFiles(asFile(name, bytes));
 }
 
 /**
