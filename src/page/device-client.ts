@@ -44,6 +44,13 @@ function tabScopedDeviceId(): string {
   return id;
 }
 
+/** onnxruntime in the leader tab's compute worker, for the device card */
+export interface RuntimeState {
+  state: 'starting' | 'ready' | 'failed';
+  ms: number | null;
+  error: string | null;
+}
+
 export class DeviceClient extends EventTarget {
   readonly tabId = randomId(8);
   readonly workerKind: WorkerKind = typeof SharedWorker === 'function' ? 'shared' : 'dedicated';
@@ -60,6 +67,8 @@ export class DeviceClient extends EventTarget {
   notice: string | null = null;
   private post!: (m: TabToWorker, transfer?: Transferable[]) => void;
   private runner: PartitionRunner | null = null;
+  /** onnxruntime in this tab's compute worker: started once the room has a model (null before) */
+  runtime: RuntimeState | null = null;
 
   /** "Keep this device awake": a screen wake lock held by this tab */
   readonly wake = new WakeLockSwitch();
@@ -159,6 +168,7 @@ export class DeviceClient extends EventTarget {
       case 'state':
         this.snapshot = m.state;
         this.followPresence();
+        this.startRuntimeForModel();
         break;
       case 'fatal':
         this.fatal = m.message;
@@ -215,6 +225,27 @@ export class DeviceClient extends EventTarget {
     this.post({ kind: 'classify', pixels: buf }, [buf]);
   }
 
+  /**
+   * The room has a model and this tab computes for it (the leader): onnxruntime starts now, while
+   * this device's copies are still on their way, not after the first one arrives. A room with no
+   * model yet costs nothing.
+   */
+  private startRuntimeForModel(): void {
+    if (this.leader && !this.runtime && this.snapshot?.offload?.model) void this.startRuntime();
+  }
+
+  private async startRuntime(): Promise<void> {
+    this.runtime = { state: 'starting', ms: null, error: null };
+    this.emit();
+    try {
+      this.runtime = { state: 'ready', ms: await this.partitions().startRuntime(), error: null };
+    } catch (e) {
+      // each copy's own load says again what went wrong, and falls back to WASM where it can
+      this.runtime = { state: 'failed', ms: null, error: (e as Error).message };
+    }
+    this.emit();
+  }
+
   /** Runs partitions for the room in this tab's compute worker, reporting each session's backend. */
   private partitions(): PartitionRunner {
     this.runner ??= new PartitionRunner(this.opts.backend.backend, {
@@ -266,8 +297,10 @@ export class DeviceClient extends EventTarget {
     if (leader === this.leader) return;
     this.leader = leader;
     if (leader && this.battery.reading) this.post({ kind: 'battery', battery: this.battery.reading });
-    if (leader) this.openMesh();
-    else {
+    if (leader) {
+      this.openMesh();
+      this.startRuntimeForModel();
+    } else {
       this.mesh?.stop();
       this.mesh = null;
     }

@@ -154,6 +154,11 @@ export class ComputeClient {
     return this.call({ kind: 'load', key, bytes: buffer, prefer, external: opts.external }, 'loaded', [buffer]);
   }
 
+  /** Starts onnxruntime on `backend` ahead of the first copy; resolves with how long that took. */
+  async startRuntime(backend: Backend): Promise<number> {
+    return (await this.call({ kind: 'start-runtime', backend }, 'runtime-started')).ms;
+  }
+
   /** Analyses and cuts a model given as files (the .onnx and its data files); its partitions land in this browser's store. */
   async prepare(files: File[], parts: number, maxBytes: number, room: RoomCapacity | null, progress: Progress): Promise<PreparedModel> {
     return (await this.call({ kind: 'prepare', files, parts, maxBytes, room }, 'prepared', [], undefined, progress)).model;

@@ -14,6 +14,7 @@
  */
 import type * as Ort from 'onnxruntime-web/webgpu';
 import { ModelError } from '../core/onnx/model.js';
+import { buildModel, node } from '../core/onnx/synthetic.js';
 import { PartitionError } from '../core/onnx/partition.js';
 import type { Backend } from '../core/protocol.js';
 import type { ComputeReply, ComputeRequest, GpuFault, WireTensor } from './compute-messages.js';
@@ -151,6 +152,19 @@ async function load(msg: Extract<ComputeRequest, { kind: 'load' }>): Promise<voi
   reply({ kind: 'loaded', id: msg.id, backend, fallback, ms: performance.now() - started, inputs: [...created.inputNames], inputTypes: created.inputMetadata.map((m) => (m.isTensor ? String(m.type) : '')), outputs: [...created.outputNames] });
 }
 
+/**
+ * Starts onnxruntime before any copy needs it: fetching and compiling its WebAssembly (on WebGPU,
+ * also getting the GPU device) is what each device's first copy waited for, about 5 s with four
+ * devices starting at once on two cores here. Creating a session of one Relu does all of that;
+ * the session itself is not kept.
+ */
+async function startRuntime(msg: Extract<ComputeRequest, { kind: 'start-runtime' }>): Promise<void> {
+  const started = performance.now();
+  const tiny = buildModel({ input: { name: 'x', dims: [1] }, initializers: [], nodes: [node('Relu', ['x'], ['y'])], outputs: ['y'] });
+  await (await create(tiny, msg.backend)).release();
+  reply({ kind: 'runtime-started', id: msg.id, ms: performance.now() - started });
+}
+
 async function prepare(msg: Extract<ComputeRequest, { kind: 'prepare' }>): Promise<void> {
   const nav = self.navigator as Navigator & { deviceMemory?: number };
   try {
@@ -220,6 +234,7 @@ export function serveCompute(build: OrtBuild): void {
       switch (msg.kind) {
         case 'prepare': return prepare(msg);
         case 'load': return ortCall(() => load(msg));
+        case 'start-runtime': return ortCall(() => startRuntime(msg));
         case 'run': return ortCall(() => runOne(msg));
         case 'chain': return ortCall(() => chain(msg));
         case 'release':

@@ -35,6 +35,8 @@ export type ComputeRequest =
   | { kind: 'chain'; id: number; stages: { key: string; inputs: string[] }[]; feeds: Record<string, WireTensor>; want: string[] }
   | { kind: 'run'; id: number; key: string; feeds: Record<string, WireTensor> }
   | { kind: 'release'; id: number; key: string }
+  /** start onnxruntime on `backend` now, ahead of the first copy (see compute-host's `startRuntime`) */
+  | { kind: 'start-runtime'; id: number; backend: Backend }
   /**
    * Test-only (debug pages): the next `gpuRuns` runs of a WebGPU session fail, `how`: `hang` (the
    * worker's thread stops, as a hung GPU driver or runtime leaves it), `error` (the run throws), or
@@ -55,6 +57,7 @@ export type ComputeReply =
   /** `backends`: what ran each session used, in order (one for `run`, one per stage for `chain`) */
   | { kind: 'ran'; id: number; outputs: Record<string, WireTensor>; ms: number; stageMs: number[]; backends: Backend[] }
   | { kind: 'released'; id: number }
+  | { kind: 'runtime-started'; id: number; ms: number }
   | { kind: 'fault-set'; id: number }
   /** a session of this run or chain request has started running (it waited in the queue until now) */
   | { kind: 'started'; id: number }

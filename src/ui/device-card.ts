@@ -3,6 +3,7 @@ import { LitElement, css, html } from 'lit';
 import { checkDeviceName, MAX_NAME_LENGTH } from '../core/device-name.js';
 import type { DeviceSnapshot, SignallingView, WorkerKind } from '../core/views.js';
 import { hmacProvider } from '../mesh/hmac.js';
+import type { RuntimeState } from '../page/device-client.js';
 import type { WakeLockSwitch, WakeState } from '../page/wake-lock.js';
 import { emit } from './events.js';
 import { card } from './theme.js';
@@ -11,8 +12,10 @@ export class DeviceCard extends LitElement {
   static properties = {
     deviceId: { type: String }, name: { type: String }, platform: { type: String }, backend: { type: String }, backendDetail: { type: String },
     leader: { type: Boolean }, workerKind: { type: String }, snapshot: { attribute: false }, problem: { state: true },
-    wake: { attribute: false }, wakeState: { type: String },
+    wake: { attribute: false }, wakeState: { type: String }, runtime: { attribute: false },
   };
+  /** onnxruntime in this tab's compute worker (the leader tab's), or null */
+  declare runtime: RuntimeState | null;
   /** the tab's screen wake lock, and its state (passed apart so a change re-renders) */
   declare wake: WakeLockSwitch | null;
   declare wakeState: string;
@@ -54,6 +57,7 @@ export class DeviceCard extends LitElement {
     this.problem = null;
     this.wake = null;
     this.wakeState = '';
+    this.runtime = null;
   }
 
   private commit(input: HTMLInputElement): void {
@@ -88,7 +92,7 @@ export class DeviceCard extends LitElement {
         </dd>
         <dt>Browser</dt><dd>${this.platform}</dd>
         <dt>Device id</dt><dd class="mono">${this.deviceId || '…'}</dd>
-        <dt>Compute</dt><dd>${this.backendDetail || '…'}</dd>
+        <dt>Compute</dt><dd>${this.backendDetail || '…'}${runtimeLine(this.runtime)}</dd>
         <dt>This tab</dt><dd>${this.leader ? 'holds the connections (leader tab)' : 'follows the leader tab'}${s && s.tabs > 1 ? ` · ${s.tabs} tabs open` : ''}</dd>
         <dt>Failures</dt><dd>${this.workerKind === 'shared'
           ? 'detected in a SharedWorker shared by this browser’s tabs'
@@ -130,4 +134,13 @@ declare global {
   interface HTMLElementTagNameMap {
     'device-card': DeviceCard;
   }
+}
+
+/** Whether this tab's onnxruntime is up: a copy placed here loads at once only when it is. */
+function runtimeLine(r: RuntimeState | null) {
+  if (!r) return null;
+  const text = r.state === 'starting' ? 'onnxruntime starting…'
+    : r.state === 'ready' ? `onnxruntime ready (started in ${((r.ms ?? 0) / 1000).toFixed(1)} s)`
+    : `onnxruntime did not start: ${r.error}`;
+  return html` · <span data-testid="runtime" data-state=${r.state} data-ms=${r.ms === null ? '' : Math.round(r.ms)} class=${r.state === 'failed' ? 'bad' : ''}>${text}</span>`;
 }

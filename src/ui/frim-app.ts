@@ -94,7 +94,7 @@ export class FrimApp extends LitElement {
       ${c ? html`
         <div class="grid">
           <device-card .deviceId=${c.deviceId ?? ''} .name=${c.name} .platform=${c.opts.platform} .backend=${c.opts.backend.backend} .backendDetail=${c.opts.backend.detail}
-            .leader=${c.leader} .workerKind=${c.workerKind} .snapshot=${s ?? null} .wake=${c.wake} .wakeState=${c.wake.state}></device-card>
+            .leader=${c.leader} .workerKind=${c.workerKind} .snapshot=${s ?? null} .wake=${c.wake} .wakeState=${c.wake.state} .runtime=${c.runtime}></device-card>
           <share-panel .link=${`${location.origin}${location.pathname}${location.hash}`}></share-panel>
         </div>
         <peer-table .peers=${peers}></peer-table>

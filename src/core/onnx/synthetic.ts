@@ -1,4 +1,4 @@
-/** Small hand-built ONNX graphs: the DAG shapes the partitioner must handle (tests, benchmarks). */
+/** Small hand-built ONNX graphs: the DAG shapes the partitioner must handle (tests, benchmarks), and the one-node model that starts onnxruntime early (compute-host). */
 import { encodeModel } from './model.js';
 import { onnx, type NodeProto, type TensorProto } from './proto.js';
 
