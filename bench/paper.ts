@@ -16,7 +16,7 @@
  * Each room answers a few warm-up requests before its first cell and after phones come back, so
  * every cell measures warm sessions (a session's first run is slow: issue 13).
  *
- * Env / flags: --quick (one model, healthy and D2 failed, 60 images), BENCH_PAPER_N (images per cell,
+ * Env / flags: --quick (one model, healthy and D2 failed, 30 images), BENCH_PAPER_N (images per cell,
  * 500), BENCH_PAPER_BATCH (10), BENCH_PAPER_RATE (requests/s, 4; quick 2), BENCH_PAPER_MODELS,
  * BENCH_PAPER_METHODS, BENCH_PAPER_FAILURES (e.g. healthy,D1+D3), BENCH_PAPER_TRACE (print where a room's set-up time goes), BENCH_PORT.
  */
@@ -36,7 +36,7 @@ export const PAPER_FAILURES: string[][] = process.env.BENCH_PAPER_FAILURES?.spli
   ?? (QUICK ? [[], ['D2']] : [[], ...FAILURE_SETS.map((f) => f.split('+'))]);
 if (PAPER_FAILURES.flat().some((d) => !['D1', 'D2', 'D3'].includes(d))) throw new Error(`BENCH_PAPER_FAILURES names phones D1, D2 and D3 only: ${process.env.BENCH_PAPER_FAILURES}`);
 const PAPER_METHODS_RUN = (process.env.BENCH_PAPER_METHODS?.split(',') ?? METHODS) as Method[];
-const N = Number(process.env.BENCH_PAPER_N ?? (QUICK ? 60 : 500));
+const N = Number(process.env.BENCH_PAPER_N ?? (QUICK ? 30 : 500));
 // a quick cell still streams for a few seconds, so its failures land while images are in flight
 const BATCH = Number(process.env.BENCH_PAPER_BATCH ?? (QUICK ? 5 : 10));
 const RATE = Number(process.env.BENCH_PAPER_RATE ?? (QUICK ? 2 : 4));

@@ -82,8 +82,8 @@ test(`no-config: the same kill loses requests (the paper's baseline stays honest
  * must notice, move that partition to WASM, say so, and lose nothing.
  */
 const GPU_ROOMS: { name: string; backends: Backend[]; count: number; rate: number }[] = [
-  { name: 'all WebGPU', backends: ['webgpu', 'webgpu', 'webgpu', 'webgpu'], count: 30, rate: 0.5 },
-  { name: 'mixed (two WebGPU, two WASM)', backends: ['webgpu', 'wasm', 'webgpu', 'wasm'], count: 40, rate: 1 },
+  { name: 'all WebGPU', backends: ['webgpu', 'webgpu', 'webgpu', 'webgpu'], count: 20, rate: 0.5 },
+  { name: 'mixed (two WebGPU, two WASM)', backends: ['webgpu', 'wasm', 'webgpu', 'wasm'], count: 30, rate: 1 },
 ];
 
 for (const room of GPU_ROOMS) {

@@ -13,8 +13,8 @@ import { expectedPredictions, finished, placedRoom, start, stats } from './room.
 const PORT = Number(process.env.E2E_PORT ?? 8787) + 12;
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const DROP_MS = 10_000;
-/** a minute of requests: the cut comes 20-30 s in, and the phone serves again before the end */
-const STREAM = 300;
+/** 44 s of requests: the cut comes 15-20 s in once T has settled, and the phone is back well before the end */
+const STREAM = 220;
 const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
 
 const received = async (page: Page): Promise<number> => (await replicaBytes(page)).received;
