@@ -9,6 +9,11 @@ export const CHROMIUM_ARGS = [
   '--no-first-run',
   '--disable-quic',
   '--enable-unsafe-webgpu',
+  // Dawn zero-fills workgroup memory by adding code to every shader, which SwiftShader compiles
+  // slowly: resnet's first WebGPU run took 11.6 s with it and 2.1 s without, and a room of WebGPU
+  // devices spent a minute warming up. Real GPUs compile it in no time; a kernel that read memory
+  // it had not written would now answer differently from onnxruntime-node, which every test checks.
+  '--enable-dawn-features=disable_workgroup_init',
 ];
 
 // One BrowserContext = one device. The machine has two cores, so tests run one at a time.
