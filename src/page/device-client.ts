@@ -48,6 +48,7 @@ function tabScopedDeviceId(): string {
 export interface RuntimeState {
   state: 'starting' | 'ready' | 'failed';
   ms: number | null;
+  /** why it did not start (failed), or why it started on WASM rather than WebGPU (ready) */
   error: string | null;
 }
 
@@ -238,7 +239,8 @@ export class DeviceClient extends EventTarget {
     this.runtime = { state: 'starting', ms: null, error: null };
     this.emit();
     try {
-      this.runtime = { state: 'ready', ms: await this.partitions().startRuntime(), error: null };
+      const r = await this.partitions().startRuntime();
+      this.runtime = { state: 'ready', ms: r.ms, error: r.fallback };
     } catch (e) {
       // each copy's own load says again what went wrong, and falls back to WASM where it can
       this.runtime = { state: 'failed', ms: null, error: (e as Error).message };

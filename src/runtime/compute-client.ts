@@ -154,9 +154,10 @@ export class ComputeClient {
     return this.call({ kind: 'load', key, bytes: buffer, prefer, external: opts.external }, 'loaded', [buffer]);
   }
 
-  /** Starts onnxruntime on `backend` ahead of the first copy; resolves with how long that took. */
-  async startRuntime(backend: Backend): Promise<number> {
-    return (await this.call({ kind: 'start-runtime', backend }, 'runtime-started')).ms;
+  /** Starts onnxruntime on `backend` ahead of the first copy: how long that took, and why WebGPU did not start if it did not. */
+  async startRuntime(backend: Backend): Promise<{ ms: number; fallback: string | null }> {
+    const r = await this.call({ kind: 'start-runtime', backend }, 'runtime-started');
+    return { ms: r.ms, fallback: r.fallback };
   }
 
   /** Analyses and cuts a model given as files (the .onnx and its data files); its partitions land in this browser's store. */

@@ -161,8 +161,16 @@ async function load(msg: Extract<ComputeRequest, { kind: 'load' }>): Promise<voi
 async function startRuntime(msg: Extract<ComputeRequest, { kind: 'start-runtime' }>): Promise<void> {
   const started = performance.now();
   const tiny = buildModel({ input: { name: 'x', dims: [1] }, initializers: [], nodes: [node('Relu', ['x'], ['y'])], outputs: ['y'] });
-  await (await create(tiny, msg.backend)).release();
-  reply({ kind: 'runtime-started', id: msg.id, ms: performance.now() - started });
+  let fallback: string | null = null;
+  try {
+    await (await create(tiny, msg.backend)).release();
+  } catch (e) {
+    // as a copy's own load does: WASM still runs the room's partitions here
+    if (msg.backend !== 'webgpu') throw e;
+    fallback = `WebGPU could not start (${(e as Error).message}); copies run on WASM where it fails again`;
+    await (await create(tiny, 'wasm')).release();
+  }
+  reply({ kind: 'runtime-started', id: msg.id, ms: performance.now() - started, fallback });
 }
 
 async function prepare(msg: Extract<ComputeRequest, { kind: 'prepare' }>): Promise<void> {

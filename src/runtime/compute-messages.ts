@@ -57,7 +57,8 @@ export type ComputeReply =
   /** `backends`: what ran each session used, in order (one for `run`, one per stage for `chain`) */
   | { kind: 'ran'; id: number; outputs: Record<string, WireTensor>; ms: number; stageMs: number[]; backends: Backend[] }
   | { kind: 'released'; id: number }
-  | { kind: 'runtime-started'; id: number; ms: number }
+  /** `fallback`: why WebGPU did not start, when WASM did instead */
+  | { kind: 'runtime-started'; id: number; ms: number; fallback: string | null }
   | { kind: 'fault-set'; id: number }
   /** a session of this run or chain request has started running (it waited in the queue until now) */
   | { kind: 'started'; id: number }

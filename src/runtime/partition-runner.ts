@@ -50,8 +50,8 @@ export class PartitionRunner {
     this.client = new ComputeClient(backend);
   }
 
-  /** Starts onnxruntime now, so the first copy placed here loads at once; resolves with how long that took. */
-  startRuntime(): Promise<number> {
+  /** Starts onnxruntime now, so the first copy placed here loads at once. */
+  startRuntime(): Promise<{ ms: number; fallback: string | null }> {
     return this.client.startRuntime(this.backend);
   }
 

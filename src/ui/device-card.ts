@@ -140,7 +140,7 @@ declare global {
 function runtimeLine(r: RuntimeState | null) {
   if (!r) return null;
   const text = r.state === 'starting' ? 'onnxruntime starting…'
-    : r.state === 'ready' ? `onnxruntime ready (started in ${((r.ms ?? 0) / 1000).toFixed(1)} s)`
+    : r.state === 'ready' ? `onnxruntime ready (started in ${((r.ms ?? 0) / 1000).toFixed(1)} s)${r.error ? `; ${r.error}` : ''}`
     : `onnxruntime did not start: ${r.error}`;
-  return html` · <span data-testid="runtime" data-state=${r.state} data-ms=${r.ms === null ? '' : Math.round(r.ms)} class=${r.state === 'failed' ? 'bad' : ''}>${text}</span>`;
+  return html` · <span data-testid="runtime" data-state=${r.state} data-ms=${r.ms === null ? '' : Math.round(r.ms)} class=${r.state === 'failed' ? 'bad' : r.error ? 'warn' : ''}>${text}</span>`;
 }
