@@ -2,7 +2,6 @@ import { expect, test, type Page } from '@playwright/test';
 import { MODEL_PATH } from './files.js';
 import { createRoom, events, expectFullMesh, openDevice, partitions, record, replicaBytes as bytes, withQuery, type Device, type PartitionState } from './helpers.js';
 
-
 async function target(page: Page): Promise<number> {
   return Number(await page.getByTestId('target').inputValue());
 }

@@ -4,7 +4,7 @@ import { expectFullMesh, openDevice, withQuery, type Device } from './helpers.js
 import { MODEL_PATH } from './files.js';
 import { referencePredictions } from './reference.js';
 
-export { MODEL, SAMPLE } from './reference.js';
+export { SAMPLE } from './reference.js';
 /** 18 s of requests: a kill after 50 answered leaves 8 s of stream to fail over in */
 export const COUNT = 90;
 /** what four browsers on this 2-core machine sustain with every stage run twice */
@@ -60,7 +60,7 @@ export async function placedRoom(browser: Browser | Browser[], backends: Backend
     await expect(d.page.locator('[data-testid=replica-cell][data-state=verified]:not([data-backend])')).toHaveCount(0, { timeout: 240_000 });
     await expect(d.page.getByTestId('warming')).toHaveAttribute('data-count', '0', { timeout: 240_000 });
     await expect(d.page.locator('[data-testid=replica-cell][data-state=verified]:not([data-warm=true])')).toHaveCount(0);
-    // its onnxruntime was started as the tab opened, on the backend it computes on
+    // its onnxruntime was started once the room had a model, on the backend it computes on
     await expect(d.page.getByTestId('runtime')).toHaveAttribute('data-state', 'ready');
   }
   return { devices, requester };

@@ -95,6 +95,16 @@ async function create(bytes: Uint8Array, backend: Backend, external?: { path: st
   return ort.InferenceSession.create(bytes, { executionProviders: [backend], graphOptimizationLevel: 'all', externalData: external, ...(backend === 'webgpu' ? { preferredOutputLocation: 'gpu-buffer' as const } : {}) });
 }
 
+/** A session on `prefer`; where WebGPU cannot create it, on WASM, with WebGPU's error. */
+async function createPreferring(bytes: Uint8Array, prefer: Backend, external?: { path: string; data: Uint8Array }[]): Promise<{ session: Ort.InferenceSession; backend: Backend; webgpuError: string | null }> {
+  try {
+    return { session: await create(bytes, prefer, external), backend: prefer, webgpuError: null };
+  } catch (e) {
+    if (prefer !== 'webgpu') throw e;
+    return { session: await create(bytes, 'wasm', external), backend: 'wasm', webgpuError: (e as Error).message };
+  }
+}
+
 /** A tensor a WASM session can read: one left on the GPU by an earlier WebGPU partition is read back. */
 async function onCpu(t: Ort.Tensor): Promise<Ort.Tensor> {
   return t.location === 'gpu-buffer' ? new ort.Tensor(t.type as 'float32', (await t.getData()) as Float32Array, t.dims) : t;
@@ -136,17 +146,8 @@ async function load(msg: Extract<ComputeRequest, { kind: 'load' }>): Promise<voi
   const started = performance.now();
   const bytes = new Uint8Array(msg.bytes);
   const external = msg.external ? await Promise.all(msg.external.map(async (x) => ({ path: x.path, data: new Uint8Array(await x.data.arrayBuffer()) }))) : undefined;
-  let backend: Backend = msg.prefer;
-  let fallback: string | null = null;
-  let created: Ort.InferenceSession;
-  try {
-    created = await create(bytes, backend, external);
-  } catch (e) {
-    if (backend !== 'webgpu') throw e;
-    fallback = `WebGPU could not load it (${(e as Error).message}); using WASM`;
-    backend = 'wasm';
-    created = await create(bytes, backend, external);
-  }
+  const { session: created, backend, webgpuError } = await createPreferring(bytes, msg.prefer, external);
+  const fallback = webgpuError && `WebGPU could not load it (${webgpuError}); using WASM`;
   sessions.set(msg.key, { session: created, backend });
   soloMs.delete(msg.key);
   reply({ kind: 'loaded', id: msg.id, backend, fallback, ms: performance.now() - started, inputs: [...created.inputNames], inputTypes: created.inputMetadata.map((m) => (m.isTensor ? String(m.type) : '')), outputs: [...created.outputNames] });
@@ -161,15 +162,9 @@ async function load(msg: Extract<ComputeRequest, { kind: 'load' }>): Promise<voi
 async function startRuntime(msg: Extract<ComputeRequest, { kind: 'start-runtime' }>): Promise<void> {
   const started = performance.now();
   const tiny = buildModel({ input: { name: 'x', dims: [1] }, initializers: [], nodes: [node('Relu', ['x'], ['y'])], outputs: ['y'] });
-  let fallback: string | null = null;
-  try {
-    await (await create(tiny, msg.backend)).release();
-  } catch (e) {
-    // as a copy's own load does: WASM still runs the room's partitions here
-    if (msg.backend !== 'webgpu') throw e;
-    fallback = `WebGPU could not start (${(e as Error).message}); copies run on WASM where it fails again`;
-    await (await create(tiny, 'wasm')).release();
-  }
+  const { session, webgpuError } = await createPreferring(tiny, msg.backend);
+  await session.release();
+  const fallback = webgpuError && `WebGPU could not start (${webgpuError}); copies run on WASM where it fails again`;
   reply({ kind: 'runtime-started', id: msg.id, ms: performance.now() - started, fallback });
 }
 
